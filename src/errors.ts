@@ -1,0 +1,260 @@
+/**
+ * Errors thrown by connector-secrets. Every error has a stable `code` to match on, a literal
+ * `name`, the non-secret `ref` and `provider` it concerns when known, and the original `cause`.
+ * No message ever contains a secret value.
+ *
+ * @module
+ */
+
+const BRAND = Symbol.for('connector-secrets.error');
+
+/** Every stable error code this package throws. */
+export type ErrorCode =
+  | 'INVALID_REF'
+  | 'SECRET_NOT_FOUND'
+  | 'PROVIDER_UNAVAILABLE'
+  | 'PROVIDER_ERROR'
+  | 'ACCESS_DENIED'
+  | 'SECRET_FORMAT'
+  | 'SECRET_EXPIRED'
+  | 'SECRET_DISPOSED'
+  | 'CONFIG_INVALID';
+
+/** Options shared by every error constructor. */
+export interface ErrorOptions {
+  /** The canonical reference the error concerns. Refs are identifiers, not secrets. */
+  ref?: string | undefined;
+  /** The name of the provider that raised or caused the error. */
+  provider?: string | undefined;
+  /** The underlying error, passed on unchanged. */
+  cause?: unknown;
+}
+
+/**
+ * Base class of every error thrown by connector-secrets.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await secrets.get('secret://orders-db/password');
+ * } catch (err) {
+ *   if (isConnectorSecretsError(err) && err.code === 'SECRET_NOT_FOUND') console.error(err.message);
+ * }
+ * ```
+ */
+export class ConnectorSecretsError extends Error {
+  /** A stable string to match on; it never changes between releases. */
+  readonly code: ErrorCode;
+  /** The canonical reference the error concerns, when known. */
+  readonly ref: string | undefined;
+  /** The provider that raised or caused the error, when known. */
+  readonly provider: string | undefined;
+  override name: string = 'ConnectorSecretsError';
+
+  constructor(code: ErrorCode, message: string, options: ErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.ref = options.ref;
+    this.provider = options.provider;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+}
+
+/**
+ * True when `value` is an error thrown by connector-secrets, even one thrown by another
+ * installed copy of the package (the check uses a `Symbol.for` brand, not `instanceof`).
+ *
+ * @example
+ * ```ts
+ * if (isConnectorSecretsError(err)) log.warn({ code: err.code, ref: err.ref });
+ * ```
+ */
+export function isConnectorSecretsError(value: unknown): value is ConnectorSecretsError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/**
+ * A string that is not a valid secret reference.
+ *
+ * @example
+ * ```ts
+ * parseRef('vault://kv/../prod'); // throws InvalidSecretRefError (code INVALID_REF)
+ * ```
+ */
+export class InvalidSecretRefError extends ConnectorSecretsError {
+  override name = 'InvalidSecretRefError' as const;
+  declare readonly code: 'INVALID_REF';
+  /** Character offset in the input where the problem was found, when it has one. */
+  readonly position: number | undefined;
+  constructor(message: string, options: ErrorOptions & { position?: number } = {}) {
+    super('INVALID_REF', message, options);
+    this.position = options.position;
+  }
+}
+
+/**
+ * One provider's answer in a chain walk, as carried by {@link SecretNotFoundError} and
+ * {@link ProviderUnavailableError} when every candidate failed.
+ */
+export interface ProviderAttempt {
+  /** Provider name. */
+  readonly provider: string;
+  /** The code of the error that provider raised. */
+  readonly code: ErrorCode;
+  /** That error's message (never contains a secret). */
+  readonly message: string;
+}
+
+/** Options of the chain errors, which may list every provider's reason. */
+export interface ChainErrorOptions extends ErrorOptions {
+  /** Each provider's reason, in chain order, when several providers were asked. */
+  attempts?: readonly ProviderAttempt[];
+}
+
+/**
+ * No provider has the secret. The chain moves on to the next provider on this error.
+ *
+ * @example
+ * ```ts
+ * throw new SecretNotFoundError('no such entry', { ref: ref.toString(), provider: 'my-store' });
+ * ```
+ */
+export class SecretNotFoundError extends ConnectorSecretsError {
+  override name = 'SecretNotFoundError' as const;
+  declare readonly code: 'SECRET_NOT_FOUND';
+  /** Each provider's reason when the whole chain was walked; empty otherwise. */
+  readonly attempts: readonly ProviderAttempt[];
+  constructor(message: string, options: ChainErrorOptions = {}) {
+    super('SECRET_NOT_FOUND', message, options);
+    this.attempts = options.attempts ?? [];
+  }
+}
+
+/**
+ * A provider cannot answer right now (network, throttling, sealed server). The chain moves on
+ * to the next provider, and the cache may serve a bounded stale value.
+ *
+ * @example
+ * ```ts
+ * throw new ProviderUnavailableError('vault is sealed', { provider: 'vault', cause: err });
+ * ```
+ */
+export class ProviderUnavailableError extends ConnectorSecretsError {
+  override name = 'ProviderUnavailableError' as const;
+  declare readonly code: 'PROVIDER_UNAVAILABLE';
+  /** Each provider's reason when the whole chain was walked; empty otherwise. */
+  readonly attempts: readonly ProviderAttempt[];
+  /** True when the provider refused because of rate limiting. */
+  readonly throttled: boolean;
+  constructor(message: string, options: ChainErrorOptions & { throttled?: boolean } = {}) {
+    super('PROVIDER_UNAVAILABLE', message, options);
+    this.attempts = options.attempts ?? [];
+    this.throttled = options.throttled ?? false;
+  }
+}
+
+/**
+ * A provider failed in a way that is neither "not here" nor "not now" (for example a bug in a
+ * custom provider). The chain stops. The original error is the `cause`.
+ *
+ * @example
+ * ```ts
+ * if (err.code === 'PROVIDER_ERROR') console.error(err.provider, err.cause);
+ * ```
+ */
+export class ProviderError extends ConnectorSecretsError {
+  override name = 'ProviderError' as const;
+  declare readonly code: 'PROVIDER_ERROR';
+  constructor(message: string, options: ErrorOptions = {}) {
+    super('PROVIDER_ERROR', message, options);
+  }
+}
+
+/**
+ * The provider refused access. The chain stops: a denial never falls back to another
+ * provider's value.
+ *
+ * @example
+ * ```ts
+ * throw new AccessDeniedError('permission denied', { provider: 'vault' });
+ * ```
+ */
+export class AccessDeniedError extends ConnectorSecretsError {
+  override name = 'AccessDeniedError' as const;
+  declare readonly code: 'ACCESS_DENIED';
+  constructor(message: string, options: ErrorOptions = {}) {
+    super('ACCESS_DENIED', message, options);
+  }
+}
+
+/**
+ * A secret, a store file or a manifest schema check is malformed, or a store failed to
+ * decrypt. Messages name paths and reasons, never values.
+ *
+ * @example
+ * ```ts
+ * if (err.code === 'SECRET_FORMAT') console.error(err.issues);
+ * ```
+ */
+export class SecretFormatError extends ConnectorSecretsError {
+  override name = 'SecretFormatError' as const;
+  declare readonly code: 'SECRET_FORMAT';
+  /** Failing paths of a schema check, each with a reason code (never a value). */
+  readonly issues: readonly { readonly path: string; readonly code: string }[];
+  constructor(
+    message: string,
+    options: ErrorOptions & { issues?: readonly { path: string; code: string }[] } = {},
+  ) {
+    super('SECRET_FORMAT', message, options);
+    this.issues = options.issues ?? [];
+  }
+}
+
+/**
+ * The credential has expired and no valid replacement could be had.
+ *
+ * @example
+ * ```ts
+ * if (err.code === 'SECRET_EXPIRED') await handle.refresh();
+ * ```
+ */
+export class SecretExpiredError extends ConnectorSecretsError {
+  override name = 'SecretExpiredError' as const;
+  declare readonly code: 'SECRET_EXPIRED';
+  constructor(message: string, options: ErrorOptions = {}) {
+    super('SECRET_EXPIRED', message, options);
+  }
+}
+
+/**
+ * The `Secret` was disposed (its buffer zero-filled) and can no longer be revealed.
+ *
+ * @example
+ * ```ts
+ * key.dispose();
+ * key.reveal(); // throws SecretDisposedError (code SECRET_DISPOSED)
+ * ```
+ */
+export class SecretDisposedError extends ConnectorSecretsError {
+  override name = 'SecretDisposedError' as const;
+  declare readonly code: 'SECRET_DISPOSED';
+  constructor(message: string, options: ErrorOptions = {}) {
+    super('SECRET_DISPOSED', message, options);
+  }
+}
+
+/**
+ * Options or configuration are invalid. The message says which option and why.
+ *
+ * @example
+ * ```ts
+ * createSecrets({ providers: [] }); // throws ConfigError (code CONFIG_INVALID) when no environment is set
+ * ```
+ */
+export class ConfigError extends ConnectorSecretsError {
+  override name = 'ConfigError' as const;
+  declare readonly code: 'CONFIG_INVALID';
+  constructor(message: string, options: ErrorOptions = {}) {
+    super('CONFIG_INVALID', message, options);
+  }
+}

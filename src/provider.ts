@@ -1,0 +1,136 @@
+import type { SecretRef } from './ref/types.js';
+
+/**
+ * Non-secret facts a provider reports about a secret. Guards and audit read them.
+ *
+ * @example
+ * ```ts
+ * const meta: SecretMetadata = { environment: 'prod', owner: 'data-platform', sensitivity: 'critical' };
+ * ```
+ */
+export interface SecretMetadata {
+  /** The environment tag of the secret (`dev`, `staging`, `prod`, …). */
+  readonly environment?: string;
+  /** The team or person that owns the secret. */
+  readonly owner?: string;
+  /** Why the secret exists. */
+  readonly purpose?: string;
+  /** How much damage a leak would do. */
+  readonly sensitivity?: Sensitivity;
+  /** How often the secret should be rotated, e.g. `'30d'`. */
+  readonly rotation?: string;
+  /** Any other non-secret labels. */
+  readonly [key: string]: string | undefined;
+}
+
+/** Sensitivity levels, from least to most sensitive. */
+export type Sensitivity = 'low' | 'medium' | 'high' | 'critical';
+
+/**
+ * A lease on a dynamic credential (for example a Vault database user).
+ *
+ * @example
+ * ```ts
+ * const lease: Lease = { id: 'database/creds/etl/abc', ttlMs: 3_600_000, renewable: true };
+ * ```
+ */
+export interface Lease {
+  /** The provider's lease identifier. */
+  readonly id: string;
+  /** How long the lease lives from issue or last renewal, in milliseconds. */
+  readonly ttlMs: number;
+  /** Whether the provider can extend it. */
+  readonly renewable: boolean;
+  /** The longest the lease may live in total, in milliseconds, when the provider says. */
+  readonly maxTtlMs?: number;
+}
+
+/**
+ * What a provider returns for one ref. JSON secrets arrive as a JSON string; the client
+ * applies the ref's `#field`, so providers return the whole secret.
+ *
+ * @example
+ * ```ts
+ * const resolved: ResolvedSecret = { value: '{"username":"etl","password":"…"}', version: '3' };
+ * ```
+ */
+export interface ResolvedSecret {
+  /** The secret value: text, or bytes for binary secrets. */
+  readonly value: string | Uint8Array;
+  /** The provider's version identifier. */
+  readonly version?: string;
+  /** When the credential stops working. */
+  readonly expiresAt?: Date;
+  /** When the provider suggests fetching it again. */
+  readonly refreshAfter?: Date;
+  /** The lease, for dynamic credentials. */
+  readonly lease?: Lease;
+  /** Non-secret facts about the secret. */
+  readonly metadata?: SecretMetadata;
+}
+
+/**
+ * What the client tells a provider about the call it makes.
+ *
+ * @example
+ * ```ts
+ * async resolve(ref, ctx) {
+ *   const res = await fetch(url, { signal: ctx.signal });
+ *   // …
+ * }
+ * ```
+ */
+export interface ResolveContext {
+  /** Aborted when the client closes or the caller gives up. */
+  readonly signal: AbortSignal;
+  /** The process environment variables, as the client was given them. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** The environment tag of the process (`dev`, `prod`, …). */
+  readonly environment: string;
+  /** The connector identity, when the client was given one. */
+  readonly identity: string | undefined;
+  /** The client's clock, in epoch milliseconds. */
+  readonly now: () => number;
+}
+
+/**
+ * A source of secrets. Pass any object of this shape to `createSecrets({ providers })`.
+ *
+ * Errors steer the chain: throw `SecretNotFoundError` or `ProviderUnavailableError` to let the
+ * next provider try; any other error stops the walk.
+ *
+ * @example
+ * ```ts
+ * const fromMap: SecretProvider = {
+ *   name: 'map',
+ *   schemes: ['map'],
+ *   async resolve(ref) {
+ *     const value = table.get(ref.path);
+ *     if (value === undefined) throw new SecretNotFoundError('no entry', { ref: String(ref), provider: 'map' });
+ *     return { value };
+ *   },
+ * };
+ * ```
+ */
+export interface SecretProvider {
+  /** A unique name, shown in errors, `Secret.provider` and audit records. */
+  readonly name: string;
+  /** Ref schemes it serves, e.g. `['vault']`; `'*'` serves every scheme. */
+  readonly schemes: readonly string[];
+  /** Whether it also resolves logical `secret://` refs. */
+  readonly logical?: boolean;
+  /** The environment it is bound to, if any. */
+  readonly environment?: string;
+  /** Ref params it accepts besides the reserved `version`, `env` and `stage`. */
+  readonly params?: readonly string[];
+  /** Fetches the secret a ref names. */
+  resolve(ref: SecretRef, ctx: ResolveContext): Promise<ResolvedSecret>;
+  /** Extends a lease. */
+  renew?(lease: Lease, ctx: ResolveContext): Promise<Lease>;
+  /** Ends a lease early. */
+  revoke?(lease: Lease, ctx: ResolveContext): Promise<void>;
+  /** Writes a new version of a secret. */
+  rotate?(ref: SecretRef, value: string, ctx: ResolveContext): Promise<ResolvedSecret>;
+  /** Releases connections and timers. */
+  close?(): Promise<void>;
+}

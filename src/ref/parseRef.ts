@@ -1,0 +1,167 @@
+import { InvalidSecretRefError } from '../errors.js';
+import { LOGICAL_SCHEME, type SecretRef } from './types.js';
+import { formatRef } from './formatRef.js';
+
+const REF_BRAND = Symbol.for('connector-secrets.ref');
+const SCHEME = /^[a-z][a-z0-9+.-]*$/;
+const PARAM_NAME = /^[A-Za-z][A-Za-z0-9_.-]*$/;
+const MAX_LENGTH = 4096;
+
+/**
+ * Parses a secret reference of the form `scheme://path[?param=value&…][#field]`.
+ *
+ * The path is percent-decoded; empty segments, `.` and `..` segments (also percent-encoded),
+ * encoded `/`, NUL and control characters are rejected. Params are accepted by name here;
+ * the client rejects a param that neither is reserved (`version`, `env`, `stage`) nor is
+ * declared by a provider serving the ref.
+ *
+ * @throws {@link InvalidSecretRefError} (code `INVALID_REF`) saying what is wrong and where.
+ * When the input has no `scheme://`, it may be a secret pasted by mistake, so the message
+ * gives only its length.
+ *
+ * @example
+ * ```ts
+ * const ref = parseRef('local://orders-db/password?version=2');
+ * String(ref); // 'local://orders-db/password?version=2'
+ * ```
+ */
+export function parseRef(input: string): SecretRef {
+  if (typeof input !== 'string') {
+    throw new InvalidSecretRefError(`a secret reference must be a string, got ${typeof input}`);
+  }
+  const sep = input.indexOf('://');
+  const scheme = sep > 0 ? input.slice(0, sep) : '';
+  if (!SCHEME.test(scheme)) {
+    // Without a recognisable scheme the input may be a pasted secret: never echo it.
+    throw new InvalidSecretRefError(
+      `input of length ${input.length} is not a secret reference (expected scheme://path); it is not shown in case it is a secret`,
+    );
+  }
+  if (input.length > MAX_LENGTH) {
+    throw new InvalidSecretRefError(`${scheme}:// reference is ${input.length} characters long; the limit is ${MAX_LENGTH}`);
+  }
+  if (!input.isWellFormed()) throw fail(scheme, 'lone surrogate (not well-formed unicode)', 0);
+  const bad = firstControl(input);
+  if (bad !== -1) throw fail(scheme, 'control or NUL character', bad);
+
+  let rest = input.slice(sep + 3);
+  let offset = sep + 3;
+  let fieldPath: string[] | undefined;
+  const hash = rest.indexOf('#');
+  if (hash !== -1) {
+    fieldPath = parseField(scheme, rest.slice(hash + 1), offset + hash + 1);
+    rest = rest.slice(0, hash);
+  }
+  let params: Record<string, string> = {};
+  const question = rest.indexOf('?');
+  if (question !== -1) {
+    params = parseParams(scheme, rest.slice(question + 1), offset + question + 1);
+    rest = rest.slice(0, question);
+  }
+
+  const absolute = rest.startsWith('/');
+  if (absolute) {
+    rest = rest.slice(1);
+    offset += 1;
+  }
+  if (rest === '') throw fail(scheme, 'empty path', offset);
+  const segments: string[] = [];
+  let at = offset;
+  for (const raw of rest.split('/')) {
+    if (raw === '') throw fail(scheme, 'empty path segment', at);
+    const seg = decode(scheme, raw, at, 'path segment');
+    if (seg.includes('/')) throw fail(scheme, 'encoded "/" in a path segment', at);
+    if (seg === '.' || seg === '..') throw fail(scheme, `"${seg}" path segment`, at);
+    if (firstControl(seg) !== -1) throw fail(scheme, 'encoded control or NUL character', at);
+    segments.push(seg);
+    at += raw.length + 1;
+  }
+  return makeRef(scheme, absolute, segments, params, fieldPath);
+}
+
+/**
+ * True when `value` is a {@link SecretRef} made by {@link parseRef} (from any installed copy).
+ *
+ * @example
+ * ```ts
+ * isSecretRef(parseRef('env://API_TOKEN')); // true
+ * isSecretRef('env://API_TOKEN');           // false: a string, not a parsed ref
+ * ```
+ */
+export function isSecretRef(value: unknown): value is SecretRef {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[REF_BRAND] === true;
+}
+
+/** Builds a frozen ref; `toString` is computed once, so refs are cheap to use as keys. */
+function makeRef(
+  scheme: string,
+  absolute: boolean,
+  segments: string[],
+  params: Record<string, string>,
+  fieldPath: string[] | undefined,
+): SecretRef {
+  const sorted: Record<string, string> = {};
+  for (const name of Object.keys(params).sort()) sorted[name] = params[name]!;
+  const base = {
+    scheme,
+    path: (absolute ? '/' : '') + segments.join('/'),
+    segments: Object.freeze(segments),
+    params: Object.freeze(sorted),
+    logical: scheme === LOGICAL_SCHEME,
+    ...(fieldPath === undefined ? {} : { field: fieldPath.join('.'), fieldPath: Object.freeze(fieldPath) }),
+  };
+  const canonical = formatRef(base);
+  const ref = Object.defineProperties(base, {
+    toString: { value: () => canonical },
+    [REF_BRAND]: { value: true },
+  });
+  return Object.freeze(ref) as SecretRef;
+}
+
+function parseParams(scheme: string, query: string, offset: number): Record<string, string> {
+  const params: Record<string, string> = Object.create(null);
+  if (query === '') throw fail(scheme, 'empty query', offset);
+  let at = offset;
+  for (const pair of query.split('&')) {
+    const eq = pair.indexOf('=');
+    const name = eq === -1 ? pair : pair.slice(0, eq);
+    if (!PARAM_NAME.test(name)) throw fail(scheme, 'invalid param name', at);
+    if (eq === -1 || eq === pair.length - 1) throw fail(scheme, `param "${name}" has no value`, at);
+    if (name in params) throw fail(scheme, `param "${name}" given twice`, at);
+    params[name] = decode(scheme, pair.slice(eq + 1), at + eq + 1, `value of param "${name}"`);
+    at += pair.length + 1;
+  }
+  return { ...params };
+}
+
+function parseField(scheme: string, raw: string, offset: number): string[] {
+  if (raw === '') throw fail(scheme, 'empty field after "#"', offset);
+  let at = offset;
+  const parts: string[] = [];
+  for (const part of raw.split('.')) {
+    if (part === '') throw fail(scheme, 'empty field segment', at);
+    parts.push(decode(scheme, part, at, 'field'));
+    at += part.length + 1;
+  }
+  return parts;
+}
+
+function decode(scheme: string, raw: string, at: number, what: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw fail(scheme, `invalid percent-encoding in ${what}`, at);
+  }
+}
+
+function firstControl(text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return i;
+  }
+  return -1;
+}
+
+function fail(scheme: string, what: string, position: number): InvalidSecretRefError {
+  return new InvalidSecretRefError(`invalid ${scheme}:// reference: ${what} at position ${position}`, { position });
+}
