@@ -1,0 +1,97 @@
+import {
+  ConfigError,
+  InvalidSecretRefError,
+  ProviderError,
+  ProviderUnavailableError,
+  SecretNotFoundError,
+  isConnectorSecretsError,
+  type ProviderAttempt,
+} from './errors.js';
+import type { ResolveContext, ResolvedSecret, SecretProvider } from './provider.js';
+import { RESERVED_PARAMS, type SecretRef } from './ref/types.js';
+
+/** The provider that answered and what it returned. */
+export interface ChainResult {
+  readonly provider: SecretProvider;
+  readonly resolved: ResolvedSecret;
+}
+
+const RESERVED = new Set<string>(RESERVED_PARAMS);
+
+/**
+ * The providers that may answer `ref`, in the user's order: every logical-capable provider for
+ * `secret://`, else those serving its scheme. Rejects params no candidate declares.
+ */
+export function candidatesFor(ref: SecretRef, providers: readonly SecretProvider[]): SecretProvider[] {
+  const candidates = providers.filter((p) =>
+    ref.logical ? p.logical === true : p.schemes.includes(ref.scheme) || p.schemes.includes('*'),
+  );
+  if (candidates.length === 0) {
+    const names = providers.map((p) => p.name).join(', ');
+    throw new ConfigError(
+      ref.logical
+        ? `no provider resolves logical secret:// refs (providers: ${names})`
+        : `no provider serves ${ref.scheme}:// refs (providers: ${names})`,
+      { ref: String(ref) },
+    );
+  }
+  for (const param of Object.keys(ref.params)) {
+    if (!RESERVED.has(param) && !candidates.some((p) => p.params?.includes(param))) {
+      throw new InvalidSecretRefError(`param "${param}" is not understood by any provider of ${ref.scheme}:// refs`, {
+        ref: String(ref),
+      });
+    }
+  }
+  return candidates;
+}
+
+/**
+ * Asks each candidate in turn. Falls through only on `SECRET_NOT_FOUND` and
+ * `PROVIDER_UNAVAILABLE`; any other error stops the walk, so a denial never falls back to
+ * another provider's value. When all fail, one error carries every provider's reason.
+ */
+export async function resolveChain(
+  ref: SecretRef,
+  candidates: readonly SecretProvider[],
+  ctx: ResolveContext,
+): Promise<ChainResult> {
+  const failures: { provider: string; error: ProviderUnavailableError | SecretNotFoundError }[] = [];
+  for (const provider of candidates) {
+    let resolved: ResolvedSecret;
+    try {
+      resolved = await provider.resolve(ref, ctx);
+    } catch (err) {
+      const error = classify(err, provider, ref);
+      if (error.code !== 'SECRET_NOT_FOUND' && error.code !== 'PROVIDER_UNAVAILABLE') throw error;
+      failures.push({ provider: provider.name, error: error as ProviderUnavailableError | SecretNotFoundError });
+      continue;
+    }
+    if (typeof resolved?.value !== 'string' && !(resolved?.value instanceof Uint8Array)) {
+      throw new ProviderError(`provider "${provider.name}" returned no string or Uint8Array value`, {
+        ref: String(ref),
+        provider: provider.name,
+      });
+    }
+    return { provider, resolved };
+  }
+  if (failures.length === 1) throw failures[0]!.error;
+  const attempts: ProviderAttempt[] = failures.map((f) => ({ provider: f.provider, code: f.error.code, message: f.error.message }));
+  const summary = attempts.map((a) => `${a.provider}: ${a.message}`).join('; ');
+  const options = { ref: String(ref), attempts, cause: new AggregateError(failures.map((f) => f.error)) };
+  if (attempts.some((a) => a.code === 'PROVIDER_UNAVAILABLE')) {
+    throw new ProviderUnavailableError(`no provider could resolve ${String(ref)} (${summary})`, options);
+  }
+  throw new SecretNotFoundError(`no provider has ${String(ref)} (${summary})`, options);
+}
+
+/** Our errors pass as they are; anything else stops the chain as PROVIDER_ERROR. */
+function classify(err: unknown, provider: SecretProvider, ref: SecretRef) {
+  if (isConnectorSecretsError(err)) return err;
+  // A foreign message may quote a value, so only its name and code are repeated here.
+  const name = err instanceof Error ? err.name : typeof err;
+  const code = (err as { code?: unknown } | null)?.code;
+  return new ProviderError(
+    `provider "${provider.name}" failed with ${name}${typeof code === 'string' ? ` (${code})` : ''}`,
+    { ref: String(ref), provider: provider.name, cause: err },
+  );
+}

@@ -1,0 +1,154 @@
+import { z } from 'zod';
+import { ConfigError, SecretFormatError } from './errors.js';
+import { parseDuration } from './duration.js';
+import { parseRef } from './ref/parseRef.js';
+import type { Sensitivity } from './provider.js';
+import type { Secret } from './secret.js';
+
+const MANIFEST_BRAND = Symbol.for('connector-secrets.manifest');
+const ENV_TOKEN = '{env}';
+
+/**
+ * One secret a connector needs.
+ *
+ * @example
+ * ```ts
+ * const db: SecretSpec = {
+ *   ref: 'vault://kv/{env}/orders-db', owner: 'data-platform', purpose: 'read orders',
+ *   sensitivity: 'critical', rotation: '30d',
+ *   schema: z.object({ username: z.string(), password: z.string() }),
+ * };
+ * ```
+ */
+export interface SecretSpec {
+  /** The ref; `{env}` is replaced by the process environment tag at load time. */
+  readonly ref: string;
+  /** The team or person that owns the secret. */
+  readonly owner: string;
+  /** Why the connector needs it. */
+  readonly purpose: string;
+  /**
+   * How much damage a leak would do.
+   * @default 'high'
+   */
+  readonly sensitivity?: Sensitivity;
+  /** How often it should be rotated, e.g. `'30d'`. */
+  readonly rotation?: string;
+  /** A zod schema for JSON secrets; the loaded secret is then `Secret<z.output<schema>>`. */
+  readonly schema?: z.ZodType;
+}
+
+/** The secrets a connector declares, by the names its code uses. */
+export type SecretSpecs = Readonly<Record<string, SecretSpec>>;
+
+/** The value type a spec loads as: the schema's output, else a string. */
+export type SpecValue<S extends SecretSpec> = S extends { readonly schema: infer Z extends z.ZodType } ? z.output<Z> : string;
+
+/** What `secrets.load(manifest)` returns: one `Secret` per declared name. */
+export type LoadedSecrets<S extends SecretSpecs> = { [K in keyof S]: Secret<SpecValue<S[K]>> };
+
+/**
+ * One manifest entry as plain data, for inventory tooling. No values.
+ */
+export interface InventoryEntry {
+  readonly name: string;
+  readonly ref: string;
+  readonly owner: string;
+  readonly purpose: string;
+  readonly sensitivity: Sensitivity;
+  readonly rotation: string | undefined;
+  readonly rotationMs: number | undefined;
+  readonly json: boolean;
+}
+
+/**
+ * A validated set of secret requirements, made by {@link defineSecrets}.
+ */
+export interface SecretManifest<S extends SecretSpecs> {
+  /** The specs as given (validated and frozen). */
+  readonly specs: S;
+  /** The entries as plain data (no values). */
+  inventory(): InventoryEntry[];
+}
+
+const specSchema = z.object({
+  ref: z.string().min(1),
+  owner: z.string().trim().min(1, 'owner is required'),
+  purpose: z.string().trim().min(1, 'purpose is required'),
+  sensitivity: z.enum(['low', 'medium', 'high', 'critical']).optional(),
+  rotation: z.string().optional(),
+  schema: z.custom<z.ZodType>((v) => v instanceof z.ZodType, 'schema must be a zod schema').optional(),
+}).strict();
+
+/**
+ * Declares the secrets a connector needs, validated at definition: owner and purpose are
+ * required, refs must parse (with `{env}` standing for the environment), rotations must be
+ * durations.
+ *
+ * @throws {@link ConfigError} naming the entry and what is wrong.
+ * @example
+ * ```ts
+ * export const orders = defineSecrets({
+ *   apiToken: { ref: 'secret://orders-api/token', owner: 'data-platform', purpose: 'read orders', sensitivity: 'high' },
+ *   db: { ref: 'local://{env}/orders-db', owner: 'data-platform', purpose: 'write orders',
+ *         schema: z.object({ username: z.string(), password: z.string() }) },
+ * });
+ * const { apiToken, db } = await secrets.load(orders);
+ * ```
+ */
+export function defineSecrets<const S extends SecretSpecs>(specs: S): SecretManifest<S> {
+  if (typeof specs !== 'object' || specs === null) throw new ConfigError('defineSecrets expects an object of secret specs');
+  for (const [name, spec] of Object.entries(specs)) {
+    const checked = specSchema.safeParse(spec);
+    if (!checked.success) {
+      const why = checked.error.issues.map((i) => `${i.path.join('.') || '(entry)'}: ${i.message}`).join('; ');
+      throw new ConfigError(`secret spec "${name}" is invalid: ${why}`);
+    }
+    parseRef(spec.ref.replaceAll(ENV_TOKEN, 'env'));
+    if (spec.rotation !== undefined) parseDuration(spec.rotation);
+  }
+  const frozen = Object.freeze({ ...specs });
+  const manifest = {
+    specs: frozen,
+    inventory: () =>
+      Object.entries(frozen).map(([name, spec]) => ({
+        name,
+        ref: spec.ref,
+        owner: spec.owner,
+        purpose: spec.purpose,
+        sensitivity: spec.sensitivity ?? 'high',
+        rotation: spec.rotation,
+        rotationMs: spec.rotation === undefined ? undefined : parseDuration(spec.rotation),
+        json: spec.schema !== undefined,
+      })),
+  };
+  Object.defineProperty(manifest, MANIFEST_BRAND, { value: true });
+  return Object.freeze(manifest);
+}
+
+/** True for manifests made by {@link defineSecrets}. */
+export function isManifest(value: unknown): value is SecretManifest<SecretSpecs> {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[MANIFEST_BRAND] === true;
+}
+
+/** The ref of a spec for one environment. */
+export function refFor(spec: SecretSpec, environment: string): string {
+  return spec.ref.replaceAll(ENV_TOKEN, environment);
+}
+
+/** Parses a JSON secret and checks it against its schema; failures list paths, never values. */
+export function checkSchema(name: string, spec: SecretSpec, text: string, ref: string): unknown {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new SecretFormatError(`secret "${name}" is not valid JSON`, { ref });
+  }
+  const result = spec.schema!.safeParse(json);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', code: i.code }));
+  throw new SecretFormatError(
+    `secret "${name}" does not match its schema at ${issues.map((i) => `${i.path} (${i.code})`).join(', ')}`,
+    { ref, issues },
+  );
+}

@@ -1,0 +1,223 @@
+import {
+  AccessDeniedError,
+  ProviderUnavailableError,
+  SecretNotFoundError,
+  type ConnectorSecretsError,
+} from '../errors.js';
+import type { ResolveContext, ResolvedSecret, SecretMetadata, SecretProvider } from '../provider.js';
+import { parseRef } from '../ref/parseRef.js';
+import { formatRef } from '../ref/formatRef.js';
+import type { SecretRef } from '../ref/types.js';
+
+/** How a mocked call fails. */
+export type MockFailure = 'unavailable' | 'denied' | 'not-found' | 'throttled';
+
+/**
+ * Options of {@link MockProvider.set}.
+ */
+export interface MockSetOptions {
+  /** The version reported. @default '1', then one more on each set or rotate */
+  readonly version?: string;
+  /** The credential's lifetime from each resolve; the value then carries `expiresAt`. */
+  readonly ttlMs?: number;
+  /** Non-secret metadata reported with the value. */
+  readonly metadata?: SecretMetadata;
+}
+
+/**
+ * Options of {@link fromMock}.
+ *
+ * @example
+ * ```ts
+ * const mock = fromMock({ schemes: ['vault'] });
+ * ```
+ */
+export interface FromMockInit {
+  /**
+   * The provider name.
+   * @default 'mock'
+   */
+  readonly name?: string;
+  /**
+   * Schemes it answers; `'*'` answers every scheme.
+   * @default ['*']
+   */
+  readonly schemes?: readonly string[];
+  /**
+   * Whether it answers logical `secret://` refs.
+   * @default true
+   */
+  readonly logical?: boolean;
+  /** The environment this provider is bound to, if any. */
+  readonly environment?: string;
+  /** Extra ref params it accepts. @default [] */
+  readonly params?: readonly string[];
+}
+
+/**
+ * An in-memory provider for connector authors' tests, made by {@link fromMock}.
+ */
+export interface MockProvider extends SecretProvider {
+  /** Stores a value (objects are stored as JSON) for a ref; `#field` is ignored. */
+  set(ref: string, value: string | Uint8Array | object, options?: MockSetOptions): void;
+  /** Replaces a value with a new version, keeping its options. */
+  rotate(ref: string | SecretRef, value: string, ctx?: ResolveContext): Promise<ResolvedSecret>;
+  /** Removes a value. */
+  delete(ref: string): void;
+  /** Makes calls for `ref` (or `'*'`, every ref) fail; `times` calls, or until `clearFailures`. */
+  fail(ref: string, kind: MockFailure, options?: { times?: number }): void;
+  /** Removes every failure rule. */
+  clearFailures(): void;
+  /** Delays every answer by `ms` (uses `setTimeout`, so fake timers apply). */
+  delay(ms: number): void;
+  /** How many times `resolve` was called. */
+  readonly calls: number;
+  /** How many times `resolve` was called for `ref`. */
+  callsFor(ref: string): number;
+  /** Resets the call counters. */
+  resetCalls(): void;
+}
+
+interface Stored {
+  value: string | Uint8Array;
+  version: number | string;
+  options: MockSetOptions;
+}
+
+interface FailureRule {
+  key: string;
+  kind: MockFailure;
+  remaining: number;
+}
+
+/**
+ * An in-memory provider for tests: set values, rotate them, inject failures and delays, and
+ * count calls. It answers every scheme by default.
+ *
+ * @example
+ * ```ts
+ * import { fromMock } from 'connector-secrets/testing';
+ * const mock = fromMock();
+ * mock.set('vault://kv/dev/orders-db', { username: 'etl', password: randomUUID() });
+ * mock.fail('*', 'unavailable', { times: 1 });
+ * const secrets = createSecrets({ environment: 'dev', providers: [mock] });
+ * ```
+ */
+export function fromMock(init: FromMockInit = {}): MockProvider {
+  const name = init.name ?? 'mock';
+  const store = new Map<string, Stored>();
+  const counts = new Map<string, number>();
+  let failures: FailureRule[] = [];
+  let delayMs = 0;
+  let calls = 0;
+
+  const keyOf = (ref: string | SecretRef) => {
+    const { scheme, path, segments, params } = typeof ref === 'string' ? parseRef(ref) : ref;
+    return formatRef({ scheme, path, segments, params });
+  };
+
+  const failure = (key: string, id: { ref: string; provider: string }): ConnectorSecretsError | undefined => {
+    const rule = failures.find((r) => r.remaining > 0 && (r.key === '*' || r.key === key));
+    if (rule === undefined) return undefined;
+    rule.remaining -= 1;
+    switch (rule.kind) {
+      case 'unavailable':
+        return new ProviderUnavailableError('mock: unavailable', id);
+      case 'throttled':
+        return new ProviderUnavailableError('mock: throttled', { ...id, throttled: true });
+      case 'denied':
+        return new AccessDeniedError('mock: access denied', id);
+      case 'not-found':
+        return new SecretNotFoundError('mock: not found', id);
+    }
+  };
+
+  const answer = (stored: Stored, now: number): ResolvedSecret => ({
+    value: stored.value,
+    version: String(stored.version),
+    ...(stored.options.ttlMs === undefined ? {} : { expiresAt: new Date(now + stored.options.ttlMs) }),
+    ...(stored.options.metadata === undefined ? {} : { metadata: stored.options.metadata }),
+  });
+
+  return {
+    name,
+    schemes: init.schemes ?? ['*'],
+    logical: init.logical ?? true,
+    params: init.params ?? [],
+    ...(init.environment === undefined ? {} : { environment: init.environment }),
+
+    async resolve(ref, ctx) {
+      const key = keyOf(ref);
+      calls += 1;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      if (delayMs > 0) await sleep(delayMs, ctx.signal);
+      const id = { ref: key, provider: name };
+      const failed = failure(key, id);
+      if (failed !== undefined) throw failed;
+      const stored = store.get(key);
+      if (stored === undefined) throw new SecretNotFoundError('mock: no value set', id);
+      return answer(stored, ctx.now());
+    },
+
+    set(ref, value, options = {}) {
+      const key = keyOf(ref);
+      const previous = store.get(key);
+      const text = typeof value === 'string' || value instanceof Uint8Array ? value : JSON.stringify(value);
+      const version = options.version ?? (previous === undefined ? 1 : Number(previous.version) + 1);
+      store.set(key, { value: text, version, options });
+    },
+
+    async rotate(ref, value, ctx) {
+      const key = keyOf(ref);
+      const previous = store.get(key);
+      if (previous === undefined) throw new SecretNotFoundError('mock: no value to rotate', { ref: key, provider: name });
+      const next = { value, version: Number(previous.version) + 1, options: previous.options };
+      store.set(key, next);
+      return answer(next, ctx?.now() ?? Date.now());
+    },
+
+    delete(ref) {
+      store.delete(keyOf(ref));
+    },
+
+    fail(ref, kind, options = {}) {
+      failures.push({ key: ref === '*' ? '*' : keyOf(ref), kind, remaining: options.times ?? Infinity });
+    },
+
+    clearFailures() {
+      failures = [];
+    },
+
+    delay(ms) {
+      delayMs = ms;
+    },
+
+    get calls() {
+      return calls;
+    },
+
+    callsFor(ref) {
+      return counts.get(keyOf(ref)) ?? 0;
+    },
+
+    resetCalls() {
+      calls = 0;
+      counts.clear();
+    },
+  };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
