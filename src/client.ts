@@ -3,9 +3,11 @@ import { SecretCache, type CacheEntry, type CacheOptions } from './cache.js';
 import { candidatesFor, resolveChain } from './chain.js';
 import { ConfigError, ConnectorSecretsError, SecretExpiredError, SecretFormatError } from './errors.js';
 import { Emitter } from './events.js';
+import { systemClock } from './handles/clock.js';
+import { createCredentialHandle, type CredentialHandle, type CredentialSource, type HandleOptions } from './handles/CredentialHandle.js';
 import { selectField } from './field.js';
 import { checkSchema, isManifest, refFor, type LoadedSecrets, type SecretManifest, type SecretSpecs } from './manifest.js';
-import type { ResolveContext, SecretMetadata, SecretProvider } from './provider.js';
+import type { Lease, ResolveContext, SecretMetadata, SecretProvider } from './provider.js';
 import { parseRef } from './ref/parseRef.js';
 import { formatRef } from './ref/formatRef.js';
 import type { SecretRef } from './ref/types.js';
@@ -116,6 +118,19 @@ export interface SecretsClient {
    * ```
    */
   load<S extends SecretSpecs>(manifest: SecretManifest<S>): Promise<LoadedSecrets<S>>;
+  /**
+   * An auto-refreshing credential for a ref: refreshed ahead of expiry with jitter, renewed
+   * while its lease allows, replaced and announced (`onRotate`) when it cannot be, revoked
+   * on close. With `schema`, the JSON secret is parsed and checked at each refresh.
+   * @example
+   * ```ts
+   * const creds = secrets.handle('vault://database/creds/etl', { schema: z.object({ username: z.string(), password: z.string() }) });
+   * creds.onRotate((next) => pool.reconfigure(next.reveal()));
+   * await creds.withCredential(() => pool.query(sql));
+   * ```
+   */
+  handle<Z extends z.ZodType>(ref: string | SecretRef, options: HandleOptions & { readonly schema: Z }): CredentialHandle<z.output<Z>>;
+  handle(ref: string | SecretRef, options?: HandleOptions): CredentialHandle<string>;
   /** Drops the cached value of a ref, so the next call asks the providers. */
   invalidate(ref: string | SecretRef): void;
   /**
@@ -126,7 +141,7 @@ export interface SecretsClient {
    * ```
    */
   on<K extends keyof SecretsEvents & string>(event: K, listener: (...args: SecretsEvents[K]) => void): () => void;
-  /** Aborts calls in flight, closes providers and empties the cache. */
+  /** Closes every handle (revoking leases), aborts calls in flight, closes providers and empties the cache. */
   close(): Promise<void>;
 }
 
@@ -209,9 +224,11 @@ class Client implements SecretsClient {
   readonly #routes = new Map<string, Route>();
   readonly #placeholder: string | undefined;
   readonly #now: () => number;
+  readonly #nowGiven: boolean;
   readonly #abort = new AbortController();
   readonly #ctx: ResolveContext;
   readonly #events = new Emitter<SecretsEvents>((err) => this.#events.emit('listener-error', err));
+  readonly #handles = new Set<CredentialHandle<unknown>>();
   #closed = false;
 
   constructor(environment: string, providers: SecretProvider[], options: SecretsOptions, env: ResolveContext['env']) {
@@ -220,19 +237,16 @@ class Client implements SecretsClient {
     this.#providers = providers;
     this.#cache = options.cache === false ? undefined : new SecretCache(options.cache);
     this.#placeholder = options.placeholder;
-    this.#now = options.now ?? Date.now;
+    // Looked up at each call, so fake clocks installed after creation apply.
+    this.#now = options.now ?? (() => Date.now());
+    this.#nowGiven = options.now !== undefined;
     this.#ctx = { signal: this.#abort.signal, env, environment, identity: this.identity, now: this.#now };
   }
 
   async get(ref: string | SecretRef): Promise<Secret<string>> {
     const route = this.#route(ref);
     const entry = await this.#entry(route);
-    const { value } = entry.resolved;
-    let text: string;
-    if (route.ref.fieldPath !== undefined) text = selectField(entry, route.ref.fieldPath, route.key);
-    else if (typeof value === 'string') text = value;
-    else text = decodeUtf8(value, route.key, entry.provider);
-    return this.#wrap(text, route, entry);
+    return this.#wrap(this.#text(route, entry), route, entry);
   }
 
   async getBytes(ref: string | SecretRef): Promise<Secret<Uint8Array>> {
@@ -272,6 +286,23 @@ class Client implements SecretsClient {
     return out as LoadedSecrets<S>;
   }
 
+  handle(ref: string | SecretRef, options: HandleOptions & { readonly schema?: z.ZodType } = {}): CredentialHandle<never> {
+    const route = this.#route(ref);
+    const { schema, ...handleOptions } = options;
+    const now = this.#now;
+    const clock = handleOptions.clock ?? (this.#nowGiven ? { ...systemClock, now } : systemClock);
+    const handle = createCredentialHandle(this.#source(route, schema), { ...handleOptions, clock });
+    this.#handles.add(handle);
+    const close = handle.close.bind(handle);
+    Object.defineProperty(handle, 'close', {
+      value: async () => {
+        this.#handles.delete(handle);
+        await close();
+      },
+    });
+    return handle as CredentialHandle<never>;
+  }
+
   invalidate(ref: string | SecretRef): void {
     this.#cache?.delete(this.#route(ref).key);
   }
@@ -283,6 +314,7 @@ class Client implements SecretsClient {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await Promise.allSettled([...this.#handles].map((h) => h.close()));
     this.#abort.abort(new ConfigError('the secrets client was closed'));
     this.#cache?.clear();
     this.#inflight.clear();
@@ -310,11 +342,7 @@ class Client implements SecretsClient {
     const now = this.#now();
     const cached = this.#cache?.get(route.key, now);
     if (cached !== undefined && now < cached.freshUntil) return Promise.resolve(cached);
-    let flight = this.#inflight.get(route.key);
-    if (flight === undefined) {
-      flight = this.#fetch(route).finally(() => this.#inflight.delete(route.key));
-      this.#inflight.set(route.key, flight);
-    }
+    const flight = this.#flight(route);
     if (cached === undefined) return flight;
     return flight.catch((err: unknown) => {
       const now2 = this.#now();
@@ -324,6 +352,61 @@ class Client implements SecretsClient {
       }
       throw err;
     });
+  }
+
+  /** The fetch in flight for a ref, shared by gets and handles; a new one when there is none. */
+  #flight(route: Route): Promise<CacheEntry> {
+    let flight = this.#inflight.get(route.key);
+    if (flight === undefined) {
+      flight = this.#fetch(route).finally(() => this.#inflight.delete(route.key));
+      this.#inflight.set(route.key, flight);
+    }
+    return flight;
+  }
+
+  /** What a handle refreshes through: the client's single-flight, cache, and the answering provider's lease calls. */
+  #source(route: Route, schema: z.ZodType | undefined): CredentialSource<unknown> {
+    const secrets = new WeakMap<CacheEntry, Secret<unknown>>();
+    let last: CacheEntry | undefined;
+    const provider = () => this.#providers.find((p) => p.name === last?.provider);
+    const signal = (own: AbortSignal) => AbortSignal.any([own, this.#abort.signal]);
+    return {
+      ref: String(route.ref),
+      fetch: async (force, own) => {
+        if (own.aborted) throw own.reason;
+        const entry = await (force ? this.#flight(route) : this.#entry(route));
+        last = entry;
+        let secret = secrets.get(entry);
+        if (secret === undefined) {
+          const text = this.#text(route, entry);
+          const value = schema === undefined ? text : checkSchema(route.key, { ref: route.key, owner: '-', purpose: '-', schema }, text, String(route.ref));
+          secret = new Secret(value, this.#info(String(route.ref), entry.provider, entry.resolved));
+          secrets.set(entry, secret);
+        }
+        const { expiresAt, refreshAfter, lease } = entry.resolved;
+        return {
+          secret,
+          ...(expiresAt === undefined ? {} : { expiresAt: expiresAt.getTime() }),
+          ...(refreshAfter === undefined ? {} : { refreshAfter: refreshAfter.getTime() }),
+          ...(lease === undefined ? {} : { lease }),
+        };
+      },
+      renew: async (lease, own) => {
+        const p = provider();
+        if (p?.renew === undefined || last === undefined) throw new ConfigError('the provider cannot renew leases');
+        const next = await p.renew(lease, { ...this.#ctx, signal: signal(own) });
+        const now = this.#now();
+        last = this.#cache?.set(route.key, p.name, { ...last.resolved, lease: next, expiresAt: new Date(now + next.ttlMs) }, now) ?? last;
+        return next;
+      },
+      revoke: async (lease: Lease) => {
+        const p = provider();
+        if (p?.revoke === undefined) return;
+        const cached = this.#cache?.get(route.key, this.#now());
+        if (cached?.resolved.lease?.id === lease.id) this.#cache?.delete(route.key);
+        await p.revoke(lease, { ...this.#ctx, signal: new AbortController().signal });
+      },
+    };
   }
 
   async #fetch(route: Route): Promise<CacheEntry> {
@@ -337,6 +420,13 @@ class Client implements SecretsClient {
     }
     if (this.#closed) throw new ConfigError('the secrets client was closed');
     return this.#cache?.set(route.key, provider.name, resolved, now) ?? new SecretCache().entryFor(provider.name, resolved, now);
+  }
+
+  /** The text a ref names in an entry: its `#field`, or the whole value. */
+  #text(route: Route, entry: CacheEntry): string {
+    const { value } = entry.resolved;
+    if (route.ref.fieldPath !== undefined) return selectField(entry, route.ref.fieldPath, route.key);
+    return typeof value === 'string' ? value : decodeUtf8(value, route.key, entry.provider);
   }
 
   #wrap<T>(value: T, route: Route, entry: CacheEntry): Secret<T> {

@@ -11,8 +11,9 @@ const MAX_LENGTH = 4096;
  * Parses a secret reference of the form `scheme://path[?param=value&…][#field]`.
  *
  * The path is percent-decoded; empty segments, `.` and `..` segments (also percent-encoded),
- * encoded `/`, NUL and control characters are rejected. Params are accepted by name here;
- * the client rejects a param that neither is reserved (`version`, `env`, `stage`) nor is
+ * encoded `/`, NUL and control characters are rejected; NUL and control characters are
+ * rejected in param values and the field too, raw or percent-encoded. Params are accepted by
+ * name here; the client rejects a param that neither is reserved (`version`, `env`, `stage`) nor is
  * declared by a provider serving the ref.
  *
  * @throws {@link InvalidSecretRefError} (code `INVALID_REF`) saying what is wrong and where.
@@ -40,7 +41,8 @@ export function parseRef(input: string): SecretRef {
   if (input.length > MAX_LENGTH) {
     throw new InvalidSecretRefError(`${scheme}:// reference is ${input.length} characters long; the limit is ${MAX_LENGTH}`);
   }
-  if (!input.isWellFormed()) throw fail(scheme, 'lone surrogate (not well-formed unicode)', 0);
+  const lone = firstLoneSurrogate(input);
+  if (lone !== -1) throw fail(scheme, 'lone surrogate (not well-formed unicode)', lone);
   const bad = firstControl(input);
   if (bad !== -1) throw fail(scheme, 'control or NUL character', bad);
 
@@ -72,7 +74,6 @@ export function parseRef(input: string): SecretRef {
     const seg = decode(scheme, raw, at, 'path segment');
     if (seg.includes('/')) throw fail(scheme, 'encoded "/" in a path segment', at);
     if (seg === '.' || seg === '..') throw fail(scheme, `"${seg}" path segment`, at);
-    if (firstControl(seg) !== -1) throw fail(scheme, 'encoded control or NUL character', at);
     segments.push(seg);
     at += raw.length + 1;
   }
@@ -146,12 +147,30 @@ function parseField(scheme: string, raw: string, offset: number): string[] {
   return parts;
 }
 
+/** Percent-decodes one component; an encoded control or NUL character is rejected like a raw one. */
 function decode(scheme: string, raw: string, at: number, what: string): string {
+  let text: string;
   try {
-    return decodeURIComponent(raw);
+    text = decodeURIComponent(raw);
   } catch {
     throw fail(scheme, `invalid percent-encoding in ${what}`, at);
   }
+  if (firstControl(text) !== -1) throw fail(scheme, `encoded control or NUL character in ${what}`, at);
+  return text;
+}
+
+/** Index of the first unpaired UTF-16 surrogate, or -1 when `text` is well-formed. */
+function firstLoneSurrogate(text: string): number {
+  if (text.isWellFormed()) return -1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) i++;
+      else return i;
+    } else if (c >= 0xdc00 && c <= 0xdfff) return i;
+  }
+  return -1;
 }
 
 function firstControl(text: string): number {

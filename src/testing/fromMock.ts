@@ -25,6 +25,32 @@ export interface MockSetOptions {
 }
 
 /**
+ * A mocked dynamic credential: each resolve issues a new value under a new lease.
+ */
+export interface MockLeaseOptions {
+  /** Lifetime of each lease from issue or renewal. */
+  readonly ttlMs: number;
+  /** Longest a lease may live in total, across renewals. */
+  readonly maxTtlMs?: number;
+  /** Whether `renew` extends leases. @default true */
+  readonly renewable?: boolean;
+  /** Makes the value of credential number `n` (1, 2, …). */
+  readonly issue: (n: number) => string | object;
+  /** Non-secret metadata reported with each value. */
+  readonly metadata?: SecretMetadata;
+}
+
+/** A lease the mock issued, for assertions. */
+export interface MockLeaseRecord {
+  readonly id: string;
+  readonly ref: string;
+  readonly issuedAt: number;
+  expiresAt: number;
+  revoked: boolean;
+  renewals: number;
+}
+
+/**
  * Options of {@link fromMock}.
  *
  * @example
@@ -62,6 +88,13 @@ export interface MockProvider extends SecretProvider {
   set(ref: string, value: string | Uint8Array | object, options?: MockSetOptions): void;
   /** Replaces a value with a new version, keeping its options. */
   rotate(ref: string | SecretRef, value: string, ctx?: ResolveContext): Promise<ResolvedSecret>;
+  /** Makes `ref` a leased credential that issues a new value on each resolve. */
+  lease(ref: string, options: MockLeaseOptions): void;
+  /** Every lease issued so far, in order. */
+  readonly leases: readonly MockLeaseRecord[];
+  /** How many times `renew` / `revoke` were called. */
+  readonly renewCalls: number;
+  readonly revokeCalls: number;
   /** Removes a value. */
   delete(ref: string): void;
   /** Makes calls for `ref` (or `'*'`, every ref) fail; `times` calls, or until `clearFailures`. */
@@ -110,6 +143,10 @@ export function fromMock(init: FromMockInit = {}): MockProvider {
   let failures: FailureRule[] = [];
   let delayMs = 0;
   let calls = 0;
+  let renewCalls = 0;
+  let revokeCalls = 0;
+  const leased = new Map<string, { options: MockLeaseOptions; issued: number }>();
+  const leases: MockLeaseRecord[] = [];
 
   const keyOf = (ref: string | SecretRef) => {
     const { scheme, path, segments, params } = typeof ref === 'string' ? parseRef(ref) : ref;
@@ -130,6 +167,26 @@ export function fromMock(init: FromMockInit = {}): MockProvider {
       case 'not-found':
         return new SecretNotFoundError('mock: not found', id);
     }
+  };
+
+  const issue = (key: string, dynamic: { options: MockLeaseOptions; issued: number }, now: number): ResolvedSecret => {
+    const n = (dynamic.issued += 1);
+    const { options } = dynamic;
+    const value = options.issue(n);
+    const record: MockLeaseRecord = { id: `${key}/lease-${n}`, ref: key, issuedAt: now, expiresAt: now + options.ttlMs, revoked: false, renewals: 0 };
+    leases.push(record);
+    return {
+      value: typeof value === 'string' ? value : JSON.stringify(value),
+      version: String(n),
+      expiresAt: new Date(record.expiresAt),
+      lease: {
+        id: record.id,
+        ttlMs: options.ttlMs,
+        renewable: options.renewable ?? true,
+        ...(options.maxTtlMs === undefined ? {} : { maxTtlMs: options.maxTtlMs }),
+      },
+      ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
+    };
   };
 
   const answer = (stored: Stored, now: number): ResolvedSecret => ({
@@ -154,9 +211,34 @@ export function fromMock(init: FromMockInit = {}): MockProvider {
       const id = { ref: key, provider: name };
       const failed = failure(key, id);
       if (failed !== undefined) throw failed;
+      const dynamic = leased.get(key);
+      if (dynamic !== undefined) return issue(key, dynamic, ctx.now());
       const stored = store.get(key);
       if (stored === undefined) throw new SecretNotFoundError('mock: no value set', id);
       return answer(stored, ctx.now());
+    },
+
+    async renew(lease, ctx) {
+      renewCalls += 1;
+      const record = leases.find((l) => l.id === lease.id);
+      const id = { ref: record?.ref ?? lease.id, provider: name };
+      if (record === undefined || record.revoked || record.expiresAt <= ctx.now()) {
+        throw new AccessDeniedError('mock: lease not found or expired', id);
+      }
+      const failed = failure(record.ref, id);
+      if (failed !== undefined) throw failed;
+      const { options } = leased.get(record.ref)!;
+      if (options.renewable === false) throw new AccessDeniedError('mock: lease is not renewable', id);
+      const maxEnd = options.maxTtlMs === undefined ? Infinity : record.issuedAt + options.maxTtlMs;
+      record.expiresAt = Math.min(ctx.now() + options.ttlMs, maxEnd);
+      record.renewals += 1;
+      return { ...lease, ttlMs: record.expiresAt - ctx.now() };
+    },
+
+    async revoke(lease) {
+      revokeCalls += 1;
+      const record = leases.find((l) => l.id === lease.id);
+      if (record !== undefined) record.revoked = true;
     },
 
     set(ref, value, options = {}) {
@@ -176,8 +258,25 @@ export function fromMock(init: FromMockInit = {}): MockProvider {
       return answer(next, ctx?.now() ?? Date.now());
     },
 
+    lease(ref, options) {
+      leased.set(keyOf(ref), { options, issued: 0 });
+    },
+
+    get leases() {
+      return leases;
+    },
+
+    get renewCalls() {
+      return renewCalls;
+    },
+
+    get revokeCalls() {
+      return revokeCalls;
+    },
+
     delete(ref) {
       store.delete(keyOf(ref));
+      leased.delete(keyOf(ref));
     },
 
     fail(ref, kind, options = {}) {
