@@ -1,7 +1,8 @@
 import type { SecretRef } from './types.js';
 
 // Characters left as they are in the canonical form; everything else is percent-encoded.
-const PATH_SAFE = /[A-Za-z0-9\-._~!$'()*+,;=:@&]/;
+// `@` is always encoded in paths, so a canonical ref never looks like `user:password@host`.
+const PATH_SAFE = /[A-Za-z0-9\-._~!$'()*+,;=:&]/;
 const VALUE_SAFE = /[A-Za-z0-9\-._~!$'()*,;:@/]/;
 const FIELD_SAFE = /[A-Za-z0-9\-_~!$'()*+,;=:@&]/;
 

@@ -61,6 +61,12 @@ export function parseRef(input: string): SecretRef {
     rest = rest.slice(0, question);
   }
 
+  if (/^[^/@]*:[^/@]*@/.test(rest)) {
+    // `user:password@host` is a connection URL with credentials, not a reference: never echo it.
+    throw new InvalidSecretRefError(
+      `input of length ${input.length} looks like a ${scheme}:// connection URL with credentials, not a secret reference; it is not shown`,
+    );
+  }
   const absolute = rest.startsWith('/');
   if (absolute) {
     rest = rest.slice(1);

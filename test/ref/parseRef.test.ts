@@ -319,3 +319,22 @@ describe('parseRef: errors are the package errors', () => {
     expect(err).toBeInstanceOf(Error);
   });
 });
+
+describe('connection URLs with credentials', () => {
+  it('are refused without echoing any part of them', async () => {
+    const { parseRef: parse } = await import('../../src/ref/parseRef.js');
+    const { randomBytes } = await import('node:crypto');
+    const password = randomBytes(12).toString('hex');
+    const input = `postgres://etl:${password}@db.internal:5432/orders`;
+    let message = '';
+    try {
+      parse(input);
+    } catch (err) {
+      message = `${(err as Error).message}\n${(err as Error).stack}`;
+      expect((err as { code?: string }).code).toBe('INVALID_REF');
+    }
+    expect(message).toMatch(/connection URL with credentials/);
+    expect(message).not.toContain(password);
+    expect(() => parse('vault://kv/team@example/x')).not.toThrow();
+  });
+});
