@@ -18,7 +18,7 @@ export type { FromEnvInit } from './providers/fromEnv.js';
 export { fromFile } from './providers/fromFile.js';
 export type { FromFileInit } from './providers/fromFile.js';
 export { fromLocalStore } from './providers/fromLocalStore.js';
-export type { FromLocalStoreInit, LocalStore, LocalStoreEntryInfo } from './providers/fromLocalStore.js';
+export type { FromLocalStoreInit, LocalStore, LocalStoreEntryInfo, LocalStoreKeySource } from './providers/fromLocalStore.js';
 export {
   ConnectorSecretsError,
   InvalidSecretRefError,
