@@ -18,7 +18,10 @@ export type ErrorCode =
   | 'SECRET_FORMAT'
   | 'SECRET_EXPIRED'
   | 'SECRET_DISPOSED'
-  | 'CONFIG_INVALID';
+  | 'CONFIG_INVALID'
+  | 'ENVIRONMENT_MISMATCH'
+  | 'POLICY_DENIED'
+  | 'AUDIT_WRITE_FAILED';
 
 /** Options shared by every error constructor. */
 export interface ErrorOptions {
@@ -256,5 +259,64 @@ export class ConfigError extends ConnectorSecretsError {
   declare readonly code: 'CONFIG_INVALID';
   constructor(message: string, options: ErrorOptions = {}) {
     super('CONFIG_INVALID', message, options);
+  }
+}
+
+/**
+ * The ref, the provider or the secret's environment tag does not match the environment of the
+ * process (for example a `prod` secret asked for from `dev`). The chain stops.
+ *
+ * @example
+ * ```ts
+ * if (err.code === 'ENVIRONMENT_MISMATCH') console.error(err.ref, err.message);
+ * ```
+ */
+export class EnvironmentMismatchError extends ConnectorSecretsError {
+  override name = 'EnvironmentMismatchError' as const;
+  declare readonly code: 'ENVIRONMENT_MISMATCH';
+  /** The environment of the process that asked, when known. */
+  readonly environment: string | undefined;
+  /** The environment the ref, provider or secret belongs to (`undefined` for an untagged secret). */
+  readonly targetEnvironment: string | undefined;
+  constructor(message: string, options: ErrorOptions & { environment?: string; targetEnvironment?: string } = {}) {
+    super('ENVIRONMENT_MISMATCH', message, options);
+    this.environment = options.environment;
+    this.targetEnvironment = options.targetEnvironment;
+  }
+}
+
+/**
+ * An access policy, a time window or an approval hook denied the access. `rule` names the rule
+ * that decided. The chain stops.
+ *
+ * @example
+ * ```ts
+ * if (!outcome.approved) throw new PolicyDeniedError(`approval denied: ${outcome.why}`);
+ * ```
+ */
+export class PolicyDeniedError extends ConnectorSecretsError {
+  override name = 'PolicyDeniedError' as const;
+  declare readonly code: 'POLICY_DENIED';
+  /** The name of the policy rule that decided (`(default)` when no rule allows the ref). */
+  readonly rule: string | undefined;
+  constructor(message: string, options: ErrorOptions & { rule?: string } = {}) {
+    super('POLICY_DENIED', message, options);
+    this.rule = options.rule;
+  }
+}
+
+/**
+ * An audit record could not be written, so the access it records is refused.
+ *
+ * @example
+ * ```ts
+ * if (err.code === 'AUDIT_WRITE_FAILED') console.error('audit sink failed', err.cause);
+ * ```
+ */
+export class AuditWriteError extends ConnectorSecretsError {
+  override name = 'AuditWriteError' as const;
+  declare readonly code: 'AUDIT_WRITE_FAILED';
+  constructor(message: string, options: ErrorOptions = {}) {
+    super('AUDIT_WRITE_FAILED', message, options);
   }
 }
