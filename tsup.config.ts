@@ -1,0 +1,63 @@
+import { defineConfig, type Options } from 'tsup';
+import { CLI_ENTRY, PUBLIC_ENTRIES, outName } from './scripts/entries.js';
+
+/**
+ * Never bundled, whatever gets installed: runtime dependencies (zod, lru-cache) and the heavy
+ * optional peer dependencies that only the lazily loaded subpaths import. `skipNodeModulesBundle`
+ * already leaves every bare specifier external; this list documents the intent and keeps the
+ * declaration (dts) rollup from inlining types of installed dev copies.
+ */
+const external: (string | RegExp)[] = [
+  'zod',
+  'lru-cache',
+  'node-vault',
+  /^@aws-sdk\//,
+  /^@smithy\//,
+  /^@azure\//,
+  /^@google-cloud\//,
+  'google-auth-library',
+  'pino',
+  'winston',
+  /^@opentelemetry\//,
+  'pg',
+];
+
+const shared = {
+  target: 'node20',
+  platform: 'node',
+  sourcemap: true,
+  treeshake: true,
+  skipNodeModulesBundle: true,
+  // Keep `node:fs` … as written (tsup 8 strips the prefix by default).
+  removeNodeProtocol: false,
+  external,
+  tsconfig: 'tsconfig.json',
+} satisfies Options;
+
+export default defineConfig([
+  {
+    // The library: every public entry as ESM + CJS, with .d.ts / .d.cts beside each.
+    ...shared,
+    name: 'lib',
+    entry: Object.fromEntries(PUBLIC_ENTRIES.map((e) => [outName(e.source), e.source])),
+    outDir: 'dist',
+    format: ['esm', 'cjs'],
+    // Shared chunks in CJS too, so `connector-secrets` and `connector-secrets/testing` share one
+    // copy of Secret, the errors … (instanceof works across the two entries in both formats).
+    splitting: true,
+    dts: true,
+    // dist/cli belongs to the build below; both run in parallel.
+    clean: ['!cli/**'],
+  },
+  {
+    // The `connector-secrets` command: ESM only. tsup keeps the `#!/usr/bin/env node` line and
+    // marks the file executable.
+    ...shared,
+    name: 'cli',
+    entry: { main: CLI_ENTRY.source },
+    outDir: 'dist/cli',
+    format: ['esm'],
+    dts: false,
+    clean: true,
+  },
+]);
