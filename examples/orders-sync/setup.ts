@@ -1,5 +1,5 @@
 // First-run setup of the demo: an encrypted local store with a fresh random key and a freshly
-// generated API token. Later runs reuse both. This is what `connector-secrets local init` and
+// generated OAuth client secret for the orders API. Later runs reuse both. This is what `connector-secrets local init` and
 // `local set` do from a shell; the demo does it in code so that `npm run demo` needs nothing else.
 import { randomBytes } from 'node:crypto';
 import { access, mkdir, writeFile } from 'node:fs/promises';
@@ -7,8 +7,11 @@ import { join } from 'node:path';
 import { fromLocalStore } from '../../src/index.js';
 import { ordersSecrets, type Log } from './connector.js';
 
-/** The store entry the token lives in; `secret://orders-api/token` resolves to it. */
-export const TOKEN_ENTRY = 'orders-api/token';
+/**
+ * The store entry the OAuth client secret lives in; `secret://orders-api/client-secret`
+ * resolves to it. The short-lived access tokens are never stored: they are obtained with it.
+ */
+export const CLIENT_SECRET_ENTRY = 'orders-api/client-secret';
 
 /** Where the demo's store and key live. */
 export interface DemoStore {
@@ -33,7 +36,7 @@ export interface EnsureDemoStoreOptions {
 
 /**
  * Creates `<dir>/<env>.key` (32 random bytes, base64, mode 0600) and `<dir>/<env>.enc.json`
- * holding a random API token, unless they exist; then checks the store opens with the key.
+ * holding a random client secret, unless they exist; then checks the store opens with the key.
  */
 export async function ensureDemoStore({ dir, environment, log }: EnsureDemoStoreOptions): Promise<DemoStore> {
   const storePath = join(dir, `${environment}.enc.json`);
@@ -56,17 +59,17 @@ export async function ensureDemoStore({ dir, environment, log }: EnsureDemoStore
     } else {
       log(`reusing encrypted store ${storePath} (environment "${environment}", key file ${keyFile})`);
     }
-    // An interrupted first run may have left a store without the token: add it.
+    // An interrupted first run (or a store from an older demo) may lack the client secret: add it.
     const entries = await store.list();
-    if (!entries.some((e) => e.name === TOKEN_ENTRY)) {
-      const spec = ordersSecrets.specs.apiToken;
-      await store.set(TOKEN_ENTRY, randomBytes(32).toString('base64url'), {
+    if (!entries.some((e) => e.name === CLIENT_SECRET_ENTRY)) {
+      const spec = ordersSecrets.specs.clientSecret;
+      await store.set(CLIENT_SECRET_ENTRY, randomBytes(32).toString('base64url'), {
         owner: spec.owner,
         purpose: spec.purpose,
         sensitivity: spec.sensitivity,
         rotation: spec.rotation,
       });
-      log(`stored a freshly generated API token as entry "${TOKEN_ENTRY}"`);
+      log(`stored a freshly generated OAuth client secret as entry "${CLIENT_SECRET_ENTRY}"`);
     }
     return { dir, environment, storePath, keyFile, created };
   } finally {

@@ -37,7 +37,8 @@ export interface CredentialSource<T> {
  */
 export interface HandleOptions {
   /**
-   * A credential is never handed out later than this before its expiry.
+   * A credential is never handed out later than this before its expiry (at most an eighth of
+   * its lifetime, so short-lived credentials still refresh ahead of time).
    * @default 1000
    */
   readonly safetyMarginMs?: number;
@@ -97,9 +98,26 @@ export interface HandleOptions {
 
 /** A lease renewal, as reported by the `renewed` event. */
 export interface RenewedEvent {
+  /** The handle's ref. */
   readonly ref: string;
+  /** The extended lease. */
   readonly lease: Lease;
+  /** Epoch ms of the new expiry. */
   readonly expiresAt: number;
+}
+
+/** The credential nears expiry and its refresh failed. */
+export interface ExpiringEvent {
+  /** The handle's ref. */
+  readonly ref: string;
+  /** Epoch ms of the expiry. */
+  readonly expiresAt: number;
+}
+
+/** The credential expired with no replacement. */
+export interface ExpiredEvent {
+  /** The handle's ref. */
+  readonly ref: string;
 }
 
 /** Events of a {@link CredentialHandle}. */
@@ -109,11 +127,11 @@ export interface HandleEvents<T> {
   /** The lease was extended; the credential stays the same. */
   renewed: [RenewedEvent];
   /** A refresh failed while less than the refresh window remains. */
-  expiring: [{ readonly ref: string; readonly expiresAt: number }];
+  expiring: [ExpiringEvent];
   /** A background refresh failed; it will be retried with backoff. */
   'refresh-error': [unknown];
   /** The credential expired with no replacement; `get()` now asks the provider itself. */
-  expired: [{ readonly ref: string }];
+  expired: [ExpiredEvent];
   /** A lease revocation on close failed. */
   'revoke-error': [unknown];
   [event: string]: unknown[];
@@ -166,6 +184,7 @@ interface Held<T> {
   readonly leaseStart: number;
   refreshAt: number;
   expiringSaid: boolean;
+  expiredSaid: boolean;
 }
 
 const MIN_RETRY_MS = 100;
@@ -318,6 +337,11 @@ class Handle<T> implements CredentialHandle<T> {
     return this.#install(issued);
   }
 
+  /** The safety margin, shrunk to an eighth of short lifetimes so it never precedes the refresh point (≤ 3/4). */
+  #margin(lifetime: number): number {
+    return Math.min(this.#o.safetyMarginMs, Math.max(0, lifetime) / 8);
+  }
+
   #nearMaxTtl(held: Held<T>): boolean {
     const max = held.lease?.maxTtlMs;
     if (max === undefined || held.lease === undefined) return false;
@@ -330,7 +354,7 @@ class Handle<T> implements CredentialHandle<T> {
     const expiresAt = Math.min(now + lease.ttlMs, maxEnd);
     held.lease = lease;
     held.expiresAt = expiresAt;
-    held.validUntil = expiresAt - this.#o.safetyMarginMs;
+    held.validUntil = expiresAt - this.#margin(expiresAt - now);
     held.refreshAt = nextRefreshAt(now, expiresAt, this.#policy, this.#random);
     held.expiringSaid = false;
     this.#failures = 0;
@@ -347,12 +371,13 @@ class Handle<T> implements CredentialHandle<T> {
       expiresAt,
       lease: issued.lease,
       leaseStart: now,
-      validUntil: expiresAt === undefined ? now + this.#o.ttlMs + this.#o.maxStaleMs : expiresAt - this.#o.safetyMarginMs,
+      validUntil: expiresAt === undefined ? now + this.#o.ttlMs + this.#o.maxStaleMs : expiresAt - this.#margin(expiresAt - now),
       refreshAt:
         expiresAt === undefined
           ? issued.refreshAfter ?? now + this.#o.ttlMs
           : nextRefreshAt(now, expiresAt, this.#policy, this.#random, issued.refreshAfter),
       expiringSaid: false,
+      expiredSaid: false,
     };
     const previous = this.#held;
     this.#held = held;
@@ -389,10 +414,12 @@ class Handle<T> implements CredentialHandle<T> {
     this.#schedule(Math.min(now + delay, held.validUntil));
   }
 
+  /** Stops background work. The expired credential stays as `previous` for the next `rotated`, but is never handed out. */
   #expire(): void {
     this.#cancelTimer();
-    if (this.#held !== undefined) {
-      this.#held = undefined;
+    const held = this.#held;
+    if (held !== undefined && !held.expiredSaid) {
+      held.expiredSaid = true;
       this.#events.emit('expired', { ref: this.ref });
     }
   }

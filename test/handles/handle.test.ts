@@ -116,6 +116,29 @@ describe('failures', () => {
     await expect(handle.get()).resolves.toBeDefined();
   });
 
+  it('short lifetimes still refresh ahead in the background with the default safety margin', async () => {
+    const { mock, handle, values } = setup({ ttlMs: 2000, random: () => 0.5 });
+    const rotated = vi.fn();
+    handle.onRotate(rotated);
+    await handle.get();
+    await advance(1500);
+    expect(mock.calls).toBe(2);
+    expect(rotated).toHaveBeenCalledOnce();
+    expect((await handle.get()).reveal()).toBe(values[1]);
+  });
+
+  it('a credential replaced after it expired is still announced as a rotation', async () => {
+    const { mock, handle, values } = setup({ random: () => 0.5 });
+    await handle.get();
+    const rotations: [string, string][] = [];
+    handle.onRotate((next, prev) => rotations.push([next.reveal(), prev.reveal()]));
+    mock.fail('*', 'unavailable');
+    await advance(HOUR);
+    mock.clearFailures();
+    await handle.get();
+    expect(rotations).toEqual([[values.at(-1), values[0]]]);
+  });
+
   it('never hands out a credential within the safety margin of its expiry', async () => {
     const { mock, handle, values } = setup({ random: () => 0.5 });
     await handle.get();
