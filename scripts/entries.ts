@@ -23,6 +23,7 @@ export interface PublicEntry {
 export const PUBLIC_ENTRIES: readonly PublicEntry[] = [
   { subpath: '.', source: 'src/index.ts' },
   { subpath: './testing', source: 'src/testing/index.ts' },
+  { subpath: './vault', source: 'src/vault/index.ts' },
 ];
 
 /** The `connector-secrets` command: ESM only, built to `dist/cli/main.js` (package.json `bin`). */
