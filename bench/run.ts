@@ -9,6 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { handlesFleet } from './handles-fleet.js';
+import { redactPino } from './redact-pino.js';
+import { redactRegister } from './redact-register.js';
+import { redactThroughput } from './redact-throughput.js';
 import { secretsGet } from './secrets-get.js';
 
 /** One benchmark module. Add a file beside this one and list it in {@link BENCHES}. */
@@ -32,7 +35,7 @@ export interface BenchOutcome {
 }
 
 /** The benchmarks, in run order. */
-const BENCHES: readonly BenchModule[] = [secretsGet, handlesFleet];
+const BENCHES: readonly BenchModule[] = [secretsGet, handlesFleet, redactThroughput, redactRegister, redactPino];
 
 const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
 

@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import { SecretCache, type CacheEntry, type CacheOptions } from './cache.js';
 import { candidatesFor, resolveChain } from './chain.js';
-import { ConfigError, ConnectorSecretsError, SecretExpiredError, SecretFormatError } from './errors.js';
+import {
+  AuditWriteError,
+  ConfigError,
+  ConnectorSecretsError,
+  SecretExpiredError,
+  SecretFormatError,
+  SecretNotFoundError,
+  isConnectorSecretsError,
+} from './errors.js';
 import { Emitter } from './events.js';
 import { systemClock } from './handles/clock.js';
 import { createCredentialHandle, type CredentialHandle, type CredentialSource, type HandleOptions } from './handles/CredentialHandle.js';
@@ -12,6 +20,18 @@ import { parseRef } from './ref/parseRef.js';
 import { formatRef } from './ref/formatRef.js';
 import type { SecretRef } from './ref/types.js';
 import { Secret } from './secret.js';
+import { createLogger, loggerOptionsSchema, type Logger, type LoggerOptions } from './redact/logger.js';
+import { redactorOptionsSchema, type RedactorOptions } from './redact/options.js';
+import { createRedactor, type Redactor } from './redact/redactor.js';
+import type { Sensitivity } from './provider.js';
+import { Auditor, type AuditRecordInput } from './audit/auditor.js';
+import type { AuditSink } from './audit/event.js';
+import type { ApprovalHook } from './guard/approval.js';
+import type { CrossEnvironmentRule } from './guard/crossEnvironment.js';
+import { Guard, type GuardPass, type GuardPlan, type PolicySource } from './guard/guard.js';
+import { AnomalyDetector, type AnomalyEvent, type AnomalyOptions } from './metrics/anomaly.js';
+import { MetricsRecorder, type SecretsMetrics } from './metrics/metrics.js';
+import { createOtelBridge, loadOpenTelemetry } from './metrics/otel.js';
 
 /**
  * Options of {@link createSecrets}.
@@ -46,6 +66,25 @@ export interface SecretsOptions {
    */
   readonly placeholder?: string;
   /**
+   * Redaction settings of the client's redactor (`secrets.redactor`), which learns every value
+   * the providers return.
+   * @default {} (minLength 5, every detector on, the client's placeholder)
+   * @example
+   * ```ts
+   * createSecrets({ environment: 'prod', providers, redaction: { minLength: 8, detectors: { jwt: false } } });
+   * ```
+   */
+  readonly redaction?: RedactorOptions;
+  /**
+   * Settings of the built-in redacting JSON logger (`secrets.logger`).
+   * @default { level: 'info', destination: process.stdout }
+   * @example
+   * ```ts
+   * createSecrets({ environment: 'dev', providers, logger: { level: 'debug', bindings: { connector: 'orders-sync' } } });
+   * ```
+   */
+  readonly logger?: LoggerOptions;
+  /**
    * The environment variables providers see.
    * @default process.env
    */
@@ -55,13 +94,100 @@ export interface SecretsOptions {
    * @default Date.now
    */
   readonly now?: () => number;
+  /**
+   * Where audit records go: one sink, several, or `false` for none. A `prod` client without a
+   * sink is a {@link ConfigError} unless `false` is passed on purpose.
+   * @default no sink (an error in `prod`)
+   * @example
+   * ```ts
+   * audit: [fileAuditSink('audit/orders-sync.jsonl', { hmacKey }), stdoutAuditSink()]
+   * ```
+   */
+  readonly audit?: AuditSink | readonly AuditSink[] | false;
+  /**
+   * When no audit sink can record an access: `'fail-closed'` denies it with `AuditWriteError`
+   * (code `AUDIT_WRITE_FAILED`); `'warn'` lets it through. Every sink failure is also emitted as
+   * `audit-error`.
+   * @default 'fail-closed' in prod, else 'warn'
+   */
+  readonly auditFailure?: 'fail-closed' | 'warn';
+  /**
+   * Whether gets served from the cache are written to the audit sinks too (metrics count them
+   * either way).
+   * @default true
+   */
+  readonly auditCacheHits?: boolean;
+  /**
+   * The only ways to read another environment's secrets: a ref names the environment with
+   * `?env=<to>`, and a rule lets this process's environment cross to it for that ref.
+   * @default [] (no crossing)
+   * @example
+   * ```ts
+   * crossEnvironment: [{ from: 'staging', to: 'prod', refs: 'secret://orders-replica/**', reason: 'nightly reconciliation' }]
+   * ```
+   */
+  readonly crossEnvironment?: readonly CrossEnvironmentRule[];
+  /**
+   * A least-privilege access policy: made by `definePolicy`/`loadPolicy`, a document inline, or a
+   * JSON/YAML file path (`{ path, sha256 }` pins its digest). When given, anything it does not
+   * allow is denied with `PolicyDeniedError`.
+   * @default no policy (environment guards only)
+   * @example
+   * ```ts
+   * policy: { version: 1, rules: [{ name: 'orders', identity: 'orders-sync', allow: ['secret://orders-db/*'] }] }
+   * ```
+   */
+  readonly policy?: PolicySource;
+  /**
+   * Asked when a policy rule's `requireApproval` applies; only `true` within
+   * `approvalTimeoutMs` approves (a throw, `false` or no answer denies). Approvals are asked
+   * before a provider fetch; values then served from the cache do not ask again.
+   * @default none: accesses that need approval are denied
+   * @example
+   * ```ts
+   * approve: async (req) => (await approvals.request(req.identity, req.ref)).granted === true
+   * ```
+   */
+  readonly approve?: ApprovalHook;
+  /**
+   * How long an approval hook may take before the access is denied, in milliseconds.
+   * @default 30_000
+   */
+  readonly approvalTimeoutMs?: number;
+  /**
+   * Whether a secret without an environment tag (from its metadata or its provider's binding)
+   * is denied.
+   * @default true for `staging` and `prod` (process or target environment), else false
+   */
+  readonly strictEnvironment?: boolean;
+  /**
+   * Anomaly detection per identity and ref (off-hours, bursts, repeated denials), or `false`.
+   * @default on (with the defaults of AnomalyOptions) when the client audits or has `onAlert`, else off
+   */
+  readonly anomaly?: AnomalyOptions | false;
+  /**
+   * Called with each anomaly (as well as `on('anomaly')` listeners and the audit trail).
+   * @example
+   * ```ts
+   * onAlert: (a) => pager.notify(`${a.kind}: ${a.ref} (${a.reason})`)
+   * ```
+   */
+  readonly onAlert?: (anomaly: AnomalyEvent) => void | Promise<void>;
+  /**
+   * Whether metrics also go to `@opentelemetry/api` when it is installed (loaded lazily; nothing
+   * happens when it is absent).
+   * @default true
+   */
+  readonly openTelemetry?: boolean;
 }
 
 /**
  * A stale value was served because the provider was unavailable.
  */
 export interface StaleServedEvent {
+  /** The canonical ref (without `#field`). */
   readonly ref: string;
+  /** The provider whose earlier answer was served. */
   readonly provider: string;
   /** How long past its freshness the value was, in milliseconds. */
   readonly staleForMs: number;
@@ -75,6 +201,10 @@ export interface SecretsEvents {
   stale: [StaleServedEvent];
   /** An event listener threw; the error is passed here instead of breaking the call. */
   'listener-error': [unknown];
+  /** An anomaly was detected; it is also audited and given to `onAlert`. */
+  anomaly: [AnomalyEvent];
+  /** An audit sink failed to record or close. Under `'fail-closed'`, an access no sink recorded was denied. */
+  'audit-error': [AuditWriteError];
   [event: string]: unknown[];
 }
 
@@ -86,6 +216,26 @@ export interface SecretsClient {
   readonly environment: string;
   /** The connector identity, when given. */
   readonly identity: string | undefined;
+  /**
+   * The client's redactor. Every value a provider returns is registered with it (with its
+   * lines, JSON fields and derived forms) before the `Secret` reaches the caller, and so is
+   * every `Secret.map` result; use it to redact text, values, errors and streams.
+   * @example
+   * ```ts
+   * console.error(secrets.redactor.redactError(err));
+   * child.stdout.pipe(secrets.redactor.createRedactStream()).pipe(process.stdout);
+   * ```
+   */
+  readonly redactor: Redactor;
+  /**
+   * A structured JSON logger whose message, fields and errors go through {@link SecretsClient.redactor}.
+   * @example
+   * ```ts
+   * secrets.logger.info('batch synced', { rows: 1200 });
+   * const log = secrets.logger.child({ table: 'orders' });
+   * ```
+   */
+  readonly logger: Logger;
   /**
    * Resolves a ref to a text secret.
    * @example
@@ -130,6 +280,7 @@ export interface SecretsClient {
    * ```
    */
   handle<Z extends z.ZodType>(ref: string | SecretRef, options: HandleOptions & { readonly schema: Z }): CredentialHandle<z.output<Z>>;
+  /** An auto-refreshing text credential for a ref (see the overload above). */
   handle(ref: string | SecretRef, options?: HandleOptions): CredentialHandle<string>;
   /** Drops the cached value of a ref, so the next call asks the providers. */
   invalidate(ref: string | SecretRef): void;
@@ -141,6 +292,15 @@ export interface SecretsClient {
    * ```
    */
   on<K extends keyof SecretsEvents & string>(event: K, listener: (...args: SecretsEvents[K]) => void): () => void;
+  /**
+   * Counters and latency histograms since creation: accesses, denials by code, provider errors,
+   * cache hits, refreshes, rotations.
+   * @example
+   * ```ts
+   * const { accesses, denials, cacheHits } = secrets.metrics();
+   * ```
+   */
+  metrics(): SecretsMetrics;
   /** Closes every handle (revoking leases), aborts calls in flight, closes providers and empties the cache. */
   close(): Promise<void>;
 }
@@ -150,7 +310,25 @@ interface Route {
   /** Canonical ref without `#field`: fields of one secret share one fetch. */
   readonly key: string;
   readonly candidates: readonly SecretProvider[];
+  /** The guard's static facts: target environment, cross rule, skipped providers. */
+  readonly plan: GuardPlan;
 }
+
+/** How one access went, filled in by the stages it passes. */
+interface Access {
+  source: 'fetch' | 'cache';
+  pass: GuardPass | undefined;
+  /** When the guard let it through to the cache (the client's clock); NaN before. */
+  started: number;
+}
+
+/** Codes audited as `denied` (the rest of the errors are `failure`). */
+const DENIAL_CODES = new Set<string>(['ENVIRONMENT_MISMATCH', 'POLICY_DENIED', 'ACCESS_DENIED', 'SECRET_EXPIRED', 'AUDIT_WRITE_FAILED']);
+const fn = <T>(what: string) => z.custom<T>((v) => typeof v === 'function', `${what} must be a function`);
+const sinkShape = z.custom<AuditSink>(
+  (v) => typeof v === 'object' && v !== null && typeof (v as AuditSink).write === 'function',
+  'an audit sink is an object with a write function',
+);
 
 const ENVIRONMENT = /^[a-z][a-z0-9_-]*$/;
 const providerShape = z.object({
@@ -173,8 +351,29 @@ const optionsSchema = z.object({
     ])
     .optional(),
   placeholder: z.string().optional(),
-  env: z.record(z.string(), z.string().optional()).optional(),
+  redaction: redactorOptionsSchema.optional(),
+  logger: loggerOptionsSchema.optional(),
+  // process.env is an exotic object that zod's record check refuses; any object of strings will do.
+  env: z
+    .custom<Readonly<Record<string, string | undefined>>>(
+      (v) => typeof v === 'object' && v !== null && Object.values(v).every((x) => x === undefined || typeof x === 'string'),
+      'env must be an object of strings, such as process.env',
+    )
+    .optional(),
   now: z.custom<() => number>((v) => typeof v === 'function', 'now must be a function').optional(),
+  audit: z.union([z.literal(false), sinkShape, z.array(sinkShape)]).optional(),
+  auditFailure: z.enum(['fail-closed', 'warn']).optional(),
+  auditCacheHits: z.boolean().optional(),
+  crossEnvironment: z.array(z.object({}).passthrough()).optional(),
+  policy: z
+    .custom<PolicySource>((v) => typeof v === 'string' || (typeof v === 'object' && v !== null), 'policy must be a policy, a policy document or a file path')
+    .optional(),
+  approve: fn<ApprovalHook>('approve').optional(),
+  approvalTimeoutMs: z.number().int().positive().optional(),
+  strictEnvironment: z.boolean().optional(),
+  anomaly: z.union([z.literal(false), z.object({}).passthrough()]).optional(),
+  onAlert: fn<(a: AnomalyEvent) => void>('onAlert').optional(),
+  openTelemetry: z.boolean().optional(),
 }).strict();
 
 const MAX_ROUTES = 4096;
@@ -212,12 +411,20 @@ export function createSecrets(options: SecretsOptions): SecretsClient {
     if (names.has(p.name)) throw new ConfigError(`two providers are named "${p.name}"; names must be unique`);
     names.add(p.name);
   }
+  if (environment === 'prod' && sinksOf(options.audit).length === 0 && options.audit !== false) {
+    throw new ConfigError(
+      "a prod client needs an audit sink: pass createSecrets({ audit: fileAuditSink('audit.jsonl', { hmacKey }) }) " +
+        '(or stdoutAuditSink(), callbackAuditSink(fn), or several in an array), or audit: false to run without an audit trail on purpose',
+    );
+  }
   return new Client(environment, providers, options, env);
 }
 
 class Client implements SecretsClient {
   readonly environment: string;
   readonly identity: string | undefined;
+  readonly redactor: Redactor;
+  readonly logger: Logger;
   readonly #providers: readonly SecretProvider[];
   readonly #cache: SecretCache | undefined;
   readonly #inflight = new Map<string, Promise<CacheEntry>>();
@@ -229,6 +436,12 @@ class Client implements SecretsClient {
   readonly #ctx: ResolveContext;
   readonly #events = new Emitter<SecretsEvents>((err) => this.#events.emit('listener-error', err));
   readonly #handles = new Set<CredentialHandle<unknown>>();
+  readonly #guard: Guard;
+  readonly #auditor: Auditor;
+  readonly #auditCacheHits: boolean;
+  readonly #metrics = new MetricsRecorder();
+  readonly #anomaly: AnomalyDetector | undefined;
+  readonly #onAlert: ((anomaly: AnomalyEvent) => void | Promise<void>) | undefined;
   #closed = false;
 
   constructor(environment: string, providers: SecretProvider[], options: SecretsOptions, env: ResolveContext['env']) {
@@ -240,18 +453,77 @@ class Client implements SecretsClient {
     // Looked up at each call, so fake clocks installed after creation apply.
     this.#now = options.now ?? (() => Date.now());
     this.#nowGiven = options.now !== undefined;
+    const placeholder = options.redaction?.placeholder ?? options.placeholder;
+    this.redactor = createRedactor({ ...options.redaction, ...(placeholder === undefined ? {} : { placeholder }) });
+    this.logger = createLogger(this.redactor, { now: this.#now, ...options.logger });
     this.#ctx = { signal: this.#abort.signal, env, environment, identity: this.identity, now: this.#now };
+    const now = this.#now;
+    this.#onAlert = options.onAlert;
+    const detect = options.anomaly === undefined ? options.onAlert !== undefined || sinksOf(options.audit).length > 0 : options.anomaly !== false;
+    this.#anomaly = detect
+      ? new AnomalyDetector(options.anomaly || {}, { environment, now, raise: (a) => queueMicrotask(() => this.#alert(a)) })
+      : undefined;
+    this.#guard = new Guard({
+      environment,
+      identity: this.identity,
+      strict: options.strictEnvironment,
+      crossEnvironment: options.crossEnvironment,
+      policy: options.policy,
+      approve: options.approve,
+      approvalTimeoutMs: options.approvalTimeoutMs ?? 30_000,
+      now,
+      onOutsideWindow: (ref, reason) => this.#anomaly?.outsideWindow(this.identity ?? null, ref, reason),
+    });
+    this.#auditCacheHits = options.auditCacheHits ?? true;
+    this.#auditor = new Auditor({
+      sinks: sinksOf(options.audit),
+      identity: this.identity,
+      environment,
+      now,
+      failure: options.auditFailure ?? (environment === 'prod' ? 'fail-closed' : 'warn'),
+      onSinkError: (err) => {
+        this.#metrics.auditFailed();
+        this.#events.emit('audit-error', err);
+      },
+      count: (input) => this.#metrics.observe(input),
+    });
+    if (this.#anomaly !== undefined) {
+      const anomaly = this.#anomaly;
+      this.#auditor.observe((event) => anomaly.observe(event));
+    }
+    if (options.openTelemetry !== false) {
+      void loadOpenTelemetry().then((api) => {
+        const bridge = api === undefined || this.#closed ? undefined : createOtelBridge(api, environment);
+        if (bridge !== undefined) this.#metrics.attach(bridge);
+      });
+    }
   }
 
-  async get(ref: string | SecretRef): Promise<Secret<string>> {
-    const route = this.#route(ref);
-    const entry = await this.#entry(route);
-    return this.#wrap(this.#text(route, entry), route, entry);
+  /**
+   * The auditor of this client. Credential handles record `refresh`, `renew`, `rotate` and
+   * `revoke` through it: `await auditor.record({ action, ref, provider, outcome, code, latencyMs, version })`.
+   * @internal
+   */
+  get auditor(): Auditor {
+    return this.#auditor;
   }
 
-  async getBytes(ref: string | SecretRef): Promise<Secret<Uint8Array>> {
-    const route = this.#route(ref);
-    const entry = await this.#entry(route);
+  get(ref: string | SecretRef): Promise<Secret<string>> {
+    return this.#access(ref, undefined, this.#makeText);
+  }
+
+  /** A text secret; `declared` is the manifest's sensitivity, for the policy. */
+  #getText(ref: string | SecretRef, declared: Sensitivity | undefined): Promise<Secret<string>> {
+    return this.#access(ref, declared, this.#makeText);
+  }
+
+  getBytes(ref: string | SecretRef): Promise<Secret<Uint8Array>> {
+    return this.#access(ref, undefined, this.#makeBytes);
+  }
+
+  // Made once per client, so a warm get allocates no closure.
+  readonly #makeText = (route: Route, entry: CacheEntry): Secret<string> => this.#wrap(this.#text(route, entry), route, entry);
+  readonly #makeBytes = (route: Route, entry: CacheEntry): Secret<Uint8Array> => {
     const { value } = entry.resolved;
     const bytes =
       route.ref.fieldPath !== undefined
@@ -260,6 +532,85 @@ class Client implements SecretsClient {
           ? Buffer.from(value, 'utf8')
           : Uint8Array.from(value);
     return this.#wrap(new Uint8Array(bytes), route, entry);
+  };
+
+  /**
+   * One audited access: route (parse, guard plan), entry (guard check, cache, fetch), `make`
+   * (field, wrap), then the audit record, which under `'fail-closed'` must be kept before the
+   * value is returned. Every failure is audited too, and rethrown unchanged.
+   */
+  async #access<T>(input: string | SecretRef, declared: Sensitivity | undefined, make: (route: Route, entry: CacheEntry) => T): Promise<T> {
+    const access: Access = { source: 'fetch', pass: undefined, started: NaN };
+    let route: Route | undefined;
+    let entry: CacheEntry;
+    let result: T;
+    try {
+      route = this.#route(input);
+      entry = await this.#entry(route, access, declared);
+      result = make(route, entry);
+    } catch (err) {
+      const recorded = this.#auditor.record(this.#failureRecord(input, route, access, err));
+      // The denial or failure itself is the answer; a sink that cannot record it is reported as audit-error.
+      if (recorded !== undefined) await recorded.catch(() => {});
+      throw err;
+    }
+    const cached = access.source === 'cache';
+    // A cache hit waits for nothing; the clock is read again only after a fetch.
+    const latencyMs = cached ? 0 : this.#now() - access.started;
+    if (!this.#auditor.eventful) {
+      this.#metrics.served(cached, latencyMs);
+      return result;
+    }
+    const record: AuditRecordInput = {
+      action: cached ? 'cache-hit' : 'resolve',
+      outcome: 'success',
+      ref: route.key,
+      provider: entry.provider,
+      latencyMs,
+      version: entry.resolved.version ?? null,
+      ...ruleOf(access.pass),
+    };
+    const recorded = this.#auditor.record(record, cached && !this.#auditCacheHits);
+    if (recorded !== undefined) {
+      try {
+        await recorded;
+      } catch (err) {
+        // Fail-closed: the value is not handed out, and not kept for a later access either.
+        if (this.#cache?.get(route.key, this.#now()) === entry) this.#cache.delete(route.key);
+        if (result instanceof Secret) result.dispose();
+        throw err;
+      }
+    }
+    return result;
+  }
+
+  #failureRecord(input: string | SecretRef, route: Route | undefined, access: Access, err: unknown): AuditRecordInput {
+    const known = isConnectorSecretsError(err);
+    const code = known ? err.code : 'UNKNOWN';
+    return {
+      action: access.source === 'cache' ? 'cache-hit' : 'resolve',
+      outcome: DENIAL_CODES.has(code) ? 'denied' : 'failure',
+      ref: route?.key ?? keyOf(input),
+      provider: known ? (err.provider ?? null) : null,
+      code,
+      latencyMs: Number.isNaN(access.started) ? 0 : this.#now() - access.started,
+      ...ruleOf(access.pass),
+      ...(known && 'rule' in err && typeof err.rule === 'string' ? { rule: err.rule } : {}),
+      reason: known ? err.message : `${err instanceof Error ? err.name : typeof err} (not shown)`,
+    };
+  }
+
+  /** Emits, audits and hands on one anomaly; never throws. */
+  #alert(anomaly: AnomalyEvent): void {
+    this.#events.emit('anomaly', anomaly);
+    const recorded = this.#auditor.record({ action: 'anomaly', outcome: 'alert', ref: anomaly.ref, code: anomaly.kind, reason: anomaly.reason });
+    recorded?.catch(() => {});
+    if (this.#onAlert === undefined) return;
+    try {
+      void Promise.resolve(this.#onAlert(anomaly)).catch((err: unknown) => this.#events.emit('listener-error', err));
+    } catch (err) {
+      this.#events.emit('listener-error', err);
+    }
   }
 
   async getMany<const M extends Readonly<Record<string, string | SecretRef>>>(refs: M): Promise<{ [K in keyof M]: Secret<string> }> {
@@ -272,7 +623,8 @@ class Client implements SecretsClient {
     if (!isManifest(manifest)) throw new ConfigError('load() expects a manifest made by defineSecrets()');
     const specs = Object.entries(manifest.specs);
     const refs = Object.fromEntries(specs.map(([name, spec]) => [name, refFor(spec, this.environment)]));
-    const texts = await this.getMany(refs);
+    const loaded = await Promise.all(specs.map(([name, spec]) => this.#getText(refs[name]!, spec.sensitivity ?? 'high')));
+    const texts = Object.fromEntries(specs.map(([name], i) => [name, loaded[i]!]));
     const out: Record<string, Secret<unknown>> = {};
     for (const [name, spec] of specs) {
       const secret = texts[name]!;
@@ -292,6 +644,8 @@ class Client implements SecretsClient {
     const now = this.#now;
     const clock = handleOptions.clock ?? (this.#nowGiven ? { ...systemClock, now } : systemClock);
     const handle = createCredentialHandle(this.#source(route, schema), { ...handleOptions, clock });
+    // A rotation is announced in the background: its record cannot fail a caller.
+    handle.on('rotated', (next) => void this.#auditBackground({ action: 'rotate', outcome: 'success', ref: route.key, provider: next.provider ?? null, version: next.version ?? null }));
     this.#handles.add(handle);
     const close = handle.close.bind(handle);
     Object.defineProperty(handle, 'close', {
@@ -311,6 +665,10 @@ class Client implements SecretsClient {
     return this.#events.on(event, listener);
   }
 
+  metrics(): SecretsMetrics {
+    return this.#metrics.snapshot();
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -319,6 +677,7 @@ class Client implements SecretsClient {
     this.#cache?.clear();
     this.#inflight.clear();
     await Promise.allSettled(this.#providers.map((p) => p.close?.()));
+    await this.#auditor.close();
     this.#events.clear();
   }
 
@@ -331,23 +690,36 @@ class Client implements SecretsClient {
     const ref = typeof input === 'string' ? parseRef(input) : input;
     const { scheme, path, segments, params } = ref;
     const key = formatRef({ scheme, path, segments, params });
-    route = { ref, key, candidates: candidatesFor(ref, this.#providers) };
+    const plan = this.#guard.plan(ref, candidatesFor(ref, this.#providers));
+    route = { ref, key, candidates: plan.candidates, plan };
     if (this.#routes.size >= MAX_ROUTES) this.#routes.clear();
     this.#routes.set(text, route);
     return route;
   }
 
-  /** A fresh cache entry, or a single-flight fetch; bounded stale value when the fetch is unavailable. */
-  #entry(route: Route): Promise<CacheEntry> {
+  /**
+   * The guard's pre-fetch check (every access, cache hits included), then a fresh cache entry,
+   * or a single-flight fetch; bounded stale value when the fetch is unavailable.
+   */
+  #entry(route: Route, access: Access = { source: 'fetch', pass: undefined, started: NaN }, declared?: Sensitivity): Promise<CacheEntry> {
+    const loading = this.#guard.ready;
+    if (loading !== undefined) return loading.then(() => this.#entry(route, access, declared));
+    const pass = this.#guard.check(route.key, route.plan, declared);
+    access.pass = pass;
     const now = this.#now();
+    access.started = now;
     const cached = this.#cache?.get(route.key, now);
-    if (cached !== undefined && now < cached.freshUntil) return Promise.resolve(cached);
-    const flight = this.#flight(route);
+    if (cached !== undefined && now < cached.freshUntil) {
+      access.source = 'cache';
+      return Promise.resolve(cached);
+    }
+    const flight = this.#flight(route, pass, declared);
     if (cached === undefined) return flight;
     return flight.catch((err: unknown) => {
       const now2 = this.#now();
       if (err instanceof ConnectorSecretsError && err.code === 'PROVIDER_UNAVAILABLE' && now2 < cached.staleUntil) {
         this.#events.emit('stale', { ref: route.key, provider: cached.provider, staleForMs: now2 - cached.freshUntil, code: err.code });
+        access.source = 'cache';
         return cached;
       }
       throw err;
@@ -355,13 +727,18 @@ class Client implements SecretsClient {
   }
 
   /** The fetch in flight for a ref, shared by gets and handles; a new one when there is none. */
-  #flight(route: Route): Promise<CacheEntry> {
+  #flight(route: Route, pass?: GuardPass, declared?: Sensitivity): Promise<CacheEntry> {
     let flight = this.#inflight.get(route.key);
     if (flight === undefined) {
-      flight = this.#fetch(route).finally(() => this.#inflight.delete(route.key));
+      flight = this.#fetch(route, pass, declared).finally(() => this.#inflight.delete(route.key));
       this.#inflight.set(route.key, flight);
     }
     return flight;
+  }
+
+  /** Records an event no caller waits on; a sink failure is reported as `audit-error` (through the auditor). */
+  async #auditBackground(input: AuditRecordInput): Promise<void> {
+    await this.#auditor.record(input)?.catch(() => {});
   }
 
   /** What a handle refreshes through: the client's single-flight, cache, and the answering provider's lease calls. */
@@ -374,7 +751,17 @@ class Client implements SecretsClient {
       ref: String(route.ref),
       fetch: async (force, own) => {
         if (own.aborted) throw own.reason;
-        const entry = await (force ? this.#flight(route) : this.#entry(route));
+        const started = this.#now();
+        const record = { action: force ? 'refresh' : 'resolve', ref: route.key } as const;
+        let entry: CacheEntry;
+        try {
+          entry = await (force ? this.#flight(route) : this.#entry(route));
+        } catch (err) {
+          await this.#auditBackground({ ...record, outcome: 'failure', code: codeOf(err), latencyMs: this.#now() - started });
+          throw err;
+        }
+        // Under fail-closed, a credential the sink cannot record is not handed to the handle.
+        await this.#auditor.record({ ...record, outcome: 'success', provider: entry.provider, version: entry.resolved.version ?? null, latencyMs: this.#now() - started });
         last = entry;
         let secret = secrets.get(entry);
         if (secret === undefined) {
@@ -394,8 +781,18 @@ class Client implements SecretsClient {
       renew: async (lease, own) => {
         const p = provider();
         if (p?.renew === undefined || last === undefined) throw new ConfigError('the provider cannot renew leases');
-        const next = await p.renew(lease, { ...this.#ctx, signal: signal(own) });
+        const started = this.#now();
+        const record = { action: 'renew', ref: route.key, provider: p.name } as const;
+        let next: Lease;
+        try {
+          next = await p.renew(lease, { ...this.#ctx, signal: signal(own) });
+        } catch (err) {
+          await this.#auditBackground({ ...record, outcome: 'failure', code: codeOf(err), latencyMs: this.#now() - started });
+          throw err;
+        }
         const now = this.#now();
+        // Under fail-closed, an unrecorded renewal counts as refused: the handle reads a new credential.
+        await this.#auditor.record({ ...record, outcome: 'success', latencyMs: now - started });
         last = this.#cache?.set(route.key, p.name, { ...last.resolved, lease: next, expiresAt: new Date(now + next.ttlMs) }, now) ?? last;
         return next;
       },
@@ -404,13 +801,35 @@ class Client implements SecretsClient {
         if (p?.revoke === undefined) return;
         const cached = this.#cache?.get(route.key, this.#now());
         if (cached?.resolved.lease?.id === lease.id) this.#cache?.delete(route.key);
-        await p.revoke(lease, { ...this.#ctx, signal: new AbortController().signal });
+        const record = { action: 'revoke', ref: route.key, provider: p.name } as const;
+        try {
+          await p.revoke(lease, { ...this.#ctx, signal: new AbortController().signal });
+        } catch (err) {
+          await this.#auditBackground({ ...record, outcome: 'failure', code: codeOf(err) });
+          throw err;
+        }
+        await this.#auditBackground({ ...record, outcome: 'success' });
       },
     };
   }
 
-  async #fetch(route: Route): Promise<CacheEntry> {
-    const { provider, resolved } = await resolveChain(route.ref, route.candidates, this.#ctx);
+  /**
+   * Approvals (before any provider call), the chain over the candidates the guard left, then the
+   * guard's post-fetch checks: a denied value is dropped here, before the cache or the redactor
+   * ever sees it.
+   */
+  async #fetch(route: Route, pass?: GuardPass, declared?: Sensitivity): Promise<CacheEntry> {
+    if (this.#guard.ready !== undefined) await this.#guard.ready;
+    const checked = pass ?? this.#guard.check(route.key, route.plan, declared);
+    await this.#guard.approve(route.key, route.plan, checked);
+    let chained;
+    try {
+      chained = await resolveChain(route.ref, route.candidates, this.#ctx);
+    } catch (err) {
+      throw withSkipped(err, route);
+    }
+    const { provider, resolved } = chained;
+    await this.#guard.verify(route.key, route.plan, checked, provider, resolved, declared);
     const now = this.#now();
     if (resolved.expiresAt !== undefined && resolved.expiresAt.getTime() <= now) {
       throw new SecretExpiredError(`the credential expired at ${resolved.expiresAt.toISOString()} before it arrived`, {
@@ -419,6 +838,8 @@ class Client implements SecretsClient {
       });
     }
     if (this.#closed) throw new ConfigError('the secrets client was closed');
+    // Every value is known to the redactor before any Secret or cache entry holds it.
+    this.redactor.add(resolved.value, { ref: route.key });
     return this.#cache?.set(route.key, provider.name, resolved, now) ?? new SecretCache().entryFor(provider.name, resolved, now);
   }
 
@@ -441,8 +862,55 @@ class Client implements SecretsClient {
       ...(facts.expiresAt === undefined ? {} : { expiresAt: facts.expiresAt }),
       ...(facts.metadata === undefined ? {} : { metadata: facts.metadata }),
       ...(this.#placeholder === undefined ? {} : { placeholder: this.#placeholder }),
+      onDerive: this.#derived,
     };
   }
+
+  /** `Secret.map` results are registered like fetched values. */
+  readonly #derived = (value: unknown, ref: string | undefined): void => {
+    this.redactor.add(value, ref === undefined ? {} : { ref });
+  };
+}
+
+/** The sinks of the `audit` option. */
+function sinksOf(audit: SecretsOptions['audit']): readonly AuditSink[] {
+  if (audit === undefined || audit === false) return [];
+  return isSinkList(audit) ? audit : [audit];
+}
+
+function isSinkList(audit: AuditSink | readonly AuditSink[]): audit is readonly AuditSink[] {
+  return Array.isArray(audit);
+}
+
+/** The audit `rule` and `reason` of a guard pass: the policy rule and the cross-environment rule used. */
+const NO_RULE: { rule?: string; reason?: string } = Object.freeze({});
+
+function ruleOf(pass: GuardPass | undefined): { rule?: string; reason?: string } {
+  if (pass === undefined || (pass.policyRule === undefined && pass.cross === undefined)) return NO_RULE;
+  const rules = [pass.policyRule, pass.cross?.name].filter((r): r is string => r !== undefined);
+  return {
+    ...(rules.length === 0 ? {} : { rule: rules.join(', ') }),
+    ...(pass.cross === undefined ? {} : { reason: `crossEnvironment to ${pass.cross.to}: ${pass.cross.reason}` }),
+  };
+}
+
+/** The canonical key of an input the client could not route; null when it is no valid ref (it is never echoed). */
+function keyOf(input: string | SecretRef): string | null {
+  try {
+    const { scheme, path, segments, params } = typeof input === 'string' ? parseRef(input) : input;
+    return formatRef({ scheme, path, segments, params });
+  } catch {
+    return null;
+  }
+}
+
+/** A not-found answer says which providers were skipped for their environment binding (never asked). */
+function withSkipped(err: unknown, route: Route): unknown {
+  if (!(err instanceof SecretNotFoundError) || route.plan.skipped.length === 0) return err;
+  return new SecretNotFoundError(
+    `${err.message}; providers bound to another environment were skipped, not asked: ${route.plan.skipped.join(', ')}`,
+    { ref: route.key, attempts: err.attempts, cause: err, ...(err.provider === undefined ? {} : { provider: err.provider }) },
+  );
 }
 
 function decodeUtf8(bytes: Uint8Array, ref: string, provider: string): string {
@@ -451,4 +919,9 @@ function decodeUtf8(bytes: Uint8Array, ref: string, provider: string): string {
   } catch {
     throw new SecretFormatError('the secret is binary, not UTF-8 text; use getBytes()', { ref, provider });
   }
+}
+
+/** The stable code of an error, for audit records. */
+function codeOf(err: unknown): string {
+  return isConnectorSecretsError(err) ? err.code : 'PROVIDER_ERROR';
 }

@@ -52,6 +52,7 @@ export class ConnectorSecretsError extends Error {
   readonly ref: string | undefined;
   /** The provider that raised or caused the error, when known. */
   readonly provider: string | undefined;
+  /** The class name, e.g. `'SecretNotFoundError'`. */
   override name: string = 'ConnectorSecretsError';
 
   constructor(code: ErrorCode, message: string, options: ErrorOptions = {}) {
@@ -85,6 +86,7 @@ export function isConnectorSecretsError(value: unknown): value is ConnectorSecre
  * ```
  */
 export class InvalidSecretRefError extends ConnectorSecretsError {
+  /** Always `'InvalidSecretRefError'`. */
   override name = 'InvalidSecretRefError' as const;
   declare readonly code: 'INVALID_REF';
   /** Character offset in the input where the problem was found, when it has one. */
@@ -123,6 +125,7 @@ export interface ChainErrorOptions extends ErrorOptions {
  * ```
  */
 export class SecretNotFoundError extends ConnectorSecretsError {
+  /** Always `'SecretNotFoundError'`. */
   override name = 'SecretNotFoundError' as const;
   declare readonly code: 'SECRET_NOT_FOUND';
   /** Each provider's reason when the whole chain was walked; empty otherwise. */
@@ -143,6 +146,7 @@ export class SecretNotFoundError extends ConnectorSecretsError {
  * ```
  */
 export class ProviderUnavailableError extends ConnectorSecretsError {
+  /** Always `'ProviderUnavailableError'`. */
   override name = 'ProviderUnavailableError' as const;
   declare readonly code: 'PROVIDER_UNAVAILABLE';
   /** Each provider's reason when the whole chain was walked; empty otherwise. */
@@ -166,6 +170,7 @@ export class ProviderUnavailableError extends ConnectorSecretsError {
  * ```
  */
 export class ProviderError extends ConnectorSecretsError {
+  /** Always `'ProviderError'`. */
   override name = 'ProviderError' as const;
   declare readonly code: 'PROVIDER_ERROR';
   constructor(message: string, options: ErrorOptions = {}) {
@@ -183,11 +188,20 @@ export class ProviderError extends ConnectorSecretsError {
  * ```
  */
 export class AccessDeniedError extends ConnectorSecretsError {
+  /** Always `'AccessDeniedError'`. */
   override name = 'AccessDeniedError' as const;
   declare readonly code: 'ACCESS_DENIED';
   constructor(message: string, options: ErrorOptions = {}) {
     super('ACCESS_DENIED', message, options);
   }
+}
+
+/** One failing place of a schema check. */
+export interface SchemaIssue {
+  /** Dot path of the failing field, `(root)` for the whole value. */
+  readonly path: string;
+  /** The checker's reason code, e.g. `invalid_type`. Never a value. */
+  readonly code: string;
 }
 
 /**
@@ -200,13 +214,14 @@ export class AccessDeniedError extends ConnectorSecretsError {
  * ```
  */
 export class SecretFormatError extends ConnectorSecretsError {
+  /** Always `'SecretFormatError'`. */
   override name = 'SecretFormatError' as const;
   declare readonly code: 'SECRET_FORMAT';
   /** Failing paths of a schema check, each with a reason code (never a value). */
-  readonly issues: readonly { readonly path: string; readonly code: string }[];
+  readonly issues: readonly SchemaIssue[];
   constructor(
     message: string,
-    options: ErrorOptions & { issues?: readonly { path: string; code: string }[] } = {},
+    options: ErrorOptions & { issues?: readonly SchemaIssue[] } = {},
   ) {
     super('SECRET_FORMAT', message, options);
     this.issues = options.issues ?? [];
@@ -222,6 +237,7 @@ export class SecretFormatError extends ConnectorSecretsError {
  * ```
  */
 export class SecretExpiredError extends ConnectorSecretsError {
+  /** Always `'SecretExpiredError'`. */
   override name = 'SecretExpiredError' as const;
   declare readonly code: 'SECRET_EXPIRED';
   constructor(message: string, options: ErrorOptions = {}) {
@@ -239,6 +255,7 @@ export class SecretExpiredError extends ConnectorSecretsError {
  * ```
  */
 export class SecretDisposedError extends ConnectorSecretsError {
+  /** Always `'SecretDisposedError'`. */
   override name = 'SecretDisposedError' as const;
   declare readonly code: 'SECRET_DISPOSED';
   constructor(message: string, options: ErrorOptions = {}) {
@@ -255,6 +272,7 @@ export class SecretDisposedError extends ConnectorSecretsError {
  * ```
  */
 export class ConfigError extends ConnectorSecretsError {
+  /** Always `'ConfigError'`. */
   override name = 'ConfigError' as const;
   declare readonly code: 'CONFIG_INVALID';
   constructor(message: string, options: ErrorOptions = {}) {
@@ -272,6 +290,7 @@ export class ConfigError extends ConnectorSecretsError {
  * ```
  */
 export class EnvironmentMismatchError extends ConnectorSecretsError {
+  /** Always `'EnvironmentMismatchError'`. */
   override name = 'EnvironmentMismatchError' as const;
   declare readonly code: 'ENVIRONMENT_MISMATCH';
   /** The environment of the process that asked, when known. */
@@ -295,6 +314,7 @@ export class EnvironmentMismatchError extends ConnectorSecretsError {
  * ```
  */
 export class PolicyDeniedError extends ConnectorSecretsError {
+  /** Always `'PolicyDeniedError'`. */
   override name = 'PolicyDeniedError' as const;
   declare readonly code: 'POLICY_DENIED';
   /** The name of the policy rule that decided (`(default)` when no rule allows the ref). */
@@ -314,6 +334,7 @@ export class PolicyDeniedError extends ConnectorSecretsError {
  * ```
  */
 export class AuditWriteError extends ConnectorSecretsError {
+  /** Always `'AuditWriteError'`. */
   override name = 'AuditWriteError' as const;
   declare readonly code: 'AUDIT_WRITE_FAILED';
   constructor(message: string, options: ErrorOptions = {}) {

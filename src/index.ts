@@ -3,8 +3,11 @@
 export { createSecrets } from './client.js';
 export type { SecretsClient, SecretsOptions, SecretsEvents, StaleServedEvent } from './client.js';
 export type { CacheOptions } from './cache.js';
+export type { CredentialHandle, HandleOptions, HandleEvents, RenewedEvent, ExpiringEvent, ExpiredEvent } from './handles/CredentialHandle.js';
+export type { Clock, TimerId } from './handles/clock.js';
+export { isAuthError } from './handles/isAuthError.js';
 export { defineSecrets } from './manifest.js';
-export type { SecretSpec, SecretSpecs, SecretManifest, LoadedSecrets, SpecValue, InventoryEntry } from './manifest.js';
+export type { SecretSpec, SecretSpecs, SecretManifest, LoadedSecrets, SpecValue, SchemaSpec, InventoryEntry } from './manifest.js';
 export { parseRef, isSecretRef } from './ref/parseRef.js';
 export { formatRef } from './ref/formatRef.js';
 export type { RefParts } from './ref/formatRef.js';
@@ -19,6 +22,15 @@ export { fromFile } from './providers/fromFile.js';
 export type { FromFileInit } from './providers/fromFile.js';
 export { fromLocalStore } from './providers/fromLocalStore.js';
 export type { FromLocalStoreInit, LocalStore, LocalStoreEntryInfo, LocalStoreKeySource } from './providers/fromLocalStore.js';
+export { createRedactor } from './redact/redactor.js';
+export type { Redactor, RedactAddOptions } from './redact/redactor.js';
+export { DEFAULT_ALLOWLIST, DETECTOR_NAMES } from './redact/options.js';
+export type { RedactorOptions, RedactorWarning, DetectorName } from './redact/options.js';
+export { DEFAULT_SENSITIVE_KEYS, DEFAULT_SENSITIVE_PARAMS } from './redact/keys.js';
+export type { RedactStreamOptions } from './redact/stream.js';
+export type { WrapConsoleOptions, WrapProcessOutputOptions, ConsoleMethod } from './redact/wrap.js';
+export { createLogger } from './redact/logger.js';
+export type { Logger, LoggerOptions, LogLevel, LogFields, LogMethod, LogDestination } from './redact/logger.js';
 export {
   ConnectorSecretsError,
   InvalidSecretRefError,
@@ -30,6 +42,25 @@ export {
   SecretExpiredError,
   SecretDisposedError,
   ConfigError,
+  EnvironmentMismatchError,
+  PolicyDeniedError,
+  AuditWriteError,
   isConnectorSecretsError,
 } from './errors.js';
-export type { ErrorCode, ErrorOptions, ChainErrorOptions, ProviderAttempt } from './errors.js';
+export type { ErrorCode, ErrorOptions, ChainErrorOptions, ProviderAttempt, SchemaIssue } from './errors.js';
+export { definePolicy, loadPolicy } from './guard/policy.js';
+export type { AccessPolicy, PolicyDocument, PolicyRule, LoadPolicyOptions, PolicyQuery, PolicyVerdict } from './guard/policy.js';
+export type { PolicySource } from './guard/guard.js';
+export type { CrossEnvironmentRule } from './guard/crossEnvironment.js';
+export type { ApprovalRequest, ApprovalHook } from './guard/approval.js';
+export { fileAuditSink } from './audit/fileAuditSink.js';
+export type { FileAuditSink, FileAuditSinkOptions } from './audit/fileAuditSink.js';
+export { verifyAuditLog } from './audit/verifyAuditLog.js';
+export type { VerifyAuditLogOptions, AuditVerification } from './audit/verifyAuditLog.js';
+export { stdoutAuditSink } from './audit/stdoutAuditSink.js';
+export type { StdoutAuditSinkOptions } from './audit/stdoutAuditSink.js';
+export { callbackAuditSink } from './audit/callbackAuditSink.js';
+export type { AuditEvent, AuditSink, AuditAction, AuditOutcome } from './audit/event.js';
+export type { SecretsMetrics } from './metrics/metrics.js';
+export type { HistogramSnapshot } from './metrics/histogram.js';
+export type { AnomalyEvent, AnomalyKind, AnomalyOptions, AnomalyHistoryEntry } from './metrics/anomaly.js';

@@ -41,8 +41,14 @@ export interface SecretSpec {
 /** The secrets a connector declares, by the names its code uses. */
 export type SecretSpecs = Readonly<Record<string, SecretSpec>>;
 
+/** A spec with a schema. */
+export interface SchemaSpec<Z extends z.ZodType> {
+  /** The schema JSON secrets are checked against. */
+  readonly schema: Z;
+}
+
 /** The value type a spec loads as: the schema's output, else a string. */
-export type SpecValue<S extends SecretSpec> = S extends { readonly schema: infer Z extends z.ZodType } ? z.output<Z> : string;
+export type SpecValue<S extends SecretSpec> = S extends SchemaSpec<infer Z> ? z.output<Z> : string;
 
 /** What `secrets.load(manifest)` returns: one `Secret` per declared name. */
 export type LoadedSecrets<S extends SecretSpecs> = { [K in keyof S]: Secret<SpecValue<S[K]>> };
@@ -51,13 +57,21 @@ export type LoadedSecrets<S extends SecretSpecs> = { [K in keyof S]: Secret<Spec
  * One manifest entry as plain data, for inventory tooling. No values.
  */
 export interface InventoryEntry {
+  /** The name the connector's code uses. */
   readonly name: string;
+  /** The ref as declared (with `{env}` unreplaced). */
   readonly ref: string;
+  /** The owning team or person. */
   readonly owner: string;
+  /** Why the connector needs it. */
   readonly purpose: string;
+  /** How much damage a leak would do (`high` when not declared). */
   readonly sensitivity: Sensitivity;
+  /** The declared rotation period, e.g. `'30d'`. */
   readonly rotation: string | undefined;
+  /** The rotation period in milliseconds. */
   readonly rotationMs: number | undefined;
+  /** Whether it is a JSON secret checked by a schema. */
   readonly json: boolean;
 }
 

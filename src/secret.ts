@@ -158,6 +158,7 @@ export class Secret<T> {
       .join(', ');
     return `Secret ${this.#placeholder()}${facts ? ` { ${facts} }` : ''}`;
   }
+  /** `'Secret'`, for `Object.prototype.toString`. */
   get [Symbol.toStringTag](): string {
     return 'Secret';
   }

@@ -344,3 +344,19 @@ describe('no secret in any error', () => {
     for (const err of errors) expect(errorText(err)).not.toContain(value);
   });
 });
+
+describe('env option', () => {
+  it('accepts process.env itself, and refuses non-string values', async () => {
+    const name = `CS_TEST_${generated(6).replace(/[^A-Za-z0-9]/g, '')}`;
+    const value = generated();
+    process.env[name] = value;
+    try {
+      const { fromEnv } = await import('../src/providers/fromEnv.js');
+      const secrets = createSecrets({ environment: 'dev', providers: [fromEnv()], env: process.env });
+      expect((await secrets.get(`env://${name}`)).reveal()).toBe(value);
+    } finally {
+      delete process.env[name];
+    }
+    expect(() => createSecrets({ environment: 'dev', providers: [fromMock()], env: { A: 1 as unknown as string } })).toThrow(/object of strings/);
+  });
+});

@@ -32,7 +32,8 @@ describe('secrets.load', () => {
   it('replaces {env}, parses JSON secrets with their schema, and leaves text secrets as strings', async () => {
     const creds = { username: generated(), password: generated() };
     const token = generated();
-    const mock = fromMock();
+    // Bound to staging: staging is strict, so an untagged value from an unbound provider is denied.
+    const mock = fromMock({ environment: 'staging' });
     mock.set('local://staging/orders-db', creds);
     mock.set('secret://orders-api/token', token);
     const secrets = createSecrets({ environment: 'staging', providers: [mock] });

@@ -10,16 +10,32 @@
 //      replaces the token in the background before it expires: the run sees at least one
 //      rotation and not a single refused request
 //
-// Nothing printed here contains a secret; test/examples/orders-sync.test.ts checks that.
+// Vault mode (vault-mode.ts): with VAULT_ADDR set, or with `--vault` (which starts the loopback
+// Vault test server), step 1 is skipped and step 3 reads the client secret from Vault KV
+// instead: fromEnv → fromVault. Steps 2 and 4 do not change.
+//
+// Nothing printed here contains a secret; test/examples/orders-sync.test.ts and
+// orders-sync-vault.test.ts check that.
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { createSecrets, fromEnv, fromLocalStore, type Secret, type SecretProvider, type SecretsClient } from '../../src/index.js';
+import { createSecrets, fromEnv, fromLocalStore, type ProviderAttempt, type Secret, type SecretMetadata, type SecretProvider, type SecretsClient } from '../../src/index.js';
 import { ordersSecrets, SourceAuthError, syncOrders, type Log, type TokenRefreshOptions, type TokenRotation } from './connector.js';
 import { fromOrdersApiTokens } from './fromOrdersApiTokens.js';
 import { CLIENT_SECRET_ENTRY, ensureDemoStore, type DemoStore } from './setup.js';
 import { generateOrders, startSourceApi, type SourceApiStats } from './source-api.js';
+import {
+  connectorVaultProvider,
+  demoVaultProvider,
+  startLoopbackVault,
+  vaultClientSecretRef,
+  vaultFromEnv,
+  vaultSecretLocation,
+  VAULT_CLIENT_SECRET_FIELD,
+  type DemoVault,
+  type LoopbackVaultSeed,
+} from './vault-mode.js';
 
 /** How many orders the demo API serves, and how many rows a run must sync. */
 export const DEMO_ORDER_COUNT = 137;
@@ -59,6 +75,16 @@ export interface DemoOptions {
    * leaks into the output or the sink.
    */
   readonly onTokenIssued?: (token: Secret<string>) => void;
+  /**
+   * Where the client secret comes from:
+   * - `false`: the encrypted local store in `dir`;
+   * - `'env'`: the Vault named by VAULT_ADDR, with the token in VAULT_TOKEN (both read from `env`);
+   * - `'loopback'`: a loopback Vault test server the demo starts and seeds (`--vault`).
+   * @default 'env' when VAULT_ADDR is set in `env`, else false
+   */
+  readonly vault?: 'env' | 'loopback' | false;
+  /** With `vault: 'loopback'`: called with the seeded client secret and token (tests check neither leaks). */
+  readonly onVaultSeeded?: (seed: LoopbackVaultSeed) => void;
 }
 
 /** Request counters of a demo run. */
@@ -74,9 +100,16 @@ export interface DemoResult {
   readonly sinkPath: string;
   /** The provider that answered for the client secret. */
   readonly provider: string;
+  /** The version of the client secret the provider reported (a KV version in Vault mode). */
+  readonly clientSecretVersion: string | undefined;
+  /** The non-secret metadata of the client secret (Vault: its KV `custom_metadata`). */
+  readonly clientSecretMetadata: SecretMetadata;
   /** The provider that issued the access tokens. */
   readonly tokenProvider: string;
-  readonly store: DemoStore;
+  /** The local store; undefined in Vault mode, which does not create one. */
+  readonly store: DemoStore | undefined;
+  /** The Vault the client secret was read from; undefined without Vault mode. */
+  readonly vault: { readonly address: string; readonly loopback: boolean } | undefined;
   /** HTTP status the API gave a request without a token. */
   readonly unauthenticatedStatus: number;
   /** Access-token rotations during the sync. */
@@ -91,49 +124,97 @@ export function defaultDemoDir(): string {
   return join(os.tmpdir(), 'connector-secrets-demo');
 }
 
+/** Where the long-lived client secret lives: the local store, or a Vault. */
+export type ClientSecretSource =
+  | { readonly kind: 'local'; readonly store: DemoStore }
+  | { readonly kind: 'vault'; readonly vault: DemoVault; readonly environment: string };
+
 /**
- * The chain the long-lived client secret is resolved through, in order. Swapping the local
- * store for another provider (a vault mode, say) changes this function only.
+ * The chain the long-lived client secret is resolved through, in order: the environment first
+ * (so `ORDERS_API_CLIENT_SECRET` overrides), then the local store or Vault. The manifest ref
+ * (`secret://orders-api/client-secret`) is the same for both; the Vault provider maps it to
+ * field `client-secret` of `kv/<env>/orders-api` (fromVaultKvFields.ts says why).
  */
-export function connectorProviders(store: DemoStore): SecretProvider[] {
-  return [fromEnv(), fromLocalStore({ path: store.storePath, keyFile: store.keyFile, environment: store.environment })];
+export function connectorProviders(source: ClientSecretSource): SecretProvider[] {
+  return source.kind === 'local'
+    ? [fromEnv(), fromLocalStore({ path: source.store.storePath, keyFile: source.store.keyFile, environment: source.store.environment })]
+    : [fromEnv(), connectorVaultProvider(source.vault, source.environment)];
 }
 
 /**
- * Runs the demo once: set up (or reuse) the store, start the API, sync, print what happened.
+ * The client secret as the orders API registered it. The API is another system with its own
+ * client; it reads the same store entry, or the same Vault field by its plain `vault://` ref.
+ */
+async function registeredClientSecret(source: ClientSecretSource, environment: string): Promise<Secret<string>> {
+  const apiSecrets = source.kind === 'local'
+    ? createSecrets({ environment, providers: [fromLocalStore({ path: source.store.storePath, keyFile: source.store.keyFile, environment })] })
+    : createSecrets({ environment, providers: [demoVaultProvider(source.vault)], env: source.vault.env });
+  try {
+    return await apiSecrets.get(source.kind === 'local' ? `local://${CLIENT_SECRET_ENTRY}` : vaultClientSecretRef(environment));
+  } finally {
+    await apiSecrets.close();
+  }
+}
+
+/** Whether Vault refused or lacked the client secret (alone, or as the chain's last word). */
+function vaultRefused(err: unknown): boolean {
+  const { code, provider, attempts } = err as { code?: unknown; provider?: unknown; attempts?: readonly ProviderAttempt[] };
+  const refusal = (c: unknown) => c === 'SECRET_NOT_FOUND' || c === 'ACCESS_DENIED';
+  return refusal(code) && (provider === 'vault' || (attempts ?? []).some((a) => a.provider === 'vault' && refusal(a.code)));
+}
+
+/** `k=v, k=v` of non-secret metadata. */
+function describeMetadata(metadata: SecretMetadata): string {
+  const entries = Object.entries(metadata).filter((e): e is [string, string] => e[1] !== undefined);
+  return entries.length === 0 ? 'none' : entries.map(([k, v]) => `${k}=${v}`).join(', ');
+}
+
+/**
+ * Runs the demo once: set up (or reuse) the store, or in Vault mode start or find the Vault;
+ * start the API, sync, print what happened.
  */
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const log = options.log ?? ((line: string) => console.log(line));
   const dir = options.dir ?? defaultDemoDir();
   const environment = DEMO_ENVIRONMENT;
-  const env = options.env === undefined ? {} : { env: options.env };
+  const variables = options.env ?? process.env;
+  const mode = options.vault ?? (variables['VAULT_ADDR'] ? 'env' : false);
   log(`orders-sync demo (environment "${environment}", directory ${dir})`);
 
-  const store = await ensureDemoStore({ dir, environment, log });
+  // Vault mode reads the client secret from Vault and leaves the local store alone.
+  const vault: DemoVault | undefined =
+    mode === 'loopback' ? await startLoopbackVault({ environment, log, env: variables, ...(options.onVaultSeeded === undefined ? {} : { onSeeded: options.onVaultSeeded }) })
+    : mode === 'env' ? vaultFromEnv(variables, environment, log)
+    : undefined;
+  const store = vault === undefined ? await ensureDemoStore({ dir, environment, log }) : undefined;
+  const source: ClientSecretSource = store !== undefined ? { kind: 'local', store } : { kind: 'vault', vault: vault!, environment };
+  // In Vault mode the clients read the Vault variables (the loopback ones with --vault).
+  const env = vault !== undefined ? { env: vault.env } : options.env === undefined ? {} : { env: options.env };
 
-  // The orders API is another system that registered the connector's client secret; here it
-  // reads it from the same store, through its own client.
-  const apiSecrets = createSecrets({ environment, providers: [fromLocalStore({ path: store.storePath, keyFile: store.keyFile, environment })] });
-  const registered = await apiSecrets.get(`local://${CLIENT_SECRET_ENTRY}`);
-  await apiSecrets.close();
-  const api = await startSourceApi({
-    clientId: DEMO_CLIENT_ID,
-    clientSecret: registered,
-    orders: generateOrders(DEMO_ORDER_COUNT),
-    tokenLifetimeMs: DEMO_TOKEN_LIFETIME_MS,
-    ...(options.onTokenIssued === undefined ? {} : { onTokenIssued: options.onTokenIssued }),
-  });
-
-  // Long-lived: the client secret, through the connector's chain (env first, then the store).
-  const providers = connectorProviders(store);
-  const bootstrap = createSecrets({ environment, providers, ...env });
+  let api: Awaited<ReturnType<typeof startSourceApi>> | undefined;
+  let bootstrap: SecretsClient | undefined;
   // Short-lived: access tokens, from a custom provider that exchanges the client secret.
   let secrets: SecretsClient | undefined;
   try {
+    // The orders API is another system that registered the connector's client secret; here it
+    // reads it from the same store or Vault, through its own client.
+    api = await startSourceApi({
+      clientId: DEMO_CLIENT_ID,
+      clientSecret: await registeredClientSecret(source, environment),
+      orders: generateOrders(DEMO_ORDER_COUNT),
+      tokenLifetimeMs: DEMO_TOKEN_LIFETIME_MS,
+      ...(options.onTokenIssued === undefined ? {} : { onTokenIssued: options.onTokenIssued }),
+    });
+
+    // Long-lived: the client secret, through the connector's chain (env first, then the store or Vault).
+    const providers = connectorProviders(source);
+    bootstrap = createSecrets({ environment, providers, ...env });
     log(`orders API listening on ${api.url}: POST /oauth/token (client credentials), GET /v1/orders (bearer token)`);
     const { clientSecret } = await bootstrap.load(ordersSecrets);
     log(`client secret ${clientSecret.ref} resolved by provider "${clientSecret.provider}" ` +
       `(providers asked in order: ${providers.map((p) => p.name).join(' → ')})`);
+    const where = clientSecret.provider === 'vault' ? `Vault KV ${vaultClientSecretRef(environment)}` : `provider "${clientSecret.provider}"`;
+    log(`non-secret facts from ${where}: version ${clientSecret.version ?? '?'}; metadata ${describeMetadata(clientSecret.metadata)}`);
     log(`the client secret printed with \`\${clientSecret}\`: ${clientSecret}`);
     log(`JSON.stringify({ clientSecret }): ${JSON.stringify({ clientSecret })}`);
 
@@ -180,28 +261,49 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       pages: result.pages,
       sinkPath: result.sinkPath,
       provider: clientSecret.provider ?? 'unknown',
+      clientSecretVersion: clientSecret.version,
+      clientSecretMetadata: clientSecret.metadata,
       tokenProvider: result.tokenProvider,
       store,
+      vault: vault === undefined ? undefined : { address: vault.address, loopback: vault.loopback },
       unauthenticatedStatus: probe.status,
       rotations: result.rotations,
       pageTokenVersions: result.pageTokenVersions,
       requests,
     };
+  } catch (err) {
+    if (vault !== undefined && vaultRefused(err)) {
+      log(`Vault did not hand out the client secret: it must be field "${VAULT_CLIENT_SECRET_FIELD}" of the KV v2 secret ` +
+        `${vaultSecretLocation(environment)}, readable with the token (README: "Vault mode")`);
+    }
+    throw err;
   } finally {
     await secrets?.close();
-    await bootstrap.close();
-    await api.close();
+    await bootstrap?.close();
+    await api?.close();
+    await vault?.close();
   }
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { dir: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({ args: argv, options: { dir: { type: 'string' }, vault: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) {
-    console.log('usage: npm run demo [-- --dir <directory>]\n\nSyncs demo orders from a loopback OAuth-protected API: a client secret from an encrypted local\nstore, exchanged for short-lived access tokens that rotate mid-run.');
+    console.log([
+      'usage: npm run demo [-- [--dir <directory>] [--vault]]',
+      '',
+      'Syncs demo orders from a loopback OAuth-protected API: a client secret from an encrypted local',
+      'store, exchanged for short-lived access tokens that rotate mid-run.',
+      '',
+      '  --vault   read the client secret from a loopback Vault test server the demo starts and seeds',
+      '            (VAULT_ADDR and VAULT_TOKEN of your shell are ignored)',
+      '',
+      'With VAULT_ADDR and VAULT_TOKEN set (and no --vault), the client secret is read from that Vault:',
+      `field "client-secret" of the KV v2 secret ${vaultSecretLocation(DEMO_ENVIRONMENT)}.`,
+    ].join('\n'));
     return 0;
   }
   try {
-    await runDemo(values.dir === undefined ? {} : { dir: values.dir });
+    await runDemo({ ...(values.dir === undefined ? {} : { dir: values.dir }), ...(values.vault === true ? { vault: 'loopback' as const } : {}) });
     return 0;
   } catch (err) {
     // Error messages of connector-secrets never contain values; print name, code and message.

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The `connector-secrets` command. Values are read from stdin only, never from argv.
+import { runAuditCommand } from './audit.js';
 import { runLocalCommand } from './local.js';
 
 const HELP = `usage: connector-secrets <command> [options]
@@ -9,8 +10,10 @@ commands:
   local set <name> [--owner O --purpose P ...]        store a value read from stdin
   local list [--json]                                 names and metadata, never values
   local rotate-key --new-key-file K                   re-encrypt the store under a new key
+  audit verify FILE [--key-file K]                    check an audit log's MACs, chain and checkpoint
+  audit summary FILE [--since T] [--until T]          accesses, denials, failures per identity and ref
 
-Run "connector-secrets local --help" for details.`;
+Run "connector-secrets local --help" or "connector-secrets audit --help" for details.`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -23,6 +26,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'local':
       return runLocalCommand(rest, io);
+    case 'audit':
+      return runAuditCommand(rest, io);
     case undefined:
     case '-h':
     case '--help':

@@ -42,11 +42,17 @@ export interface MockLeaseOptions {
 
 /** A lease the mock issued, for assertions. */
 export interface MockLeaseRecord {
+  /** The lease id. */
   readonly id: string;
+  /** The canonical ref it was issued for. */
   readonly ref: string;
+  /** Epoch ms of issue. */
   readonly issuedAt: number;
+  /** Epoch ms of expiry, moved by renewals. */
   expiresAt: number;
+  /** Whether `revoke` was called for it. */
   revoked: boolean;
+  /** How many times it was renewed. */
   renewals: number;
 }
 
@@ -92,8 +98,9 @@ export interface MockProvider extends SecretProvider {
   lease(ref: string, options: MockLeaseOptions): void;
   /** Every lease issued so far, in order. */
   readonly leases: readonly MockLeaseRecord[];
-  /** How many times `renew` / `revoke` were called. */
+  /** How many times `renew` was called. */
   readonly renewCalls: number;
+  /** How many times `revoke` was called. */
   readonly revokeCalls: number;
   /** Removes a value. */
   delete(ref: string): void;

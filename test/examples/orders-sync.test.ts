@@ -44,6 +44,13 @@ async function rejection(pending: Promise<unknown>): Promise<Error & Record<stri
 
 const PAGES = Math.ceil(DEMO_ORDER_COUNT / DEMO_PAGE_SIZE);
 
+/** The local store of a run without Vault mode. */
+function storeOf(run: DemoResult): DemoStore {
+  expect(run.vault).toBeUndefined();
+  if (run.store === undefined) throw new Error('the run did not use the local store');
+  return run.store;
+}
+
 /** A run rotated its token between pages and every request of the sync was served. */
 function expectRotationWithoutRefusal(run: DemoResult, lines: readonly string[]) {
   expect(run.rows).toBe(DEMO_ORDER_COUNT);
@@ -102,8 +109,9 @@ describe('examples/orders-sync', () => {
     const first = await runDemo({ dir, log: (line) => void firstLines.push(line), env: {}, onTokenIssued });
     const second = await runDemo({ dir, log: (line) => void secondLines.push(line), env: {}, onTokenIssued });
 
-    expect(first.store.created).toBe(true);
-    expect(second.store.created).toBe(false);
+    const store = storeOf(first);
+    expect(store.created).toBe(true);
+    expect(storeOf(second).created).toBe(false);
     expectRotationWithoutRefusal(first, firstLines);
     expectRotationWithoutRefusal(second, secondLines);
     expect(issued.length).toBe(first.requests.tokensIssued + second.requests.tokensIssued);
@@ -115,7 +123,7 @@ describe('examples/orders-sync', () => {
     expect(rows.map((r) => r.id)).toEqual(generateOrders(DEMO_ORDER_COUNT).map((o) => o.id));
     expect(await readdir(join(dir, 'out'))).toEqual(['orders.jsonl']); // no partial file left
 
-    const { clientSecret, key, keyText } = await demoSecrets(first.store);
+    const { clientSecret, key, keyText } = await demoSecrets(store);
     expect(key).toHaveLength(32);
     expect(clientSecret.length).toBeGreaterThanOrEqual(32);
     const output = [...firstLines, ...secondLines].join('\n');
@@ -130,8 +138,8 @@ describe('examples/orders-sync', () => {
     expect(output).toContain('resolved by provider "local"');
 
     if (process.platform !== 'win32') {
-      expect((await stat(first.store.keyFile)).mode & 0o777).toBe(0o600);
-      expect((await stat(first.store.storePath)).mode & 0o777).toBe(0o600);
+      expect((await stat(store.keyFile)).mode & 0o777).toBe(0o600);
+      expect((await stat(store.storePath)).mode & 0o777).toBe(0o600);
     }
   });
 

@@ -1,0 +1,65 @@
+/**
+ * What an audit record is about: a get answered by a provider (`resolve`) or by the cache
+ * (`cache-hit`), a credential handle's `refresh`, `renew`, `rotate` or `revoke`, or an `anomaly`.
+ */
+export type AuditAction = 'resolve' | 'cache-hit' | 'refresh' | 'renew' | 'rotate' | 'revoke' | 'anomaly';
+
+/** How it ended: served, denied by a guard (environment, policy, expiry, provider denial), failed, or an alert. */
+export type AuditOutcome = 'success' | 'denied' | 'failure' | 'alert';
+
+/**
+ * One audit record. It names who read which ref where, how it ended and how long it took —
+ * never a value, nor an unkeyed hash of one.
+ *
+ * @example
+ * ```ts
+ * const event: AuditEvent = {
+ *   ts: '2026-01-01T02:00:00.000Z', seq: 1, identity: 'orders-sync', environment: 'prod',
+ *   action: 'resolve', ref: 'secret://orders-db/password', provider: 'vault', outcome: 'success',
+ *   code: null, latencyMs: 12, version: '3',
+ * };
+ * ```
+ */
+export interface AuditEvent {
+  /** When, as an ISO 8601 UTC timestamp from the client's clock. */
+  readonly ts: string;
+  /** The client's sequence number of the record, from 1. */
+  readonly seq: number;
+  /** The connector identity, or null. */
+  readonly identity: string | null;
+  /** The environment of the process. */
+  readonly environment: string;
+  readonly action: AuditAction;
+  /** The canonical ref (without `#field`), or null when the input was not a valid ref (it is never echoed: it may be a pasted secret). */
+  readonly ref: string | null;
+  /** The provider that answered or failed, or null. */
+  readonly provider: string | null;
+  readonly outcome: AuditOutcome;
+  /** The error code of a denial or failure, the anomaly kind of an alert; null on success. */
+  readonly code: string | null;
+  /** How long the access took, in milliseconds of the client's clock. */
+  readonly latencyMs: number;
+  /** The provider's version of the secret, or null. */
+  readonly version: string | null;
+  /** The policy or cross-environment rule that decided, when one did. */
+  readonly rule?: string;
+  /** Why, in words: the error message of a denial or failure, a rule's reason, an anomaly's explanation. Never a value. */
+  readonly reason?: string;
+}
+
+/**
+ * Where audit records go. `write` may be synchronous or return a promise; a throw or rejection
+ * means the record was not kept (see the client's `auditFailure`). `close` flushes and, for the
+ * file sink, writes the signed checkpoint.
+ *
+ * @example
+ * ```ts
+ * const sink: AuditSink = { write: (e) => void queue.push(JSON.stringify(e)) };
+ * ```
+ */
+export interface AuditSink {
+  /** Records one event. */
+  write(event: AuditEvent): void | Promise<void>;
+  /** Flushes and releases the sink; called by `secrets.close()`. */
+  close?(): Promise<void>;
+}

@@ -1,0 +1,318 @@
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import type { AuditEvent } from '../audit/event.js';
+import { parseLine } from '../audit/record.js';
+import { verifyAuditLog } from '../audit/verifyAuditLog.js';
+import { parseDuration } from '../duration.js';
+import { ConfigError, isConnectorSecretsError } from '../errors.js';
+
+/**
+ * What `connector-secrets audit` reads and writes. Tests pass their own; the command passes the
+ * process's.
+ *
+ * @example
+ * ```ts
+ * const io: AuditCommandIo = {
+ *   stdout: (s) => void process.stdout.write(s),
+ *   stderr: (s) => void process.stderr.write(s),
+ *   env: process.env,
+ * };
+ * ```
+ */
+export interface AuditCommandIo {
+  /** Writes to standard output (the text carries its own newlines). */
+  readonly stdout: (s: string) => void;
+  /** Writes to standard error (the text carries its own newlines). */
+  readonly stderr: (s: string) => void;
+  /** Environment variables (`CONNECTOR_SECRETS_AUDIT_KEY_FILE`, `CONNECTOR_SECRETS_AUDIT_KEY`). */
+  readonly env: Record<string, string | undefined>;
+  /**
+   * The clock relative `--since`/`--until` durations count back from, in epoch milliseconds.
+   * @default Date.now
+   */
+  readonly now?: () => number;
+}
+
+/** Environment variable naming the audit HMAC key file. */
+export const ENV_AUDIT_KEY_FILE = 'CONNECTOR_SECRETS_AUDIT_KEY_FILE';
+/** Environment variable holding the audit HMAC key itself. */
+export const ENV_AUDIT_KEY = 'CONNECTOR_SECRETS_AUDIT_KEY';
+
+const USAGE = `usage: connector-secrets audit <command> FILE [options]
+
+commands:
+  verify FILE [--key-file K] [--allow-open]
+      Check every line's MAC, the prev chain, the sequence numbers and the closing
+      checkpoint of a log written by fileAuditSink. Exit code 0 when the log is intact;
+      1 when it is not, after printing the first bad line and why.
+  summary FILE [--since T] [--until T] [--json] [--key-file K] [--allow-open]
+      Accesses, denials and failures per identity and ref, and rotations, for events
+      with since <= ts < until. T is an ISO 8601 time, or a duration (24h, 7d) meaning
+      that long ago. With a key the log is verified first, and a tampered log is refused.
+
+options:
+  --key-file <file>  the HMAC key: the file's text, one trailing newline dropped, exactly
+                     as passed to fileAuditSink({ hmacKey }) (default ${'$'}${ENV_AUDIT_KEY_FILE},
+                     else the key itself in ${'$'}${ENV_AUDIT_KEY})
+  --allow-open       accept a log without a closing checkpoint (its writer is still running)
+  -h, --help         show this help
+`;
+
+const OPTIONS = {
+  'key-file': { type: 'string' },
+  'allow-open': { type: 'boolean' },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** A mistake in how the command was called. */
+class UsageError extends Error {
+  readonly code = 'USAGE';
+}
+
+/**
+ * Runs `connector-secrets audit <argv…>` and returns the exit code: 0 when the log verifies (or
+ * the summary was printed), 1 otherwise, with the reason on stderr.
+ *
+ * @param argv - The arguments after `audit`, e.g. `['verify', 'audit.jsonl', '--key-file', 'audit.key']`.
+ * @param io - Standard streams and environment variables.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await runAuditCommand(['verify', 'audit.jsonl'], {
+ *   stdout: (s) => void process.stdout.write(s),
+ *   stderr: (s) => void process.stderr.write(s),
+ *   env: process.env,
+ * });
+ * ```
+ */
+export async function runAuditCommand(argv: string[], io: AuditCommandIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'verify':
+        return await verifyCommand(rest, io);
+      case 'summary':
+        return await summaryCommand(rest, io);
+      case '-h':
+      case '--help':
+      case 'help':
+        io.stdout(USAGE);
+        return 0;
+      case undefined:
+        throw new UsageError('missing command (verify or summary)');
+      default:
+        throw new UsageError('unknown command; expected verify or summary');
+    }
+  } catch (err) {
+    const code = err instanceof UsageError ? 'USAGE' : isConnectorSecretsError(err) ? err.code : 'ERROR';
+    io.stderr(`error [${code}]: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (err instanceof UsageError) io.stderr('run "connector-secrets audit --help" for usage\n');
+    return 1;
+  }
+}
+
+async function verifyCommand(args: string[], io: AuditCommandIo): Promise<number> {
+  const { values, file } = parse(args, 'verify');
+  if (values.help) return help(io);
+  const hmacKey = await keyOf(values['key-file'], io, true);
+  const result = await verifyAuditLog(file, { hmacKey: hmacKey!, requireCheckpoint: values['allow-open'] !== true });
+  if (result.ok) {
+    io.stdout(`ok: ${file}: ${result.count} events verified\n`);
+    return 0;
+  }
+  io.stdout(`INVALID: ${file}: line ${result.firstInvalidLine}: ${result.reason}\n`);
+  const text = await lineAt(file, result.firstInvalidLine!);
+  if (text !== undefined) io.stdout(`  ${printable(text)}\n`);
+  io.stdout(`${result.count} events verified before it\n`);
+  return 1;
+}
+
+interface Row {
+  identity: string;
+  ref: string;
+  accesses: number;
+  served: number;
+  cacheHits: number;
+  denials: number;
+  failures: number;
+  rotations: number;
+  anomalies: number;
+  denialCodes: Record<string, number>;
+  failureCodes: Record<string, number>;
+}
+
+async function summaryCommand(args: string[], io: AuditCommandIo): Promise<number> {
+  const { values, file } = parse(args, 'summary');
+  if (values.help) return help(io);
+  const now = (io.now ?? Date.now)();
+  const since = values.since === undefined ? -Infinity : instant(values.since, now, '--since');
+  const until = values.until === undefined ? Infinity : instant(values.until, now, '--until');
+  const hmacKey = await keyOf(values['key-file'], io, false);
+  if (hmacKey !== undefined) {
+    const result = await verifyAuditLog(file, { hmacKey, requireCheckpoint: values['allow-open'] !== true });
+    if (!result.ok) {
+      io.stderr(`error [AUDIT_INVALID]: ${file} does not verify (line ${result.firstInvalidLine}: ${result.reason}); no summary\n`);
+      return 1;
+    }
+  } else {
+    io.stderr(`note: ${file} was not verified (pass --key-file to verify it first)\n`);
+  }
+
+  const rows = new Map<string, Row>();
+  let events = 0;
+  let first: string | undefined;
+  let last: string | undefined;
+  const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  let lineNo = 0;
+  for await (const text of lines) {
+    lineNo += 1;
+    if (text === '') continue;
+    const line = parseLine(text);
+    if (typeof line === 'string') throw new ConfigError(`${file} line ${lineNo}: ${line}`);
+    if (!('event' in line)) continue;
+    const e = line.event as Partial<AuditEvent>;
+    const ts = typeof e.ts === 'string' ? Date.parse(e.ts) : NaN;
+    if (Number.isNaN(ts) || ts < since || ts >= until) continue;
+    events += 1;
+    first ??= e.ts;
+    last = e.ts;
+    const identity = typeof e.identity === 'string' ? e.identity : '-';
+    const ref = typeof e.ref === 'string' ? e.ref : '(invalid ref)';
+    const key = `${identity}\u0000${ref}`;
+    let row = rows.get(key);
+    if (row === undefined) {
+      row = { identity, ref, accesses: 0, served: 0, cacheHits: 0, denials: 0, failures: 0, rotations: 0, anomalies: 0, denialCodes: {}, failureCodes: {} };
+      rows.set(key, row);
+    }
+    const code = typeof e.code === 'string' ? e.code : 'UNKNOWN';
+    if (e.action === 'resolve' || e.action === 'cache-hit') {
+      row.accesses += 1;
+      if (e.outcome === 'success') {
+        row.served += 1;
+        if (e.action === 'cache-hit') row.cacheHits += 1;
+      }
+    }
+    if (e.action === 'rotate' && e.outcome === 'success') row.rotations += 1;
+    if (e.action === 'anomaly') row.anomalies += 1;
+    if (e.outcome === 'denied') {
+      row.denials += 1;
+      row.denialCodes[code] = (row.denialCodes[code] ?? 0) + 1;
+    } else if (e.outcome === 'failure') {
+      row.failures += 1;
+      row.failureCodes[code] = (row.failureCodes[code] ?? 0) + 1;
+    }
+  }
+
+  const sorted = [...rows.values()].sort((a, b) => (a.identity === b.identity ? cmp(a.ref, b.ref) : cmp(a.identity, b.identity)));
+  const totals = sorted.reduce(
+    (t, r) => ({
+      accesses: t.accesses + r.accesses,
+      denials: t.denials + r.denials,
+      failures: t.failures + r.failures,
+      rotations: t.rotations + r.rotations,
+      anomalies: t.anomalies + r.anomalies,
+    }),
+    { accesses: 0, denials: 0, failures: 0, rotations: 0, anomalies: 0 },
+  );
+  const range = {
+    since: Number.isFinite(since) ? new Date(since).toISOString() : null,
+    until: Number.isFinite(until) ? new Date(until).toISOString() : null,
+  };
+  if (values.json) {
+    io.stdout(JSON.stringify({ file, verified: hmacKey !== undefined, range, events, first: first ?? null, last: last ?? null, totals, rows: sorted }, null, 2) + '\n');
+    return 0;
+  }
+  io.stdout(`${file}: ${events} events${first === undefined ? '' : ` from ${first} to ${last}`}${hmacKey === undefined ? ' (not verified)' : ' (verified)'}\n`);
+  if (range.since !== null || range.until !== null) io.stdout(`range: ${range.since ?? '-'} .. ${range.until ?? '-'}\n`);
+  const header = ['identity', 'ref', 'accesses', 'served', 'cache', 'denied', 'failed', 'rotations', 'anomalies'];
+  const table = [
+    header,
+    ...sorted.map((r) => [r.identity, r.ref, r.accesses, r.served, r.cacheHits, r.denials, r.failures, r.rotations, r.anomalies].map(String)),
+  ].map((cells) => cells.map(printable));
+  const widths = header.map((_, i) => Math.max(...table.map((cells) => cells[i]!.length)));
+  for (const cells of table) io.stdout(cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd() + '\n');
+  io.stdout(`total: ${totals.accesses} accesses, ${totals.denials} denied, ${totals.failures} failed, ${totals.rotations} rotations, ${totals.anomalies} anomalies\n`);
+  for (const r of sorted) {
+    const codes = [...Object.entries(r.denialCodes), ...Object.entries(r.failureCodes)].map(([c, n]) => `${c} x${n}`);
+    if (codes.length > 0) io.stdout(`  ${printable(r.identity)} ${printable(r.ref)}: ${codes.join(', ')}\n`);
+  }
+  return 0;
+}
+
+function parse(args: string[], command: string) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { values, file: '' };
+  if (positionals.length !== 1) throw new UsageError(`${command} needs exactly one FILE`);
+  return { values, file: positionals[0]! };
+}
+
+function help(io: AuditCommandIo): number {
+  io.stdout(USAGE);
+  return 0;
+}
+
+async function keyOf(keyFile: string | undefined, io: AuditCommandIo, required: boolean): Promise<string | undefined> {
+  const file = keyFile ?? (io.env[ENV_AUDIT_KEY_FILE] || undefined);
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`the audit key file ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    return text.replace(/\r?\n$/, '');
+  }
+  const inline = io.env[ENV_AUDIT_KEY];
+  if (inline !== undefined && inline !== '') return inline;
+  if (required) throw new UsageError(`no HMAC key: pass --key-file K, or set ${ENV_AUDIT_KEY_FILE} or ${ENV_AUDIT_KEY}`);
+  return undefined;
+}
+
+function instant(text: string, now: number, flag: string): number {
+  const iso = Date.parse(text);
+  if (!Number.isNaN(iso) && /^\d{4}-/.test(text)) return iso;
+  try {
+    return now - parseDuration(text);
+  } catch {
+    throw new UsageError(`${flag} must be an ISO 8601 time or a duration such as 24h`);
+  }
+}
+
+/** The text of line `n` (1-based), or undefined past the end. */
+async function lineAt(file: string, n: number): Promise<string | undefined> {
+  let i = 0;
+  const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  try {
+    for await (const text of lines) {
+      i += 1;
+      if (i === n) return text;
+    }
+  } catch {
+    return undefined;
+  } finally {
+    lines.close();
+  }
+  return undefined;
+}
+
+/** Escapes control characters (an attacker may have written the line) and shortens long text. */
+function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  const safe = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return safe.length > 400 ? `${safe.slice(0, 400)}… (${safe.length} characters)` : safe;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

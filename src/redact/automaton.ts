@@ -1,0 +1,409 @@
+/**
+ * An Aho-Corasick automaton that grows one pattern at a time.
+ *
+ * - **Incremental.** {@link Automaton.add} walks and extends the trie: its cost is proportional
+ *   to the pattern's length (plus amortised array growth). Nothing is rebuilt. Failure links and
+ *   output links are computed *on demand* during a scan and cached per node, stamped with a
+ *   generation number; adding a pattern bumps the generation, so a link is recomputed lazily,
+ *   the next time a scan visits that node, instead of eagerly for the whole trie.
+ * - **Typed arrays, cache-friendly.** Nodes live in one `Int32Array`, eight fields per node.
+ *   A pattern's new suffix is created as consecutive nodes, so the common edge "node → node + 1"
+ *   is found next door in memory; only branching edges go to an open-addressing hash table keyed
+ *   by (node, UTF-16 code unit). The root has a dense 65,536-entry transition table.
+ * - **A quick pre-check that skips.** Wu–Manber style: with `m` the shortest pattern length
+ *   (capped), a table of shifts indexed by hashed q-grams of every pattern's first `m` code units
+ *   says how far a window of `m` code units can move before a pattern could start in it. Most
+ *   windows of ordinary text move by `m − q + 1` after one table lookup; the automaton runs only
+ *   from a window whose shift is 0, until it falls back to the root, and skipping resumes.
+ * - **Output.** At each text position the scan reports the longest pattern ending there (the
+ *   output link), which is enough to compute the exact union of all occurrences of all
+ *   patterns: every shorter pattern ending at the same position lies inside it.
+ *
+ * Internal to the redactor; not exported from the package.
+ *
+ * @module
+ */
+
+const ROOT = 0;
+/** Multiplicative hashing constants (0x9e3779b1 | 0, 0x85ebca6b | 0), written as literals where hot. */
+const HASH_MUL = -1640531535;
+/** The skip table has at most 2^21 entries (2 MiB). */
+const MAX_SHIFT_BITS = 21;
+
+// Node fields, eight Int32 per node.
+const STRIDE = 8;
+const PARENT = 0;
+const CHR = 1;
+const DEPTH = 2;
+/** Pattern id + 1 on terminal nodes, else 0. */
+const TERM = 3;
+const FAIL = 4;
+/** The terminal node of the longest pattern that is a suffix of this node's string (0: none). */
+const OUT = 5;
+/** The generation FAIL and OUT were computed in; stale when it differs from the current one. */
+const STAMP = 6;
+const KIDS = 7;
+
+/** Receives each match: `[start, end)` and the terminal node of the longest pattern ending at `end`. */
+export type MatchSink = (start: number, end: number, node: number) => void;
+
+/** Options of an {@link Automaton}. */
+export interface AutomatonOptions {
+  /** The longest window the skip table uses; longer windows skip further but fill the table faster. */
+  readonly maxWindow?: number;
+}
+
+/** The q-gram length for a window of `m` code units. */
+function gramLength(m: number): number {
+  return m >= 6 ? 4 : m >= 4 ? 3 : m >= 3 ? 2 : 1;
+}
+
+export class Automaton {
+  readonly #maxWindow: number;
+
+  /** Nodes, STRIDE fields each; node 0 is the root. Always at least one spare node at the end. */
+  #n = new Int32Array(1024 * STRIDE);
+  #count = 1;
+  #gen = 1;
+
+  // Branching edges: open addressing, linear probing; key = (node + 1, code unit).
+  #hNode = new Int32Array(1024);
+  #hChr = new Uint16Array(1024);
+  #hChild = new Int32Array(1024);
+  #hShift = 32 - 10;
+  #hUsed = 0;
+  readonly #rootNext = new Int32Array(65536);
+
+  // Skip table (Wu–Manber): window length m, q-gram length q, shift per hashed q-gram.
+  #m = 0;
+  #q = 1;
+  #shift = new Uint8Array(1 << 12);
+  #shiftBits = 12;
+  #grams = 0;
+  #minLength = Infinity;
+  /** The first `maxWindow` code units of every pattern, to rebuild the table. */
+  readonly #prefixes: string[] = [];
+
+  #patterns = 0;
+  #longest = 0;
+  #stack = new Int32Array(64);
+
+  constructor(options: AutomatonOptions = {}) {
+    this.#maxWindow = options.maxWindow ?? 16;
+  }
+
+  /** Number of distinct patterns. */
+  get size(): number {
+    return this.#patterns;
+  }
+  /** Length of the longest pattern, in UTF-16 code units. */
+  get longest(): number {
+    return this.#longest;
+  }
+  /** Number of trie nodes, root included. */
+  get nodes(): number {
+    return this.#count;
+  }
+
+  /** The depth (pattern length) of a terminal node reported to a {@link MatchSink}. */
+  depthOf(node: number): number {
+    return this.#n[node * STRIDE + DEPTH]!;
+  }
+  /** The id given to {@link Automaton.add} for the pattern ending at a terminal node. */
+  idOf(node: number): number {
+    return this.#n[node * STRIDE + TERM]! - 1;
+  }
+
+  /**
+   * Adds a pattern; `id` is reported back through {@link Automaton.idOf}. Cost: O(pattern length).
+   * Returns false when the pattern was already there (or is empty).
+   */
+  add(pattern: string, id = 0): boolean {
+    const len = pattern.length;
+    if (len === 0) return false;
+    let s = ROOT;
+    for (let i = 0; i < len; i++) {
+      const c = pattern.charCodeAt(i);
+      let next = this.#child(s, c);
+      if (next === 0) next = this.#newNode(s, c);
+      s = next;
+    }
+    const n = this.#n;
+    if (n[s * STRIDE + TERM] !== 0) return false;
+    n[s * STRIDE + TERM] = id + 1;
+    this.#patterns += 1;
+    if (len > this.#longest) this.#longest = len;
+    // Links computed before this pattern existed may now be too short: recompute lazily.
+    this.#gen += 1;
+    this.#addPrefix(pattern.slice(0, this.#maxWindow));
+    return true;
+  }
+
+  /**
+   * Finds every occurrence of every pattern in `text` and reports, for each end position with a
+   * match, the longest pattern ending there.
+   *
+   * The skip loop only needs the low byte of each code unit: `bytes` is the text written as
+   * Latin-1 (`buf.write(text, 0, len, 'latin1')` keeps exactly that byte), read from a byte
+   * array because that is faster than `charCodeAt`.
+   *
+   * @returns the smallest position at which a match might start that could only complete after
+   *   the end of `text` (a stream holds back from there); `text.length` when none can.
+   */
+  scan(text: string, sink: MatchSink, bytes: Uint8Array): number {
+    // The hot loops use literal numbers, not the module constants: bundlers turn top-level
+    // `const` into `var`, which the JIT then reloads on every iteration.
+    // Node fields: [s*8 + 0] PARENT, +1 CHR, +2 DEPTH, +4 FAIL, +5 OUT, +6 STAMP, +7 KIDS.
+    const len = text.length;
+    if (this.#patterns === 0) return len;
+    const m = this.#m;
+    const q = this.#q;
+    const table = this.#shift;
+    const tableShift = 32 - this.#shiftBits;
+    const rootNext = this.#rootNext;
+    const n = this.#n;
+    const gen = this.#gen;
+
+    let pos = 0;
+    for (;;) {
+      // Skip: move the window [pos, pos + m) by the shift of the q-gram at its end.
+      for (;;) {
+        const end = pos + m;
+        if (end > len) return pos; // no whole pattern fits any more; one may start here and go on
+        let pack = 0;
+        for (let k = end - q; k < end; k++) pack = (pack << 8) | bytes[k]!;
+        const sh = table[Math.imul(pack, -1640531535) >>> tableShift]!;
+        if (sh === 0) break;
+        pos += sh;
+      }
+      // Automaton from the window start, until it falls back to the root.
+      let s = 0;
+      let i = pos;
+      for (; i < len; i++) {
+        const c = text.charCodeAt(i);
+        for (;;) {
+          if (s === 0) {
+            s = rootNext[c]!;
+            break;
+          }
+          // The child: next door (a chain), or in the hash (a branch), or none.
+          const b = s << 3;
+          const kids = n[b + 7]!;
+          let g = 0;
+          if (kids !== 0) {
+            if (n[b + 8] === s) {
+              if (n[b + 9] === c) g = s + 1;
+              else if (kids > 1) g = this.#hashed(s, c);
+            } else {
+              g = this.#hashed(s, c);
+            }
+          }
+          if (g !== 0) {
+            s = g;
+            break;
+          }
+          s = n[b + 6] === gen ? n[b + 4]! : this.#link(s);
+        }
+        if (s === 0) break;
+        const b = s << 3;
+        if (n[b + 6] !== gen) this.#link(s);
+        const o = n[b + 5]!;
+        if (o !== 0) sink(i + 1 - n[(o << 3) + 2]!, i + 1, o);
+      }
+      if (i >= len) return len - n[(s << 3) + 2]!;
+      pos = i + 1;
+    }
+  }
+
+  /** The child of `s` on code unit `c`, or 0. */
+  #child(s: number, c: number): number {
+    if (s === ROOT) return this.#rootNext[c]!;
+    const n = this.#n;
+    const b = s * STRIDE;
+    const kids = n[b + KIDS]!;
+    if (kids === 0) return 0;
+    if (n[b + STRIDE + PARENT] === s) {
+      if (n[b + STRIDE + CHR] === c) return s + 1;
+      if (kids === 1) return 0;
+    }
+    return this.#hashed(s, c);
+  }
+
+  /** A branching edge from the hash table, or 0. */
+  #hashed(s: number, c: number): number {
+    const hNode = this.#hNode;
+    const hMask = hNode.length - 1;
+    let h = Math.imul(s ^ Math.imul(c, -2048144789), -1640531535) >>> this.#hShift;
+    for (;;) {
+      const k = hNode[h]!;
+      if (k === 0) return 0;
+      if (k === s + 1 && this.#hChr[h] === c) return this.#hChild[h]!;
+      h = (h + 1) & hMask;
+    }
+  }
+
+  #newNode(parent: number, c: number): number {
+    // Keep one spare (zeroed) node past the end: the scan reads node s + 1 of any node s.
+    if ((this.#count + 2) * STRIDE > this.#n.length) {
+      const bigger = new Int32Array(this.#n.length * 2);
+      bigger.set(this.#n);
+      this.#n = bigger;
+    }
+    const n = this.#n;
+    const v = this.#count++;
+    const b = v * STRIDE;
+    n[b + PARENT] = parent;
+    n[b + CHR] = c;
+    n[b + DEPTH] = n[parent * STRIDE + DEPTH]! + 1;
+    n[parent * STRIDE + KIDS]! += 1;
+    if (parent === ROOT) this.#rootNext[c] = v;
+    else if (v !== parent + 1) this.#insertEdge(parent, c, v);
+    return v;
+  }
+
+  #insertEdge(parent: number, c: number, v: number): void {
+    if ((this.#hUsed + 1) * 2 > this.#hNode.length) this.#growHash();
+    const hNode = this.#hNode;
+    const hMask = hNode.length - 1;
+    let h = Math.imul(parent ^ Math.imul(c, -2048144789), -1640531535) >>> this.#hShift;
+    while (hNode[h] !== 0) h = (h + 1) & hMask;
+    hNode[h] = parent + 1;
+    this.#hChr[h] = c;
+    this.#hChild[h] = v;
+    this.#hUsed += 1;
+  }
+
+  #growHash(): void {
+    const oldNode = this.#hNode;
+    const oldChr = this.#hChr;
+    const oldChild = this.#hChild;
+    const size = oldNode.length * 2;
+    this.#hNode = new Int32Array(size);
+    this.#hChr = new Uint16Array(size);
+    this.#hChild = new Int32Array(size);
+    this.#hShift -= 1;
+    this.#hUsed = 0;
+    for (let h = 0; h < oldNode.length; h++) {
+      const k = oldNode[h]!;
+      if (k !== 0) this.#insertEdge(k - 1, oldChr[h]!, oldChild[h]!);
+    }
+  }
+
+  /**
+   * Records a pattern's first code units in the skip table. The window m is the shortest
+   * pattern length, at most `maxWindow`, and shorter when there are so many patterns that their
+   * q-grams would crowd the table (a longer window skips further but adds more q-grams per
+   * pattern). m only ever shrinks, so the table is rebuilt at most `maxWindow` times for that,
+   * plus once per doubling of its size (amortised O(1) per pattern).
+   */
+  #addPrefix(prefix: string): void {
+    this.#prefixes.push(prefix);
+    this.#minLength = Math.min(this.#minLength, prefix.length);
+    const crowd = Math.floor((1 << MAX_SHIFT_BITS) / 4 / this.#prefixes.length) + 3;
+    const m = Math.max(1, Math.min(this.#minLength, this.#maxWindow, Math.max(crowd, 6)));
+    if (m !== this.#m) {
+      this.#rebuild(m);
+      return;
+    }
+    // Keep the table at most 1/8 full: rebuild into a bigger one.
+    if ((this.#grams + this.#m - this.#q + 1) * 8 > this.#shift.length && this.#shiftBits < MAX_SHIFT_BITS) {
+      this.#rebuild(this.#m);
+      return;
+    }
+    this.#fill(prefix);
+  }
+
+  #rebuild(m: number): void {
+    this.#m = m;
+    this.#q = gramLength(m);
+    const total = this.#prefixes.length * (m - this.#q + 1);
+    let bits = 12;
+    while (bits < MAX_SHIFT_BITS && total * 8 > 1 << bits) bits++;
+    this.#shiftBits = bits;
+    this.#shift = new Uint8Array(1 << bits).fill(m - this.#q + 1);
+    this.#grams = 0;
+    for (const p of this.#prefixes) this.#fill(p);
+  }
+
+  /** Lowers the shifts of the q-grams of one prefix: a q-gram ending at j allows a shift of m − 1 − j. */
+  #fill(prefix: string): void {
+    const m = this.#m;
+    const q = this.#q;
+    const shift = 32 - this.#shiftBits;
+    const table = this.#shift;
+    for (let j = q - 1; j < m; j++) {
+      let pack = 0;
+      for (let k = j - q + 1; k <= j; k++) pack = (pack << 8) | (prefix.charCodeAt(k) & 0xff);
+      const h = Math.imul(pack, HASH_MUL) >>> shift;
+      const sh = m - 1 - j;
+      if (sh < table[h]!) table[h] = sh;
+      this.#grams += 1;
+    }
+  }
+
+  /**
+   * Computes (and caches for this generation) the failure and output links of `v` and of
+   * whatever nodes they depend on, with an explicit stack: no recursion, however long the
+   * patterns. Every node pushed is strictly shallower than the one that needed it.
+   * Returns the failure link of `v`.
+   */
+  #link(v: number): number {
+    const gen = this.#gen;
+    const n = this.#n;
+    if (this.#stack.length < this.#longest + 2) this.#stack = new Int32Array(this.#longest * 2 + 2);
+    const stack = this.#stack;
+    let sp = 0;
+    stack[sp++] = v;
+    while (sp > 0) {
+      const x = stack[sp - 1]!;
+      const xb = x * STRIDE;
+      if (n[xb + STAMP] === gen) {
+        sp -= 1;
+        continue;
+      }
+      const p = n[xb + PARENT]!;
+      const terminal = n[xb + TERM] !== 0;
+      if (p === ROOT) {
+        n[xb + FAIL] = ROOT;
+        n[xb + OUT] = terminal ? x : 0;
+        n[xb + STAMP] = gen;
+        sp -= 1;
+        continue;
+      }
+      if (n[p * STRIDE + STAMP] !== gen) {
+        stack[sp++] = p;
+        continue;
+      }
+      const c = n[xb + CHR]!;
+      let s = n[p * STRIDE + FAIL]!;
+      let f = -1;
+      for (;;) {
+        const g = this.#child(s, c);
+        if (g !== 0) {
+          f = g;
+          break;
+        }
+        if (s === ROOT) {
+          f = ROOT;
+          break;
+        }
+        if (n[s * STRIDE + STAMP] !== gen) {
+          stack[sp++] = s;
+          f = -2;
+          break;
+        }
+        s = n[s * STRIDE + FAIL]!;
+      }
+      if (f === -2) continue;
+      if (f !== ROOT && n[f * STRIDE + STAMP] !== gen && !terminal) {
+        stack[sp++] = f;
+        continue;
+      }
+      n[xb + FAIL] = f;
+      n[xb + OUT] = terminal ? x : f === ROOT ? 0 : n[f * STRIDE + OUT]!;
+      n[xb + STAMP] = gen;
+      sp -= 1;
+    }
+    return n[v * STRIDE + FAIL]!;
+  }
+}

@@ -1,0 +1,127 @@
+import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../src/audit/canonical.js';
+import { fileAuditSink } from '../../src/audit/fileAuditSink.js';
+import { GENESIS, lineMac, macKey } from '../../src/audit/record.js';
+import { verifyAuditLog } from '../../src/audit/verifyAuditLog.js';
+import { event, hmacKey } from './helpers.js';
+
+let dir: string;
+let path: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cs-audit-'));
+  path = join(dir, 'audit.jsonl');
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const lines = async () => (await readFile(path, 'utf8')).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+
+describe('canonicalJson', () => {
+  it('sorts keys, drops undefined members, and has no whitespace', () => {
+    expect(canonicalJson({ b: 1, a: [true, null, undefined], c: undefined, d: { z: 'x', y: 2 } })).toBe('{"a":[true,null,null],"b":1,"d":{"y":2,"z":"x"}}');
+    expect(() => canonicalJson({ n: Infinity })).toThrow();
+  });
+});
+
+describe('fileAuditSink', () => {
+  it('writes chained, MACed lines: seq from 1, prev = previous mac, mac = HMAC(key, prev ‖ canonical body)', async () => {
+    const key = hmacKey();
+    const sink = fileAuditSink(path, { hmacKey: key });
+    const events = [event(), event(), event({ outcome: 'denied', code: 'POLICY_DENIED', rule: 'orders' })];
+    for (const e of events) await sink.write(e);
+    await sink.close();
+    const recs = await lines();
+    expect(recs).toHaveLength(4);
+    let prev = GENESIS;
+    for (const [i, rec] of recs.entries()) {
+      expect(rec['seq']).toBe(i + 1);
+      expect(rec['prev']).toBe(prev);
+      const body = 'event' in rec ? { seq: rec['seq'], event: rec['event'] } : { seq: rec['seq'], checkpoint: rec['checkpoint'] };
+      expect(rec['mac']).toBe(lineMac(macKey(key), prev, body as never));
+      prev = rec['mac'] as string;
+    }
+    expect(recs.slice(0, 3).map((r) => r['event'])).toEqual(events);
+    expect(recs[3]).toMatchObject({ checkpoint: { count: 3 } });
+    expect(await verifyAuditLog(path, { hmacKey: key })).toEqual({ ok: true, count: 3 });
+  });
+
+  it.skipIf(process.platform === 'win32')('creates the file with mode 0600', async () => {
+    const sink = fileAuditSink(path, { hmacKey: hmacKey() });
+    await sink.write(event());
+    await sink.close();
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+  });
+
+  it('keeps the order of concurrent writes', async () => {
+    const key = hmacKey();
+    const sink = fileAuditSink(path, { hmacKey: key });
+    const events = Array.from({ length: 50 }, () => event());
+    await Promise.all(events.map((e) => sink.write(e)));
+    await sink.close();
+    expect((await lines()).slice(0, 50).map((r) => r['event'])).toEqual(events);
+    expect(await verifyAuditLog(path, { hmacKey: key })).toEqual({ ok: true, count: 50 });
+  });
+
+  it('continues an existing log across sessions, and the whole file verifies', async () => {
+    const key = hmacKey();
+    const first = fileAuditSink(path, { hmacKey: key });
+    await first.write(event());
+    await first.close();
+    const second = fileAuditSink(path, { hmacKey: key });
+    await second.write(event());
+    await second.write(event());
+    await second.close();
+    const recs = await lines();
+    expect(recs.map((r) => r['seq'])).toEqual([1, 2, 3, 4, 5]);
+    expect(recs[4]).toMatchObject({ checkpoint: { count: 2 } });
+    expect(await verifyAuditLog(path, { hmacKey: key })).toEqual({ ok: true, count: 3 });
+  });
+
+  it('refuses to continue a log whose last line does not verify under its key, or that ends mid-line', async () => {
+    const first = fileAuditSink(path, { hmacKey: hmacKey() });
+    await first.write(event());
+    await first.close();
+    const other = fileAuditSink(path, { hmacKey: hmacKey() });
+    await expect(other.write(event())).rejects.toMatchObject({ code: 'AUDIT_WRITE_FAILED', message: expect.stringContaining('does not verify') });
+    const torn = join(dir, 'torn.jsonl');
+    await writeFile(torn, '{"seq":1');
+    await expect(fileAuditSink(torn, { hmacKey: hmacKey() }).write(event())).rejects.toMatchObject({ code: 'AUDIT_WRITE_FAILED', message: expect.stringContaining('incomplete') });
+  });
+
+  it('one sink per file in a process', async () => {
+    const a = fileAuditSink(path, { hmacKey: hmacKey() });
+    await a.write(event());
+    const b = fileAuditSink(path, { hmacKey: hmacKey() });
+    await expect(b.write(event())).rejects.toThrow(/already writes this file/);
+    await a.close();
+  });
+
+  it('a failed write breaks the sink for good; writes after close fail', async () => {
+    const sink = fileAuditSink(join(dir, 'missing-dir', 'audit.jsonl'), { hmacKey: hmacKey() });
+    await expect(sink.write(event())).rejects.toMatchObject({ code: 'AUDIT_WRITE_FAILED' });
+    await expect(sink.write(event())).rejects.toMatchObject({ code: 'AUDIT_WRITE_FAILED' });
+    const ok = fileAuditSink(path, { hmacKey: hmacKey() });
+    await ok.write(event());
+    await ok.close();
+    await ok.close();
+    await expect(ok.write(event())).rejects.toThrow(/closed/);
+  });
+
+  it('validates the key', () => {
+    expect(() => fileAuditSink(path, { hmacKey: 'short' })).toThrow(/at least 16 bytes/);
+    expect(() => fileAuditSink('', { hmacKey: hmacKey() })).toThrow(/file path/);
+  });
+
+  it('with fsync', async () => {
+    const key = hmacKey();
+    const sink = fileAuditSink(path, { hmacKey: key, fsync: true });
+    await sink.write(event());
+    await sink.close();
+    await appendFile(path, '');
+    expect((await verifyAuditLog(path, { hmacKey: key })).ok).toBe(true);
+  });
+});

@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createRedactor } from '../../src/index.js';
+
+const rand = (n = 18) => randomBytes(n).toString('base64url');
+
+/** Writes `chunks` through a fresh redact stream and collects the output, noting each emitted piece. */
+async function through(redactor: ReturnType<typeof createRedactor>, chunks: readonly (string | Buffer)[], encoding?: 'utf8' | 'latin1') {
+  const stream = redactor.createRedactStream(encoding === undefined ? {} : { encoding });
+  const out: Buffer[] = [];
+  stream.on('data', (c: Buffer) => out.push(c));
+  const done = new Promise<void>((resolve, reject) => {
+    stream.on('end', resolve);
+    stream.on('error', reject);
+  });
+  for (const c of chunks) stream.write(c);
+  stream.end();
+  await done;
+  return Buffer.concat(out).toString(encoding ?? 'utf8');
+}
+
+describe('createRedactStream', () => {
+  it('gives the same output as redact() however the text is split', async () => {
+    const redactor = createRedactor({ detectors: false });
+    const a = rand();
+    const b = `${a.slice(0, 10)}${rand(6)}`; // shares a prefix with a
+    redactor.add(a);
+    redactor.add(b);
+    const text = `start ${a} mid ${b}${a} é✓ end ${encodeURIComponent(b)}`;
+    const expected = redactor.redact(text);
+    for (let cut = 0; cut <= text.length; cut++) {
+      expect(await through(redactor, [text.slice(0, cut), text.slice(cut)])).toBe(expected);
+    }
+    // Many small chunks.
+    const pieces = text.match(/.{1,3}/gsu) ?? [];
+    expect(await through(redactor, pieces)).toBe(expected);
+  });
+
+  it('handles multi-byte characters split across byte chunks', async () => {
+    const redactor = createRedactor({ detectors: false });
+    const secret = `пароль-${rand(6)}`;
+    redactor.add(secret);
+    const bytes = Buffer.from(`x ${secret} y ✓`);
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      expect(await through(redactor, [bytes.subarray(0, cut), bytes.subarray(cut)])).toBe('x [REDACTED] y ✓');
+    }
+  });
+
+  it('holds back at most the longest pattern minus one character', async () => {
+    const redactor = createRedactor({ detectors: false });
+    redactor.add(rand(30));
+    const longest = (redactor as unknown as { longest: number }).longest;
+    const stream = redactor.createRedactStream();
+    const seen: string[] = [];
+    stream.on('data', (c: Buffer) => seen.push(c.toString()));
+    const text = 'z'.repeat(500);
+    stream.write(text);
+    await new Promise((r) => setImmediate(r));
+    const emitted = seen.join('').length;
+    expect(text.length - emitted).toBeLessThanOrEqual(longest - 1);
+    stream.end();
+  });
+
+  it('emits everything immediately when nothing is registered', async () => {
+    const redactor = createRedactor({ detectors: false });
+    const stream = redactor.createRedactStream();
+    const seen: string[] = [];
+    stream.on('data', (c: Buffer) => seen.push(c.toString()));
+    stream.write('hello world');
+    await new Promise((r) => setImmediate(r));
+    expect(seen.join('')).toBe('hello world');
+  });
+
+  it('runs the detectors on what it emits, and is a Transform one can pipe', async () => {
+    const redactor = createRedactor();
+    const pw = rand(10);
+    const out: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      Readable.from([`connect postgres://u:${pw}@db/x\n`, 'done\n'])
+        .pipe(redactor.createRedactStream())
+        .on('data', (c: Buffer) => out.push(c.toString()))
+        .on('end', resolve)
+        .on('error', reject);
+    });
+    expect(out.join('')).toBe('connect postgres://u:[REDACTED]@db/x\ndone\n');
+  });
+
+  it('latin1 mode passes arbitrary bytes through unchanged', async () => {
+    const redactor = createRedactor({ detectors: false });
+    const secret = rand();
+    redactor.add(secret);
+    const binary = Buffer.concat([randomBytes(50).map((b) => (b === 0x5b ? 0 : b)), Buffer.from(secret), Buffer.from([0xff, 0x00, 0x80])]);
+    const out = await through(redactor, [binary.subarray(0, 60), binary.subarray(60)], 'latin1');
+    expect(Buffer.from(out, 'latin1').equals(Buffer.concat([binary.subarray(0, 50), Buffer.from('[REDACTED]'), Buffer.from([0xff, 0x00, 0x80])]))).toBe(true);
+  });
+});
