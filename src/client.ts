@@ -19,7 +19,7 @@ import type { Lease, ResolveContext, SecretMetadata, SecretProvider } from './pr
 import { parseRef } from './ref/parseRef.js';
 import { formatRef } from './ref/formatRef.js';
 import type { SecretRef } from './ref/types.js';
-import { Secret } from './secret.js';
+import { Secret, type SecretInfo } from './secret.js';
 import { createLogger, loggerOptionsSchema, type Logger, type LoggerOptions } from './redact/logger.js';
 import { redactorOptionsSchema, type RedactorOptions } from './redact/options.js';
 import { createRedactor, type Redactor } from './redact/redactor.js';
@@ -307,6 +307,8 @@ export interface SecretsClient {
 
 interface Route {
   readonly ref: SecretRef;
+  /** The canonical ref, with `#field`. */
+  readonly text: string;
   /** Canonical ref without `#field`: fields of one secret share one fetch. */
   readonly key: string;
   readonly candidates: readonly SecretProvider[];
@@ -539,21 +541,57 @@ class Client implements SecretsClient {
    * (field, wrap), then the audit record, which under `'fail-closed'` must be kept before the
    * value is returned. Every failure is audited too, and rethrown unchanged.
    */
-  async #access<T>(input: string | SecretRef, declared: Sensitivity | undefined, make: (route: Route, entry: CacheEntry) => T): Promise<T> {
+  #access<T>(input: string | SecretRef, declared: Sensitivity | undefined, make: (route: Route, entry: CacheEntry) => T): Promise<T> {
     const access: Access = { source: 'fetch', pass: undefined, started: NaN };
     let route: Route | undefined;
+    try {
+      route = this.#route(input);
+      // A fresh cache hit is served without an await: guard check, lookup and wrap are synchronous.
+      if (this.#guard.ready === undefined) {
+        const cached = this.#lookup(route, access, declared);
+        if (cached !== undefined && access.started < cached.freshUntil) {
+          access.source = 'cache';
+          const result = make(route, cached);
+          if (!this.#auditor.eventful) {
+            this.#metrics.served(true, 0);
+            return Promise.resolve(result);
+          }
+          return this.#served(route, cached, access, result);
+        }
+      }
+    } catch (err) {
+      return this.#failed(input, route, access, err);
+    }
+    return this.#accessSlow(input, route, access, declared, make);
+  }
+
+  async #accessSlow<T>(
+    input: string | SecretRef,
+    route: Route,
+    access: Access,
+    declared: Sensitivity | undefined,
+    make: (route: Route, entry: CacheEntry) => T,
+  ): Promise<T> {
     let entry: CacheEntry;
     let result: T;
     try {
-      route = this.#route(input);
       entry = await this.#entry(route, access, declared);
       result = make(route, entry);
     } catch (err) {
-      const recorded = this.#auditor.record(this.#failureRecord(input, route, access, err));
-      // The denial or failure itself is the answer; a sink that cannot record it is reported as audit-error.
-      if (recorded !== undefined) await recorded.catch(() => {});
-      throw err;
+      return this.#failed(input, route, access, err);
     }
+    return this.#served(route, entry, access, result);
+  }
+
+  /** Audits a failure (a sink that cannot record it is reported as audit-error) and rethrows it unchanged. */
+  async #failed(input: string | SecretRef, route: Route | undefined, access: Access, err: unknown): Promise<never> {
+    const recorded = this.#auditor.record(this.#failureRecord(input, route, access, err));
+    if (recorded !== undefined) await recorded.catch(() => {});
+    throw err;
+  }
+
+  /** Counts and audits a served value; under `'fail-closed'` the record must be kept before the value is returned. */
+  async #served<T>(route: Route, entry: CacheEntry, access: Access, result: T): Promise<T> {
     const cached = access.source === 'cache';
     // A cache hit waits for nothing; the clock is read again only after a fetch.
     const latencyMs = cached ? 0 : this.#now() - access.started;
@@ -691,7 +729,7 @@ class Client implements SecretsClient {
     const { scheme, path, segments, params } = ref;
     const key = formatRef({ scheme, path, segments, params });
     const plan = this.#guard.plan(ref, candidatesFor(ref, this.#providers));
-    route = { ref, key, candidates: plan.candidates, plan };
+    route = { ref, text: String(ref), key, candidates: plan.candidates, plan };
     if (this.#routes.size >= MAX_ROUTES) this.#routes.clear();
     this.#routes.set(text, route);
     return route;
@@ -704,16 +742,13 @@ class Client implements SecretsClient {
   #entry(route: Route, access: Access = { source: 'fetch', pass: undefined, started: NaN }, declared?: Sensitivity): Promise<CacheEntry> {
     const loading = this.#guard.ready;
     if (loading !== undefined) return loading.then(() => this.#entry(route, access, declared));
-    const pass = this.#guard.check(route.key, route.plan, declared);
-    access.pass = pass;
-    const now = this.#now();
-    access.started = now;
-    const cached = this.#cache?.get(route.key, now);
-    if (cached !== undefined && now < cached.freshUntil) {
+    // The fast path of #access may have checked already; the guard runs once per access.
+    const cached = Number.isNaN(access.started) ? this.#lookup(route, access, declared) : this.#cache?.get(route.key, access.started);
+    if (cached !== undefined && access.started < cached.freshUntil) {
       access.source = 'cache';
       return Promise.resolve(cached);
     }
-    const flight = this.#flight(route, pass, declared);
+    const flight = this.#flight(route, access.pass, declared);
     if (cached === undefined) return flight;
     return flight.catch((err: unknown) => {
       const now2 = this.#now();
@@ -724,6 +759,14 @@ class Client implements SecretsClient {
       }
       throw err;
     });
+  }
+
+  /** The guard's pre-fetch check (every access, cache hits included), then the cache entry, fresh or stale. */
+  #lookup(route: Route, access: Access, declared: Sensitivity | undefined): CacheEntry | undefined {
+    access.pass = this.#guard.check(route.key, route.plan, declared);
+    const now = this.#now();
+    access.started = now;
+    return this.#cache?.get(route.key, now);
   }
 
   /** The fetch in flight for a ref, shared by gets and handles; a new one when there is none. */
@@ -851,17 +894,18 @@ class Client implements SecretsClient {
   }
 
   #wrap<T>(value: T, route: Route, entry: CacheEntry): Secret<T> {
-    return new Secret(value, this.#info(String(route.ref), entry.provider, entry.resolved));
+    return new Secret(value, this.#info(route.text, entry.provider, entry.resolved));
   }
 
-  #info(ref: string, provider: string, facts: { version?: string | undefined; expiresAt?: Date | undefined; metadata?: SecretMetadata | undefined }) {
+  /** One object shape for every secret, so a warm get allocates no spread copies. */
+  #info(ref: string, provider: string, facts: { version?: string | undefined; expiresAt?: Date | undefined; metadata?: SecretMetadata | undefined }): SecretInfo {
     return {
       ref,
       provider,
-      ...(facts.version === undefined ? {} : { version: facts.version }),
-      ...(facts.expiresAt === undefined ? {} : { expiresAt: facts.expiresAt }),
-      ...(facts.metadata === undefined ? {} : { metadata: facts.metadata }),
-      ...(this.#placeholder === undefined ? {} : { placeholder: this.#placeholder }),
+      version: facts.version,
+      expiresAt: facts.expiresAt,
+      metadata: facts.metadata,
+      placeholder: this.#placeholder,
       onDerive: this.#derived,
     };
   }

@@ -16,25 +16,25 @@ const INSPECT = Symbol.for('nodejs.util.inspect.custom');
  */
 export interface SecretInfo {
   /** The canonical ref the value was resolved from. */
-  readonly ref?: string;
+  readonly ref?: string | undefined;
   /** The name of the provider that answered. */
-  readonly provider?: string;
+  readonly provider?: string | undefined;
   /** The provider's version of the value. */
-  readonly version?: string;
+  readonly version?: string | undefined;
   /** When the credential stops working. */
-  readonly expiresAt?: Date;
+  readonly expiresAt?: Date | undefined;
   /** Non-secret facts the provider reported (owner, environment tag …). */
-  readonly metadata?: SecretMetadata;
+  readonly metadata?: SecretMetadata | undefined;
   /**
    * What the secret prints as.
    * @default '[REDACTED]'
    */
-  readonly placeholder?: string;
+  readonly placeholder?: string | undefined;
   /**
    * Called with each value derived through {@link Secret.map}, before the derived `Secret`
    * exists, so that a redactor learns it. The client sets this.
    */
-  readonly onDerive?: (value: unknown, ref: string | undefined) => void;
+  readonly onDerive?: ((value: unknown, ref: string | undefined) => void) | undefined;
 }
 
 /**
