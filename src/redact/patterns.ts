@@ -416,8 +416,7 @@ export class Detectors {
       const n = Math.min(text.length, bytes.length);
       let pos = 0;
       while (pos + 4 <= n) {
-        // Case folding by clearing bit 5 of letters is not needed: the index ORs 0x20 into
-        // every byte, which maps 'A'..'Z' onto 'a'..'z' (and a few punctuation pairs together).
+        // ORing 0x20 folds 'A'..'Z' onto 'a'..'z' without a branch (see #shift).
         const sh = shift[(((bytes[pos + 2]! | 0x20) & 0x7f) << 7) | ((bytes[pos + 3]! | 0x20) & 0x7f)]!;
         if (sh !== 0) {
           pos += sh;
