@@ -6,7 +6,8 @@ import type { AuditEvent } from '../audit/event.js';
 import { parseLine } from '../audit/record.js';
 import { verifyAuditLog } from '../audit/verifyAuditLog.js';
 import { parseDuration } from '../duration.js';
-import { ConfigError, isConnectorSecretsError } from '../errors.js';
+import { ConfigError } from '../errors.js';
+import { runSubcommands, UsageError } from './subcommands.js';
 
 /**
  * What `connector-secrets audit` reads and writes. Tests pass their own; the command passes the
@@ -69,10 +70,6 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** A mistake in how the command was called. */
-class UsageError extends Error {
-  readonly code = 'USAGE';
-}
 
 /**
  * Runs `connector-secrets audit <argv…>` and returns the exit code: 0 when the log verifies (or
@@ -91,29 +88,7 @@ class UsageError extends Error {
  * ```
  */
 export async function runAuditCommand(argv: string[], io: AuditCommandIo): Promise<number> {
-  const [command, ...rest] = argv;
-  try {
-    switch (command) {
-      case 'verify':
-        return await verifyCommand(rest, io);
-      case 'summary':
-        return await summaryCommand(rest, io);
-      case '-h':
-      case '--help':
-      case 'help':
-        io.stdout(USAGE);
-        return 0;
-      case undefined:
-        throw new UsageError('missing command (verify or summary)');
-      default:
-        throw new UsageError('unknown command; expected verify or summary');
-    }
-  } catch (err) {
-    const code = err instanceof UsageError ? 'USAGE' : isConnectorSecretsError(err) ? err.code : 'ERROR';
-    io.stderr(`error [${code}]: ${err instanceof Error ? err.message : String(err)}\n`);
-    if (err instanceof UsageError) io.stderr('run "connector-secrets audit --help" for usage\n');
-    return 1;
-  }
+  return runSubcommands('audit', argv, { verify: verifyCommand, summary: summaryCommand }, USAGE, io);
 }
 
 async function verifyCommand(args: string[], io: AuditCommandIo): Promise<number> {

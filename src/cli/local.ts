@@ -1,12 +1,13 @@
 import { access, rm } from 'node:fs/promises';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, isConnectorSecretsError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import type { SecretMetadata } from '../provider.js';
 import { fromLocalStore, type LocalStoreEntryInfo } from '../providers/fromLocalStore.js';
 import { codeOf } from '../providers/local-store/file.js';
 import { ENV_KEY, ENV_KEY_FILE, ENV_PASSPHRASE, generateKeyFile } from '../providers/local-store/keys.js';
 import { assertEnvironmentTag } from '../providers/local-store/names.js';
+import { runSubcommands, UsageError } from './subcommands.js';
 
 /**
  * What `connector-secrets local` reads and writes. Tests pass their own; the command passes
@@ -67,10 +68,6 @@ const COMMON = {
 
 const MAX_STDIN_BYTES = 1024 * 1024 + 2;
 
-/** A mistake in how the command was called. */
-class UsageError extends Error {
-  readonly code = 'USAGE';
-}
 
 /**
  * Runs `connector-secrets local <argv…>` and returns the exit code: 0 on success, 1 on any
@@ -92,32 +89,7 @@ class UsageError extends Error {
  * ```
  */
 export async function runLocalCommand(argv: string[], io: LocalCommandIo): Promise<number> {
-  const [command, ...rest] = argv;
-  try {
-    switch (command) {
-      case 'init':
-        return await initCommand(rest, io);
-      case 'set':
-        return await setCommand(rest, io);
-      case 'list':
-        return await listCommand(rest, io);
-      case 'rotate-key':
-        return await rotateKeyCommand(rest, io);
-      case '-h':
-      case '--help':
-      case 'help':
-        io.stdout(USAGE);
-        return 0;
-      case undefined:
-        throw new UsageError('missing command (init, set, list or rotate-key)');
-      default:
-        throw new UsageError('unknown command; expected init, set, list or rotate-key');
-    }
-  } catch (err) {
-    io.stderr(`error [${errorCode(err)}]: ${errorMessage(err)}\n`);
-    if (err instanceof UsageError) io.stderr('run "connector-secrets local --help" for usage\n');
-    return 1;
-  }
+  return runSubcommands('local', argv, { init: initCommand, set: setCommand, list: listCommand, 'rotate-key': rotateKeyCommand }, USAGE, io);
 }
 
 async function initCommand(args: string[], io: LocalCommandIo): Promise<number> {
@@ -332,12 +304,4 @@ async function removeQuietly(path: string): Promise<void> {
   await rm(path, { force: true }).catch(() => undefined);
 }
 
-function errorCode(err: unknown): string {
-  if (err instanceof UsageError) return err.code;
-  if (isConnectorSecretsError(err)) return err.code;
-  return codeOf(err) ?? 'INTERNAL';
-}
 
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

@@ -322,7 +322,7 @@ describe('fromLocalStore: files', () => {
   });
 
   it('refuses to init over an existing store', async () => {
-    const { path, key } = await newStore();
+    const { path } = await newStore();
     const before = await readFile(path, 'utf8');
     const err = await caught(fromLocalStore({ path, key: randomBytes(32), environment: 'dev' }).init());
     expect(err).toBeInstanceOf(ConfigError);
