@@ -53,6 +53,7 @@ export type { AccessPolicy, PolicyDocument, PolicyRule, LoadPolicyOptions, Polic
 export type { PolicySource } from './guard/guard.js';
 export type { CrossEnvironmentRule } from './guard/crossEnvironment.js';
 export type { ApprovalRequest, ApprovalHook } from './guard/approval.js';
+export type { DailyWindow } from './guard/timeWindow.js';
 export { fileAuditSink } from './audit/fileAuditSink.js';
 export type { FileAuditSink, FileAuditSinkOptions } from './audit/fileAuditSink.js';
 export { verifyAuditLog } from './audit/verifyAuditLog.js';
@@ -61,6 +62,6 @@ export { stdoutAuditSink } from './audit/stdoutAuditSink.js';
 export type { StdoutAuditSinkOptions } from './audit/stdoutAuditSink.js';
 export { callbackAuditSink } from './audit/callbackAuditSink.js';
 export type { AuditEvent, AuditSink, AuditAction, AuditOutcome } from './audit/event.js';
-export type { SecretsMetrics } from './metrics/metrics.js';
+export type { SecretsMetrics, CountsByCode } from './metrics/metrics.js';
 export type { HistogramSnapshot } from './metrics/histogram.js';
 export type { AnomalyEvent, AnomalyKind, AnomalyOptions, AnomalyHistoryEntry } from './metrics/anomaly.js';

@@ -29,11 +29,13 @@ export interface AuditEvent {
   readonly identity: string | null;
   /** The environment of the process. */
   readonly environment: string;
+  /** What happened: a resolve, a cache hit, a refresh, renewal, rotation, revocation or anomaly. */
   readonly action: AuditAction;
   /** The canonical ref (without `#field`), or null when the input was not a valid ref (it is never echoed: it may be a pasted secret). */
   readonly ref: string | null;
   /** The provider that answered or failed, or null. */
   readonly provider: string | null;
+  /** How it ended: success, denied, failure or alert. */
   readonly outcome: AuditOutcome;
   /** The error code of a denial or failure, the anomaly kind of an alert; null on success. */
   readonly code: string | null;

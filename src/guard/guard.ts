@@ -16,7 +16,16 @@ import { definePolicy, isAccessPolicy, loadPolicy, moreSensitive, type AccessPol
  * const source: PolicySource = { path: '/etc/connector/policy.yaml', sha256: process.env.POLICY_SHA256 };
  * ```
  */
-export type PolicySource = AccessPolicy | PolicyDocument | string | { readonly path: string; readonly sha256?: string };
+export type PolicySource =
+  | AccessPolicy
+  | PolicyDocument
+  | string
+  | {
+      /** A JSON or YAML policy file. */
+      readonly path: string;
+      /** The file's expected SHA-256 (hex); a different file is refused. */
+      readonly sha256?: string;
+    };
 
 /** Environments where an untagged secret is denied unless `strictEnvironment: false`. */
 export const STRICT_ENVIRONMENTS: readonly string[] = ['staging', 'prod'];

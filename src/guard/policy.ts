@@ -122,6 +122,7 @@ interface CompiledRule {
 /** What a policy says about one access. */
 export type PolicyVerdict =
   | {
+      /** The access is allowed. */
       readonly allowed: true;
       /** The rule that allowed it. */
       readonly rule: string;
@@ -131,6 +132,7 @@ export type PolicyVerdict =
       readonly deferred: boolean;
     }
   | {
+      /** The access is denied. */
       readonly allowed: false;
       /** The rule that decided, or `(default)` when no rule allows the ref. */
       readonly rule: string;
@@ -167,7 +169,14 @@ export class AccessPolicy {
   /** The rule names, in order. */
   readonly ruleNames: readonly string[];
   /** Every daily window of every rule, with its time zone (anomaly detection reads them). */
-  readonly windows: readonly { readonly rule: string; readonly window: DailyWindow; readonly timeZone: string }[];
+  readonly windows: readonly {
+    /** The rule's name. */
+    readonly rule: string;
+    /** The parsed window. */
+    readonly window: DailyWindow;
+    /** Its IANA time zone. */
+    readonly timeZone: string;
+  }[];
   readonly #rules: readonly CompiledRule[];
   readonly #byIdentity = new Map<string, readonly CompiledRule[]>();
 

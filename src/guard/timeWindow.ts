@@ -4,7 +4,9 @@ import { ConfigError } from '../errors.js';
 export interface DailyWindow {
   /** The window as written, e.g. `'01:00-05:00'`. */
   readonly source: string;
+  /** Start, in minutes since local midnight. */
   readonly startMinute: number;
+  /** End (exclusive), in minutes since local midnight. */
   readonly endMinute: number;
 }
 

@@ -20,6 +20,7 @@ export type AnomalyKind = 'off-hours' | 'outside-window' | 'burst' | 'repeated-d
  * ```
  */
 export interface AnomalyEvent {
+  /** Which detector raised it. */
   readonly kind: AnomalyKind;
   /** What was unusual, in words (no value). */
   readonly reason: string;
@@ -37,7 +38,9 @@ export interface AnomalyEvent {
 export interface AnomalyHistoryEntry {
   /** ISO 8601 timestamp or epoch milliseconds. */
   readonly ts: string | number;
+  /** The canonical ref. */
   readonly ref: string | null;
+  /** The connector identity. */
   readonly identity?: string | null;
   /** Entries whose action is not `resolve` or `cache-hit` are ignored. @default 'resolve' */
   readonly action?: string;

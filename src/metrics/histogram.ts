@@ -20,7 +20,12 @@ export interface HistogramSnapshot {
   /** The largest, or 0 when empty. */
   readonly maxMs: number;
   /** Observations per bucket (not cumulative): `leMs` is the bucket's upper bound, `Infinity` for the last. */
-  readonly buckets: readonly { readonly leMs: number; readonly count: number }[];
+  readonly buckets: readonly {
+    /** The bucket's upper bound in ms (`Infinity` for the last). */
+    readonly leMs: number;
+    /** Observations in it. */
+    readonly count: number;
+  }[];
 }
 
 /** A fixed-bucket latency histogram. */

@@ -20,11 +20,16 @@ export interface SecretsMetrics {
   /** Gets served from the cache (fresh or stale). */
   readonly cacheHits: number;
   /** Denied accesses, in total and by error code (`ENVIRONMENT_MISMATCH`, `POLICY_DENIED`, …). */
-  readonly denials: { readonly total: number; readonly byCode: Readonly<Record<string, number>> };
+  readonly denials: CountsByCode;
   /** Failed accesses, in total and by error code. */
-  readonly failures: { readonly total: number; readonly byCode: Readonly<Record<string, number>> };
+  readonly failures: CountsByCode;
   /** Failures raised by providers (`PROVIDER_ERROR`, `PROVIDER_UNAVAILABLE`), by provider name. */
-  readonly providerErrors: { readonly total: number; readonly byProvider: Readonly<Record<string, number>> };
+  readonly providerErrors: {
+    /** All provider failures. */
+    readonly total: number;
+    /** Per provider name. */
+    readonly byProvider: Readonly<Record<string, number>>;
+  };
   /** Credential handle refreshes (re-fetches) and lease renewals. */
   readonly refreshes: number;
   /** Rotations. */
@@ -36,7 +41,20 @@ export interface SecretsMetrics {
   /** Audit records that some sink failed to keep. */
   readonly auditFailures: number;
   /** Latency of provider fetches and of cache-served gets, in milliseconds of the client's clock. */
-  readonly latency: { readonly fetch: HistogramSnapshot; readonly cached: HistogramSnapshot };
+  readonly latency: {
+    /** Accesses that asked a provider. */
+    readonly fetch: HistogramSnapshot;
+    /** Accesses served from the cache. */
+    readonly cached: HistogramSnapshot;
+  };
+}
+
+/** A count in total and per error code. */
+export interface CountsByCode {
+  /** All of them. */
+  readonly total: number;
+  /** Per stable error code. */
+  readonly byCode: Readonly<Record<string, number>>;
 }
 
 const PROVIDER_CODES = new Set(['PROVIDER_ERROR', 'PROVIDER_UNAVAILABLE']);
