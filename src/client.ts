@@ -794,17 +794,31 @@ class Client implements SecretsClient {
       ref: String(route.ref),
       fetch: async (force, own) => {
         if (own.aborted) throw own.reason;
-        const started = this.#now();
-        const record = { action: force ? 'refresh' : 'resolve', ref: route.key } as const;
+        const access: Access = { source: 'fetch', pass: undefined, started: NaN };
+        const action = force ? 'refresh' : 'resolve';
         let entry: CacheEntry;
         try {
-          entry = await (force ? this.#flight(route) : this.#entry(route));
+          if (force) {
+            if (this.#guard.ready !== undefined) await this.#guard.ready;
+            this.#lookup(route, access, undefined);
+            entry = await this.#flight(route, access.pass);
+          } else {
+            entry = await this.#entry(route, access);
+          }
         } catch (err) {
-          await this.#auditBackground({ ...record, outcome: 'failure', code: codeOf(err), latencyMs: this.#now() - started });
+          await this.#auditBackground({ ...this.#failureRecord(route.ref, route, access, err), action });
           throw err;
         }
         // Under fail-closed, a credential the sink cannot record is not handed to the handle.
-        await this.#auditor.record({ ...record, outcome: 'success', provider: entry.provider, version: entry.resolved.version ?? null, latencyMs: this.#now() - started });
+        await this.#auditor.record({
+          action: access.source === 'cache' ? 'cache-hit' : action,
+          outcome: 'success',
+          ref: route.key,
+          provider: entry.provider,
+          version: entry.resolved.version ?? null,
+          latencyMs: this.#now() - access.started,
+          ...ruleOf(access.pass),
+        }, access.source === 'cache' && !this.#auditCacheHits);
         last = entry;
         let secret = secrets.get(entry);
         if (secret === undefined) {

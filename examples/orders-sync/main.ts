@@ -9,10 +9,15 @@
 //   4. the connector (connector.ts) reads 14 slow pages through `secrets.handle()`, which
 //      replaces the token in the background before it expires: the run sees at least one
 //      rotation and not a single refused request
+//   5. after the sync, the connector asks for the prod client secret from its dev process: the
+//      guard denies it (ENVIRONMENT_MISMATCH) before any provider is called
+//   6. both connector clients run as identity `orders-sync` under a least-privilege policy and
+//      write every access to a hash-chained, HMAC-signed audit log (guards-and-audit.ts); the
+//      run ends by closing it (signed checkpoint) and verifying it with `verifyAuditLog`
 //
 // Vault mode (vault-mode.ts): with VAULT_ADDR set, or with `--vault` (which starts the loopback
 // Vault test server), step 1 is skipped and step 3 reads the client secret from Vault KV
-// instead: fromEnv → fromVault. Steps 2 and 4 do not change.
+// instead: fromEnv → fromVault. Steps 2, 4, 5 and 6 do not change.
 //
 // Nothing printed here contains a secret; test/examples/orders-sync.test.ts and
 // orders-sync-vault.test.ts check that.
@@ -23,6 +28,18 @@ import { pathToFileURL } from 'node:url';
 import { createSecrets, fromEnv, fromLocalStore, type ProviderAttempt, type Secret, type SecretMetadata, type SecretProvider, type SecretsClient } from '../../src/index.js';
 import { ordersSecrets, SourceAuthError, syncOrders, type Log, type TokenRefreshOptions, type TokenRotation } from './connector.js';
 import { fromOrdersApiTokens } from './fromOrdersApiTokens.js';
+import {
+  attemptCrossEnvironmentRead,
+  DEMO_IDENTITY,
+  DEMO_POLICY,
+  DEMO_POLICY_DOCUMENT,
+  ensureAuditKey,
+  openAuditLog,
+  verifyDemoAuditLog,
+  type DeniedRead,
+  type DemoAudit,
+  type DemoAuditLog,
+} from './guards-and-audit.js';
 import { CLIENT_SECRET_ENTRY, ensureDemoStore, type DemoStore } from './setup.js';
 import { generateOrders, startSourceApi, type SourceApiStats } from './source-api.js';
 import {
@@ -63,7 +80,7 @@ export const DEMO_ENVIRONMENT = 'dev';
 export interface DemoOptions {
   /** Where every line goes. @default console.log */
   readonly log?: Log;
-  /** The demo directory (store, key, sink). @default `<os.tmpdir()>/connector-secrets-demo` */
+  /** The demo directory (store, keys, audit log, sink). @default `<os.tmpdir()>/connector-secrets-demo` */
   readonly dir?: string;
   /**
    * The environment variables the env provider reads.
@@ -117,6 +134,10 @@ export interface DemoResult {
   /** The access-token version each page was fetched with. */
   readonly pageTokenVersions: readonly (string | undefined)[];
   readonly requests: DemoRequests;
+  /** The cross-environment read the demo attempts after the sync, and how it was denied. */
+  readonly deniedRead: DeniedRead;
+  /** The audit log of the run, verified after the clients closed. */
+  readonly audit: DemoAudit;
 }
 
 /** The default demo directory: stable, so a second run reuses the store. */
@@ -186,16 +207,25 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     mode === 'loopback' ? await startLoopbackVault({ environment, log, env: variables, ...(options.onVaultSeeded === undefined ? {} : { onSeeded: options.onVaultSeeded }) })
     : mode === 'env' ? vaultFromEnv(variables, environment, log)
     : undefined;
-  const store = vault === undefined ? await ensureDemoStore({ dir, environment, log }) : undefined;
-  const source: ClientSecretSource = store !== undefined ? { kind: 'local', store } : { kind: 'vault', vault: vault!, environment };
-  // In Vault mode the clients read the Vault variables (the loopback ones with --vault).
-  const env = vault !== undefined ? { env: vault.env } : options.env === undefined ? {} : { env: options.env };
-
+  let auditLog: DemoAuditLog | undefined;
   let api: Awaited<ReturnType<typeof startSourceApi>> | undefined;
   let bootstrap: SecretsClient | undefined;
   // Short-lived: access tokens, from a custom provider that exchanges the client secret.
   let secrets: SecretsClient | undefined;
   try {
+    const store = vault === undefined ? await ensureDemoStore({ dir, environment, log }) : undefined;
+    const source: ClientSecretSource = store !== undefined ? { kind: 'local', store } : { kind: 'vault', vault: vault!, environment };
+    // In Vault mode the clients read the Vault variables (the loopback ones with --vault).
+    const env = vault !== undefined ? { env: vault.env } : options.env === undefined ? {} : { env: options.env };
+
+    // Who the connector is, what it may read, and where every access is recorded: both of its
+    // clients run as `orders-sync` under the same policy and write to the same audit log. Like
+    // prod, an access the log cannot record is denied (`auditFailure: 'fail-closed'`).
+    const auditKey = await ensureAuditKey(dir, log);
+    auditLog = await openAuditLog(dir, auditKey, log);
+    const guarded = { identity: DEMO_IDENTITY, policy: DEMO_POLICY, audit: auditLog.shared, auditFailure: 'fail-closed' } as const;
+    log(`connector identity "${DEMO_IDENTITY}"; policy: allow ${DEMO_POLICY_DOCUMENT.rules.flatMap((r) => r.allow ?? []).join(', ')}, deny everything else`);
+
     // The orders API is another system that registered the connector's client secret; here it
     // reads it from the same store or Vault, through its own client.
     api = await startSourceApi({
@@ -208,7 +238,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
 
     // Long-lived: the client secret, through the connector's chain (env first, then the store or Vault).
     const providers = connectorProviders(source);
-    bootstrap = createSecrets({ environment, providers, ...env });
+    bootstrap = createSecrets({ environment, providers, ...guarded, ...env });
     log(`orders API listening on ${api.url}: POST /oauth/token (client credentials), GET /v1/orders (bearer token)`);
     const { clientSecret } = await bootstrap.load(ordersSecrets);
     log(`client secret ${clientSecret.ref} resolved by provider "${clientSecret.provider}" ` +
@@ -219,7 +249,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     log(`JSON.stringify({ clientSecret }): ${JSON.stringify({ clientSecret })}`);
 
     const tokens = fromOrdersApiTokens({ tokenUrl: api.tokenUrl, clientId: DEMO_CLIENT_ID, clientSecret, environment });
-    secrets = createSecrets({ environment, providers: [tokens], ...env });
+    secrets = createSecrets({ environment, providers: [tokens], ...guarded, ...env });
 
     const probe = await fetch(new URL('/v1/orders', api.url));
     await probe.body?.cancel();
@@ -256,6 +286,15 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     log(`orders API: ${stats.served} requests served, ${stats.refused} refused ` +
       `(${refusedBefore} by the probe without a token, ${requests.refusedDuringSync} during the sync); ` +
       `token endpoint: ${stats.tokensIssued} access tokens issued, ${stats.tokenRequestsRefused} refused`);
+
+    // A dev process must never read prod credentials: asking is denied before any provider call.
+    const deniedRead = await attemptCrossEnvironmentRead(bootstrap, log);
+
+    // Closing the clients, then the log, writes its signed checkpoint; only then is it complete.
+    await secrets.close();
+    await bootstrap.close();
+    await auditLog.close();
+    const audit = await verifyDemoAuditLog(auditLog, auditKey, log);
     return {
       rows: result.rows,
       pages: result.pages,
@@ -270,6 +309,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       rotations: result.rotations,
       pageTokenVersions: result.pageTokenVersions,
       requests,
+      deniedRead,
+      audit,
     };
   } catch (err) {
     if (vault !== undefined && vaultRefused(err)) {
@@ -280,6 +321,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   } finally {
     await secrets?.close();
     await bootstrap?.close();
+    await auditLog?.close();
     await api?.close();
     await vault?.close();
   }
@@ -292,7 +334,8 @@ async function main(argv: string[]): Promise<number> {
       'usage: npm run demo [-- [--dir <directory>] [--vault]]',
       '',
       'Syncs demo orders from a loopback OAuth-protected API: a client secret from an encrypted local',
-      'store, exchanged for short-lived access tokens that rotate mid-run.',
+      'store, exchanged for short-lived access tokens that rotate mid-run; then attempts one',
+      'cross-environment read (denied) and verifies the run\'s audit log.',
       '',
       '  --vault   read the client secret from a loopback Vault test server the demo starts and seeds',
       '            (VAULT_ADDR and VAULT_TOKEN of your shell are ignored)',

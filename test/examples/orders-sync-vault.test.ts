@@ -10,12 +10,7 @@ import { VAULT_CLIENT_SECRET_FIELD, VAULT_KV_MOUNT, vaultSecretPath, type Loopba
 import { createSecrets, type Secret } from '../../src/index.js';
 import { fromVault } from '../../src/vault/index.js';
 import { startVaultServer, type VaultServer } from '../fixtures/vault-server/index.js';
-
-/** Every printable form a leaked value could take. */
-function forms(value: string): string[] {
-  const bytes = Buffer.from(value, 'utf8');
-  return [value, bytes.toString('base64'), bytes.toString('base64url'), bytes.toString('hex')].filter((f) => f.length >= 16);
-}
+import { auditKeyLeaks, expectDeniedReadAndVerifiedAudit, forms } from './orders-sync-audit.js';
 
 /** The error a promise rejects with; fails the test when it resolves. */
 async function rejection(pending: Promise<unknown>): Promise<Error & Record<string, unknown>> {
@@ -87,7 +82,7 @@ describe('examples/orders-sync in Vault mode', () => {
     expect(run.vault).toMatchObject({ loopback: true, address: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/) });
     expect(run.clientSecretVersion).toBe('1');
     expect(run.clientSecretMetadata).toMatchObject({ environment: 'dev', owner: OWNER, purpose: expect.stringContaining('orders API') });
-    expect(await readdir(dir)).toEqual(['out']); // no local store was created
+    expect((await readdir(dir)).sort()).toEqual(['audit', 'audit.key', 'out']); // no local store was created
 
     const sink = await readFile(run.sinkPath, 'utf8');
     const rows = sink.trimEnd().split('\n').map((line) => JSON.parse(line) as { id: string });
@@ -101,7 +96,12 @@ describe('examples/orders-sync in Vault mode', () => {
     expect(output).toContain('`${clientSecret}`: [REDACTED]');
 
     expect(seeds).toHaveLength(1);
-    const leaks = [...forms(seeds[0]!.clientSecret.reveal()), ...forms(seeds[0]!.token.reveal()), ...issued.flatMap(forms)];
+    await expectDeniedReadAndVerifiedAudit(run, lines, {
+      provider: 'vault',
+      leaks: [seeds[0]!.clientSecret.reveal(), seeds[0]!.token.reveal(), ...issued],
+      dir,
+    });
+    const leaks = [...forms(seeds[0]!.clientSecret.reveal()), ...forms(seeds[0]!.token.reveal()), ...issued.flatMap((t) => forms(t)), ...(await auditKeyLeaks(run))];
     expect(leaks.length).toBeGreaterThan(8);
     for (const leaked of leaks) {
       expect(output).not.toContain(leaked);
@@ -117,7 +117,14 @@ describe('examples/orders-sync in Vault mode', () => {
     vi.stubEnv('VAULT_ADDR', server.url);
     vi.stubEnv('VAULT_TOKEN', token);
     vi.stubEnv('ORDERS_API_CLIENT_SECRET', undefined);
-    const run = await runDemo({ dir, log: (line) => void lines.push(line), onTokenIssued: (t) => void issued.push(t.reveal()) });
+    // How many requests Vault had seen when the cross-environment read started, and when its denial was printed.
+    const vaultRequestsAt: Record<string, number> = {};
+    const log = (line: string) => {
+      if (line.startsWith('cross-environment read:')) vaultRequestsAt['asked'] = server.requests.length;
+      if (line.startsWith('  no value was fetched')) vaultRequestsAt['denied'] = server.requests.length;
+      lines.push(line);
+    };
+    const run = await runDemo({ dir, log, onTokenIssued: (t) => void issued.push(t.reveal()) });
 
     expectSynced(run);
     expect(run.vault).toEqual({ address: server.url, loopback: false });
@@ -126,6 +133,10 @@ describe('examples/orders-sync in Vault mode', () => {
     // Read with the token, by the logical path (never kv/data/… in a ref).
     expect(server.requests.filter((r) => r.path === `kv/data/${PATH}` && r.status === 200).length).toBeGreaterThanOrEqual(2);
     expect(server.requests.every((r) => r.hadToken || r.path === 'sys/health')).toBe(true);
+    // The denied read of the prod secret never reached Vault.
+    expect(vaultRequestsAt['asked']).toBeGreaterThan(0);
+    expect(vaultRequestsAt['denied']).toBe(vaultRequestsAt['asked']);
+    await expectDeniedReadAndVerifiedAudit(run, lines, { provider: 'vault', leaks: [clientSecret, token, ...issued], dir });
 
     const output = lines.join('\n');
     expect(output).toContain(`using the Vault at ${server.url}`);
@@ -149,7 +160,7 @@ describe('examples/orders-sync in Vault mode', () => {
       expect(lines.join('\n')).not.toContain(leaked);
       expect(err.message).not.toContain(leaked);
     }
-    expect(await readdir(dir)).toEqual([]); // nothing written, no store created
+    expect((await readdir(dir)).sort()).toEqual(['audit', 'audit.key']); // no sink written, no store created: only the audit trail of the denial
   });
 
   it('says where the secret must live when the Vault does not have it', async () => {

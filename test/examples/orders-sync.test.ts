@@ -6,15 +6,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEMO_ORDER_COUNT, DEMO_PAGE_SIZE, runDemo, type DemoResult } from '../../examples/orders-sync/main.js';
 import { CLIENT_SECRET_ENTRY, type DemoStore } from '../../examples/orders-sync/setup.js';
 import { generateOrders, startSourceApi, type TokenResponse } from '../../examples/orders-sync/source-api.js';
-import { Secret, createSecrets, fromLocalStore } from '../../src/index.js';
-
-/** Every printable form a leaked value could take. */
-function forms(value: string | Buffer): string[] {
-  const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
-  const out = [bytes.toString('base64'), bytes.toString('base64url'), bytes.toString('hex')];
-  if (typeof value === 'string') out.push(value);
-  return out.filter((f) => f.length >= 16);
-}
+import { auditKeyPath, auditLogPath } from '../../examples/orders-sync/guards-and-audit.js';
+import { Secret, createSecrets, fromLocalStore, verifyAuditLog } from '../../src/index.js';
+import { auditKeyLeaks, expectDeniedReadAndVerifiedAudit, forms } from './orders-sync-audit.js';
 
 /** The client secret and key the demo generated, read back the way the connector reads them. */
 async function demoSecrets(store: DemoStore) {
@@ -107,9 +101,21 @@ describe('examples/orders-sync', () => {
     const secondLines: string[] = [];
 
     const first = await runDemo({ dir, log: (line) => void firstLines.push(line), env: {}, onTokenIssued });
-    const second = await runDemo({ dir, log: (line) => void secondLines.push(line), env: {}, onTokenIssued });
-
     const store = storeOf(first);
+    const { clientSecret, key, keyText } = await demoSecrets(store);
+    // Each run ends with one denied cross-environment read and a verified audit log without a secret.
+    const secretsOfRun = () => [clientSecret, key.toString('base64'), keyText, ...issued];
+    await expectDeniedReadAndVerifiedAudit(first, firstLines, { provider: 'local', leaks: secretsOfRun(), dir });
+    expect(first.audit).toMatchObject({ keyCreated: true, recordsBefore: 0 });
+    expect(firstLines).toContain(`created a random audit HMAC key in ${first.audit.keyFile} (mode 0600)`);
+
+    const second = await runDemo({ dir, log: (line) => void secondLines.push(line), env: {}, onTokenIssued });
+    await expectDeniedReadAndVerifiedAudit(second, secondLines, { provider: 'local', leaks: secretsOfRun(), dir });
+    // The second run reuses the key and continues the same log, which still verifies as a whole.
+    expect(second.audit).toMatchObject({ keyCreated: false, recordsBefore: first.audit.verification.count, path: first.audit.path });
+    expect(second.audit.verification.count).toBeGreaterThan(first.audit.verification.count);
+    expect(secondLines).toContain(`continuing audit log ${first.audit.path} (${first.audit.verification.count} records from earlier runs, verified)`);
+
     expect(store.created).toBe(true);
     expect(storeOf(second).created).toBe(false);
     expectRotationWithoutRefusal(first, firstLines);
@@ -123,11 +129,10 @@ describe('examples/orders-sync', () => {
     expect(rows.map((r) => r.id)).toEqual(generateOrders(DEMO_ORDER_COUNT).map((o) => o.id));
     expect(await readdir(join(dir, 'out'))).toEqual(['orders.jsonl']); // no partial file left
 
-    const { clientSecret, key, keyText } = await demoSecrets(store);
     expect(key).toHaveLength(32);
     expect(clientSecret.length).toBeGreaterThanOrEqual(32);
     const output = [...firstLines, ...secondLines].join('\n');
-    const leaks = [...forms(clientSecret), ...forms(key), keyText, ...issued.flatMap((t) => forms(t))];
+    const leaks = [...forms(clientSecret), ...forms(key), keyText, ...issued.flatMap((t) => forms(t)), ...(await auditKeyLeaks(first))];
     expect(leaks.length).toBeGreaterThan(10);
     for (const leaked of leaks) {
       expect(output).not.toContain(leaked);
@@ -160,6 +165,15 @@ describe('examples/orders-sync', () => {
     }
     expect(issued).toEqual([]);
     expect(await readdir(dir)).not.toContain('out'); // the run failed before writing anything
+
+    // A failed run still closes its audit log: it verifies, and records the refused token request.
+    const logPath = auditLogPath(dir);
+    const hmacKey = (await readFile(auditKeyPath(dir), 'utf8')).trimEnd();
+    expect(await verifyAuditLog(logPath, { hmacKey })).toMatchObject({ ok: true });
+    const text = await readFile(logPath, 'utf8');
+    expect(text).toContain('"code":"ACCESS_DENIED"');
+    expect(text).toContain('"ref":"orders-api://access-token"');
+    for (const leaked of forms(wrong)) expect(text).not.toContain(leaked);
   });
 });
 

@@ -68,4 +68,27 @@ describe('handle audit records', () => {
     down = false;
     await secrets.close();
   });
+
+  it('records a handle denied by policy as denied, with the rule, and allowed reads with theirs', async () => {
+    const events: AuditEvent[] = [];
+    const mock = fromMock({ environment: 'dev' });
+    mock.lease(REF, { ttlMs: 60_000, issue: () => generated() });
+    mock.lease('vault://database/creds/admin', { ttlMs: 60_000, issue: () => generated() });
+    const secrets = createSecrets({
+      environment: 'dev',
+      identity: 'etl',
+      providers: [mock],
+      policy: { version: 1, rules: [{ name: 'etl-reader', identity: 'etl', allow: [REF] }] },
+      audit: callbackAuditSink((e) => {
+        events.push(e);
+      }),
+    });
+    await secrets.handle(REF).get();
+    await expect(secrets.handle('vault://database/creds/admin').get()).rejects.toMatchObject({ code: 'POLICY_DENIED' });
+    expect(mock.callsFor('vault://database/creds/admin')).toBe(0);
+    expect(events.find((e) => e.ref === REF)).toMatchObject({ action: 'resolve', outcome: 'success', rule: 'etl-reader' });
+    expect(events.find((e) => e.ref === 'vault://database/creds/admin')).toMatchObject({ action: 'resolve', outcome: 'denied', code: 'POLICY_DENIED' });
+    expect(events.find((e) => e.ref === 'vault://database/creds/admin')?.reason).toBeDefined();
+    await secrets.close();
+  });
 });
