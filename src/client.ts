@@ -501,15 +501,6 @@ class Client implements SecretsClient {
     }
   }
 
-  /**
-   * The auditor of this client. Credential handles record `refresh`, `renew`, `rotate` and
-   * `revoke` through it: `await auditor.record({ action, ref, provider, outcome, code, latencyMs, version })`.
-   * @internal
-   */
-  get auditor(): Auditor {
-    return this.#auditor;
-  }
-
   get(ref: string | SecretRef): Promise<Secret<string>> {
     return this.#access(ref, undefined, this.#makeText);
   }
@@ -681,17 +672,11 @@ class Client implements SecretsClient {
     const { schema, ...handleOptions } = options;
     const now = this.#now;
     const clock = handleOptions.clock ?? (this.#nowGiven ? { ...systemClock, now } : systemClock);
-    const handle = createCredentialHandle(this.#source(route, schema), { ...handleOptions, clock });
+    const source = this.#source(route, schema);
+    const handle = createCredentialHandle({ ...source, closed: () => this.#handles.delete(handle) }, { ...handleOptions, clock });
     // A rotation is announced in the background: its record cannot fail a caller.
     handle.on('rotated', (next) => void this.#auditBackground({ action: 'rotate', outcome: 'success', ref: route.key, provider: next.provider ?? null, version: next.version ?? null }));
     this.#handles.add(handle);
-    const close = handle.close.bind(handle);
-    Object.defineProperty(handle, 'close', {
-      value: async () => {
-        this.#handles.delete(handle);
-        await close();
-      },
-    });
     return handle as CredentialHandle<never>;
   }
 

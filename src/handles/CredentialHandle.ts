@@ -25,6 +25,8 @@ export interface CredentialSource<T> {
   renew?(lease: Lease, signal: AbortSignal): Promise<Lease>;
   /** Ends a lease; absent when the provider cannot. */
   revoke?(lease: Lease): Promise<void>;
+  /** Called once when the handle is closed, after its leases were revoked. */
+  closed?(): void;
 }
 
 /**
@@ -296,6 +298,7 @@ class Handle<T> implements CredentialHandle<T> {
       const results = await Promise.allSettled(leases.map((l) => this.#source.revoke!(l)));
       for (const r of results) if (r.status === 'rejected') this.#events.emit('revoke-error', r.reason);
     }
+    this.#source.closed?.();
     this.#events.clear();
   }
 
