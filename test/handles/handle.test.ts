@@ -286,6 +286,34 @@ describe('withCredential', () => {
     expect(seen.filter((v) => v === values[1])).toHaveLength(3);
   });
 
+  const builtIn: [string, Record<string, unknown>][] = [
+    ['PostgreSQL 28P01', { code: '28P01' }],
+    ['PostgreSQL 28000', { code: '28000' }],
+    ['MySQL 1045', { errno: 1045 }],
+    ['SQL Server 18456', { number: 18456 }],
+    ['HTTP 401', { status: 401 }],
+    ['HTTP 403', { statusCode: 403 }],
+    ['AWS ExpiredToken', { name: 'ExpiredToken' }],
+    ['AWS ExpiredTokenException', { name: 'ExpiredTokenException' }],
+    ['AWS UnrecognizedClientException', { name: 'UnrecognizedClientException' }],
+    ['OAuth invalid_grant', { error: 'invalid_grant' }],
+    ['OAuth invalid_token', { error: 'invalid_token' }],
+  ];
+  it.each(builtIn)('retries once with a new credential after %s', async (_, fields) => {
+    const { mock, handle, values } = setup();
+    await handle.get();
+    const seen: string[] = [];
+    const p = handle.withCredential((c) => {
+      seen.push(c.reveal());
+      if (seen.length === 1) throw Object.assign(new Error('authentication failed'), fields);
+      return 'ok';
+    });
+    await advance(250);
+    expect(await p).toBe('ok');
+    expect(seen).toEqual([values[0], values[1]]);
+    expect(mock.calls).toBe(2);
+  });
+
   it('does not retry other failures, and retries only once', async () => {
     const { mock, handle } = setup();
     await expect(handle.withCredential(() => Promise.reject(new Error('syntax error')))).rejects.toThrow('syntax error');
