@@ -5,7 +5,6 @@ import {
   AuditWriteError,
   ConfigError,
   ConnectorSecretsError,
-  SecretExpiredError,
   SecretFormatError,
   SecretNotFoundError,
   isConnectorSecretsError,
@@ -625,7 +624,8 @@ class Client implements SecretsClient {
       latencyMs: Number.isNaN(access.started) ? 0 : this.#now() - access.started,
       ...ruleOf(access.pass),
       ...(known && 'rule' in err && typeof err.rule === 'string' ? { rule: err.rule } : {}),
-      reason: known ? err.message : `${err instanceof Error ? err.name : typeof err} (not shown)`,
+      // Our messages carry no values; a provider's own error could, so it goes through the redactor.
+      reason: known ? this.redactor.redact(err.message) : `${err instanceof Error ? err.name : typeof err} (not shown)`,
     };
   }
 
@@ -872,13 +872,8 @@ class Client implements SecretsClient {
     }
     const { provider, resolved } = chained;
     await this.#guard.verify(route.key, route.plan, checked, provider, resolved, declared);
+    // The guard's post-fetch check has refused a credential that arrived expired.
     const now = this.#now();
-    if (resolved.expiresAt !== undefined && resolved.expiresAt.getTime() <= now) {
-      throw new SecretExpiredError(`the credential expired at ${resolved.expiresAt.toISOString()} before it arrived`, {
-        ref: route.key,
-        provider: provider.name,
-      });
-    }
     if (this.#closed) throw new ConfigError('the secrets client was closed');
     // Every value is known to the redactor before any Secret or cache entry holds it.
     this.redactor.add(resolved.value, { ref: route.key });

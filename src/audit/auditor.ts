@@ -77,11 +77,6 @@ export class Auditor {
     this.#count = options.count;
   }
 
-  /** True when at least one sink records. */
-  get recording(): boolean {
-    return this.#sinks.length > 0;
-  }
-
   /** True when records become events (a sink or an observer wants them); else only `count` sees them. */
   get eventful(): boolean {
     return this.#sinks.length > 0 || this.#observers.size > 0;

@@ -35,7 +35,7 @@ export interface FileAuditSink extends AuditSink {
   close(): Promise<void>;
 }
 
-const open_paths = new Set<string>();
+const openPaths = new Set<string>();
 
 /**
  * An append-only, tamper-evident JSON Lines audit log. Each line is
@@ -74,8 +74,8 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
   const fail = (message: string, cause?: unknown) => new AuditWriteError(`audit log ${file}: ${message}`, { cause });
 
   const openFile = async (): Promise<FileHandle> => {
-    if (open_paths.has(full)) throw fail('another sink in this process already writes this file');
-    open_paths.add(full);
+    if (openPaths.has(full)) throw fail('another sink in this process already writes this file');
+    openPaths.add(full);
     try {
       const h = await open(full, 'a+', 0o600);
       try {
@@ -94,7 +94,7 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
       }
       return h;
     } catch (err) {
-      open_paths.delete(full);
+      openPaths.delete(full);
       throw err instanceof AuditWriteError ? err : fail('cannot be opened', err);
     }
   };
@@ -141,8 +141,11 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
           }
         } finally {
           closed = true;
-          await handle?.close();
-          if (handle !== undefined || opening !== undefined) open_paths.delete(full);
+          // Only a sink that opened the file holds it (a refused open released nothing it had).
+          if (handle !== undefined) {
+            openPaths.delete(full);
+            await handle.close();
+          }
         }
       });
     },

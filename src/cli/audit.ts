@@ -70,7 +70,6 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-
 /**
  * Runs `connector-secrets audit <argv…>` and returns the exit code: 0 when the log verifies (or
  * the summary was printed), 1 otherwise, with the reason on stderr.

@@ -128,11 +128,6 @@ export class Guard {
     return this.#loading;
   }
 
-  /** The loaded policy, if any. */
-  get policy(): AccessPolicy | undefined {
-    return this.#policy;
-  }
-
   /** Whether an untagged secret of `targetEnvironment` is denied. */
   strictFor(targetEnvironment: string): boolean {
     return this.#strict ?? (STRICT_ENVIRONMENTS.includes(this.environment) || STRICT_ENVIRONMENTS.includes(targetEnvironment));
@@ -195,7 +190,8 @@ export class Guard {
   /**
    * Post-fetch checks, before the value is cached, registered with the redactor or returned:
    * the secret's environment tag (or its absence in strict mode), its expiry, and the policy
-   * again when the sensitivity was not known before the fetch. A denial here drops the value.
+   * again when the sensitivity was not known before the fetch or the secret's metadata labels it
+   * more sensitive than declared. A denial here drops the value.
    */
   async verify(
     key: string,
@@ -226,8 +222,12 @@ export class Guard {
       const when = Number.isNaN(expiresAt) ? 'at an unreadable time' : `at ${new Date(expiresAt).toISOString()}`;
       throw new SecretExpiredError(`the credential expired ${when} before it arrived; the value was dropped`, { ref: key, provider: provider.name });
     }
-    if (this.#policy === undefined || !pass.deferred) return;
-    const sensitivity = moreSensitive(declared, metadata?.sensitivity) ?? this.#policy.defaultSensitivity;
+    if (this.#policy === undefined) return;
+    const known = moreSensitive(declared, metadata?.sensitivity);
+    // Asked again when the sensitivity was unknown before the fetch, or the secret's own label is
+    // above the declared one (a manifest cannot under-declare its way past the policy).
+    if (!pass.deferred && known === declared) return;
+    const sensitivity = known ?? this.#policy.defaultSensitivity;
     const verdict = this.#policy.evaluate({ target: plan.target, identity: this.#identity, now, sensitivity });
     if (!verdict.allowed) {
       throw new PolicyDeniedError(`denied by policy rule "${verdict.rule}": ${verdict.reason}; the value was dropped`, {

@@ -168,7 +168,7 @@ export class AccessPolicy {
   readonly defaultSensitivity: Sensitivity;
   /** The rule names, in order. */
   readonly ruleNames: readonly string[];
-  /** Every daily window of every rule, with its time zone (anomaly detection reads them). */
+  /** Every daily window of every rule, with its time zone. */
   readonly windows: readonly {
     /** The rule's name. */
     readonly rule: string;

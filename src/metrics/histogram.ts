@@ -36,6 +36,7 @@ export class Histogram {
   #min = Infinity;
   #max = 0;
 
+  /** Counts one observation, in milliseconds. */
   observe(ms: number): void {
     let i = 0;
     while (i < LATENCY_BUCKETS_MS.length && ms > LATENCY_BUCKETS_MS[i]!) i++;
@@ -46,6 +47,7 @@ export class Histogram {
     if (ms > this.#max) this.#max = ms;
   }
 
+  /** The counts so far, as plain numbers. */
   snapshot(): HistogramSnapshot {
     return {
       count: this.#count,

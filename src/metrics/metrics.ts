@@ -140,6 +140,7 @@ export class MetricsRecorder {
     this.#otel?.auditFailed();
   }
 
+  /** The counters and histograms so far (what `secrets.metrics()` returns). */
   snapshot(): SecretsMetrics {
     return {
       accesses: this.#accesses,

@@ -91,6 +91,27 @@ function jsonForms(value: string): string[] {
   return out;
 }
 
+type AddForm = (kind: FormKind, text: string) => void;
+
+/** A list of forms and the function that adds to it, skipping duplicates and forms shorter than `minLength`. */
+function collector(minLength: number): { readonly out: DerivedForm[]; readonly add: AddForm } {
+  const seen = new Set<string>();
+  const out: DerivedForm[] = [];
+  const add: AddForm = (kind, text) => {
+    if (text.length < minLength || seen.has(text)) return;
+    seen.add(text);
+    out.push({ kind, text });
+  };
+  return { out, add };
+}
+
+/** Adds the base64 forms of `bytes` (every alignment) and their base64url twins. */
+function addBase64(bytes: Uint8Array, add: AddForm): void {
+  const b64 = base64Forms(bytes);
+  for (const f of b64) add('base64', f);
+  for (const f of base64urlForms(b64)) add('base64url', f);
+}
+
 /**
  * Every derived form of a text value, the value itself first. Duplicates are removed; forms
  * shorter than `minLength` are dropped.
@@ -101,13 +122,7 @@ function jsonForms(value: string): string[] {
  * ```
  */
 export function deriveForms(value: string, minLength = 1): DerivedForm[] {
-  const seen = new Set<string>();
-  const out: DerivedForm[] = [];
-  const add = (kind: FormKind, text: string) => {
-    if (text.length < minLength || seen.has(text)) return;
-    seen.add(text);
-    out.push({ kind, text });
-  };
+  const { out, add } = collector(minLength);
   add('raw', value);
   // Unreserved ASCII (letters, digits, - _ .) is the same URL-encoded, JSON-escaped and
   // normalized: skip that work for the most common kind of generated secret.
@@ -116,17 +131,12 @@ export function deriveForms(value: string, minLength = 1): DerivedForm[] {
     add('unicode', value.normalize('NFC'));
     add('unicode', value.normalize('NFD'));
   }
-  const bytes = Buffer.from(value, 'utf8');
-  const b64 = base64Forms(bytes);
-  for (const f of b64) add('base64', f);
-  for (const f of base64urlForms(b64)) add('base64url', f);
+  addBase64(Buffer.from(value, 'utf8'), add);
   if (!plain) {
     for (const f of urlForms(value)) add('url-encoded', f);
     for (const f of jsonForms(value)) add('json-escaped', f);
-  }
-  // The UTF-8 bytes of every non-ASCII form read as Latin-1: what a Buffer scan (and mojibake
-  // in a log) shows.
-  if (!plain) {
+    // The UTF-8 bytes of every non-ASCII form read as Latin-1: what a Buffer scan (and mojibake
+    // in a log) shows.
     for (const form of [...out]) {
       if (/[^\x00-\x7f]/.test(form.text)) add('utf8-as-latin1', Buffer.from(form.text, 'utf8').toString('latin1'));
     }
@@ -139,29 +149,25 @@ export function deriveForms(value: string, minLength = 1): DerivedForm[] {
  * forms), its Latin-1 view (what a Buffer scan sees), base64 in every alignment, and hex.
  */
 export function deriveBinaryForms(bytes: Uint8Array, minLength = 1): DerivedForm[] {
-  const seen = new Set<string>();
-  const out: DerivedForm[] = [];
-  const add = (kind: FormKind, text: string) => {
-    if (text.length < minLength || seen.has(text)) return;
-    seen.add(text);
-    out.push({ kind, text });
-  };
+  const { out, add } = collector(minLength);
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let text: string | undefined;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    text = undefined;
-  }
+  const text = utf8Text(bytes);
   if (text !== undefined) for (const f of deriveForms(text, minLength)) add(f.kind, f.text);
   add('utf8-as-latin1', buf.toString('latin1'));
-  const b64 = base64Forms(bytes);
-  for (const f of b64) add('base64', f);
-  for (const f of base64urlForms(b64)) add('base64url', f);
+  addBase64(bytes, add);
   const hex = buf.toString('hex');
   add('hex', hex);
   add('hex', hex.toUpperCase());
   return out;
+}
+
+/** `bytes` as UTF-8 text, or undefined when they are not valid UTF-8 (binary keys, Latin-1 files). */
+export function utf8Text(bytes: Uint8Array): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The `Basic` auth token of a username and password: base64 of `user:password`. */

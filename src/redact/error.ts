@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { CIRCULAR, DEPTH_LIMIT, PROPERTY_FAILED, redactDeep, safe, type DeepContext } from './value.js';
+import { CIRCULAR, DEPTH_LIMIT, REDACTION_FAILED, redactDeep, safe, type DeepContext } from './value.js';
 
 /**
  * The redacted copy of `err`. `seen` maps errors already copied in this call to their copies, so
@@ -32,13 +32,13 @@ export function redactErrorCopy(
     for (const key of safe(() => Reflect.ownKeys(err), [] as (string | symbol)[])) {
       const desc = safe(() => Object.getOwnPropertyDescriptor(err, key), undefined);
       if (desc === undefined) continue;
-      const raw = safe(() => ('value' in desc ? desc.value : desc.get?.call(err)) as unknown, PROPERTY_FAILED);
+      const raw = safe(() => ('value' in desc ? desc.value : desc.get?.call(err)) as unknown, REDACTION_FAILED);
       let value: unknown;
       if (key === 'message' || key === 'stack') value = typeof raw === 'string' ? ctx.redact(raw) : child(raw);
       else if (key === 'cause') value = child(raw);
-      else if (key === 'errors' && Array.isArray(raw)) value = raw.map((e) => safe(() => child(e), PROPERTY_FAILED));
+      else if (key === 'errors' && Array.isArray(raw)) value = raw.map((e) => safe(() => child(e), REDACTION_FAILED));
       else if (typeof key === 'string' && ctx.isSensitiveKey(key) && raw != null) value = ctx.placeholder;
-      else value = safe(() => child(raw), PROPERTY_FAILED);
+      else value = safe(() => child(raw), REDACTION_FAILED);
       Object.defineProperty(copy, key, { value, enumerable: desc.enumerable ?? false, writable: true, configurable: true });
     }
     // Host errors (DOMException …) keep message and name behind prototype getters that refuse a

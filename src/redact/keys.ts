@@ -78,7 +78,7 @@ export const DEFAULT_SENSITIVE_PARAMS: readonly string[] = [
 ];
 
 /** A key whose last word is one of these describes a secret without being one. */
-export const NON_SECRET_LAST_WORDS: ReadonlySet<string> = new Set([
+const NON_SECRET_LAST_WORDS: ReadonlySet<string> = new Set([
   'id', 'ids', 'ref', 'refs', 'name', 'names', 'type', 'types', 'kind', 'count', 'length', 'len',
   'size', 'version', 'versions', 'expires', 'expiry', 'expiration', 'ttl', 'at', 'path', 'file',
   'url', 'uri', 'endpoint', 'provider', 'policy', 'hint', 'enabled', 'required', 'rotation',

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import type { Redactor } from './redactor.js';
+import { REDACTION_FAILED } from './value.js';
 
 /** Log levels, from most to least verbose. */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
@@ -179,7 +180,7 @@ class JsonLogger implements Logger {
       // against every registered form (JSON-escaped ones included).
       line = r.redact(JSON.stringify(entry, jsonReplacer)) + '\n';
     } catch {
-      line = `${JSON.stringify({ level, time: safeTime(this.#now), msg: '<redaction-failed>' })}\n`;
+      line = `${JSON.stringify({ level, time: safeTime(this.#now), msg: REDACTION_FAILED })}\n`;
     }
     try {
       this.#destination.write(line);

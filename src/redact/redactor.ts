@@ -2,18 +2,15 @@ import type { Transform } from 'node:stream';
 import { ConfigError } from '../errors.js';
 import { DEFAULT_PLACEHOLDER, Secret } from '../secret.js';
 import { Automaton } from './automaton.js';
-import { basicAuthForms, deriveBinaryForms, deriveForms } from './derive.js';
+import { basicAuthForms, deriveBinaryForms, deriveForms, utf8Text } from './derive.js';
 import { redactErrorCopy } from './error.js';
 import { DEFAULT_SENSITIVE_KEYS, DEFAULT_SENSITIVE_PARAMS, KeyRules } from './keys.js';
 import { DEFAULT_ALLOWLIST, DETECTOR_NAMES, redactorOptionsSchema, type DetectorName, type RedactorOptions, type RedactorWarning } from './options.js';
 import { Detectors } from './patterns.js';
 import { Ranges } from './ranges.js';
 import { createRedactStream, type RedactStreamOptions } from './stream.js';
-import { redactDeep } from './value.js';
+import { REDACTION_FAILED, redactDeep } from './value.js';
 import { wrapConsole, wrapProcessOutput, type WrapConsoleOptions, type WrapProcessOutputOptions } from './wrap.js';
-
-/** What {@link Redactor.redactValue} returns when something went wrong inside it. */
-export const REDACTION_FAILED = '<redaction-failed>';
 
 /**
  * Options of {@link Redactor.add}.
@@ -159,7 +156,7 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
 }
 
 /** The implementation; the stream and wrappers use its lower-level methods. */
-export class RedactorCore implements Redactor {
+class RedactorCore implements Redactor {
   readonly placeholder: string;
   readonly minLength: number;
   readonly maxLength: number;
@@ -298,12 +295,7 @@ export class RedactorCore implements Redactor {
       this.#warn('LONG_VALUE', ref, `a value of ${name(ref)} is longer than ${this.maxLength} bytes and is not masked`);
       return false;
     }
-    let text: string | undefined;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    } catch {
-      text = undefined;
-    }
+    const text = utf8Text(bytes);
     if (text !== undefined && (text.trim() === '' || this.#allow.has(text.trim().toLowerCase()))) return false;
     let added = false;
     for (const form of deriveBinaryForms(bytes, this.minLength)) added = this.#matcher.add(form.text) || added;

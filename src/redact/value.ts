@@ -21,8 +21,8 @@ export interface DeepContext {
 export const CIRCULAR = '[Circular]';
 /** Replaces a value deeper than `maxDepth`. */
 export const DEPTH_LIMIT = '[Depth limit]';
-/** Replaces a property whose getter threw. */
-export const PROPERTY_FAILED = '<redaction-failed>';
+/** What a value becomes when redacting it failed (a throwing getter, a hostile proxy …). */
+export const REDACTION_FAILED = '<redaction-failed>';
 
 /**
  * The redacted copy of `value`. `ancestors` holds the objects on the path from the root, so a
@@ -59,7 +59,7 @@ export function redactDeep(value: unknown, ctx: DeepContext, depth = 0, ancestor
     return copy.buffer.slice(copy.byteOffset, copy.byteOffset + copy.byteLength);
   }
   if (value instanceof Date) return new Date(value.getTime());
-  if (value instanceof RegExp) return safe(() => new RegExp(ctx.redact(value.source), value.flags), PROPERTY_FAILED);
+  if (value instanceof RegExp) return safe(() => new RegExp(ctx.redact(value.source), value.flags), REDACTION_FAILED);
   if (value instanceof URL) return ctx.redact(value.href);
   if (value instanceof WeakMap || value instanceof WeakSet || value instanceof Promise) return value;
 
@@ -68,7 +68,7 @@ export function redactDeep(value: unknown, ctx: DeepContext, depth = 0, ancestor
     const next = depth + 1;
     if (Array.isArray(value)) {
       const out: unknown[] = new Array(value.length);
-      for (let i = 0; i < value.length; i++) out[i] = safe(() => redactDeep(value[i], ctx, next, ancestors), PROPERTY_FAILED);
+      for (let i = 0; i < value.length; i++) out[i] = safe(() => redactDeep(value[i], ctx, next, ancestors), REDACTION_FAILED);
       return out;
     }
     if (value instanceof Map) {
@@ -105,14 +105,14 @@ export function copyObject(value: object, ctx: DeepContext, depth: number, ances
   for (const key of Reflect.ownKeys(value)) {
     const desc = Object.getOwnPropertyDescriptor(value, key);
     if (desc === undefined || !desc.enumerable) continue;
-    const v = safe(() => (value as Record<string | symbol, unknown>)[key], PROPERTY_FAILED);
+    const v = safe(() => (value as Record<string | symbol, unknown>)[key], REDACTION_FAILED);
     let outKey: string | symbol = key;
     let outValue: unknown;
     if (typeof key === 'string') {
       outKey = ctx.redact(key);
-      outValue = ctx.isSensitiveKey(key) && v != null ? ctx.placeholder : safe(() => redactDeep(v, ctx, depth, ancestors), PROPERTY_FAILED);
+      outValue = ctx.isSensitiveKey(key) && v != null ? ctx.placeholder : safe(() => redactDeep(v, ctx, depth, ancestors), REDACTION_FAILED);
     } else {
-      outValue = safe(() => redactDeep(v, ctx, depth, ancestors), PROPERTY_FAILED);
+      outValue = safe(() => redactDeep(v, ctx, depth, ancestors), REDACTION_FAILED);
     }
     Object.defineProperty(out, outKey, { value: outValue, enumerable: true, writable: true, configurable: true });
   }

@@ -6,6 +6,7 @@
  * @module
  */
 import { format } from 'node:util';
+import { REDACTION_FAILED } from './value.js';
 
 /** What the wrappers need from the redactor. */
 export interface WrapContext {
@@ -105,7 +106,7 @@ function line(ctx: WrapContext, args: unknown[]): string {
     const redacted = args.map((a, i) => (i === 0 && typeof a === 'string' ? ctx.redact(a) : ctx.redactValue(a)));
     return ctx.redact(format(...redacted));
   } catch {
-    return '<redaction-failed>';
+    return REDACTION_FAILED;
   }
 }
 

@@ -35,7 +35,8 @@ export type CapturedOutput = string | Uint8Array | readonly (string | Uint8Array
  *
  * @param output - what the code under test wrote: a string, bytes, a list of chunks, or any value.
  * @param secrets - the values, bytes or `Secret`s that must not appear.
- * @throws AssertionError when a secret appears.
+ * @throws AssertionError when a secret appears; `SecretDisposedError` when a `Secret` was
+ *   disposed (its value can no longer be looked for).
  * @example
  * ```ts
  * const out = await captureOutput(() => runConnector(secrets));
@@ -128,10 +129,9 @@ interface PartForms {
 
 /** The forms to look for: the whole secret, its lines, its JSON string fields. */
 function formsOf(secret: SecretLike, minLength: number): PartForms[] {
-  let value: unknown = secret;
-  if (secret instanceof Secret) {
-    value = secret.disposed ? undefined : secret.reveal();
-  }
+  // A disposed Secret throws SecretDisposedError here: a check that looks for nothing must not
+  // pass as if the output were clean.
+  const value: unknown = secret instanceof Secret ? secret.reveal() : secret;
   if (value instanceof Uint8Array) return value.byteLength === 0 ? [] : [{ part: undefined, forms: deriveBinaryForms(value) }];
   if (typeof value === 'object' && value !== null) return fieldForms(value, '', minLength);
   if (typeof value !== 'string' || value.trim() === '') return [];

@@ -97,6 +97,10 @@ describe('fileAuditSink', () => {
     await a.write(event());
     const b = fileAuditSink(path, { hmacKey: hmacKey() });
     await expect(b.write(event())).rejects.toThrow(/already writes this file/);
+    // Closing the refused sink does not release the file the first sink still writes.
+    await b.close();
+    const c = fileAuditSink(path, { hmacKey: hmacKey() });
+    await expect(c.write(event())).rejects.toThrow(/already writes this file/);
     await a.close();
   });
 

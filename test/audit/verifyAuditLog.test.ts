@@ -92,6 +92,33 @@ describe('verifyAuditLog', () => {
     expect(await verifyAuditLog(join(dir, 'nope.jsonl'), { hmacKey: key })).toMatchObject({ ok: false, reason: expect.stringContaining('ENOENT') });
   });
 
+  it('a genuine line of another log (same key, same seq) spliced in breaks the chain', async () => {
+    const a = await log(4);
+    const b = await log(4);
+    const spliced = [...a.lines.slice(0, 2), b.lines[2]!, ...a.lines.slice(3)];
+    expect(await verifyAuditLog(await tampered(spliced), { hmacKey: key })).toMatchObject({
+      ok: false,
+      count: 2,
+      firstInvalidLine: 3,
+      reason: expect.stringContaining('chain broken'),
+    });
+  });
+
+  it('a log cut short and then continued by a new writer fails at the next checkpoint (its count)', async () => {
+    const { path, lines } = await log(3);
+    // The last event and the checkpoint are removed at a line boundary; the next writer continues the chain.
+    await writeFile(path, lines.slice(0, 2).join('\n') + '\n');
+    const sink = fileAuditSink(path, { hmacKey: key });
+    await sink.write(event());
+    await sink.close();
+    expect(await verifyAuditLog(path, { hmacKey: key })).toMatchObject({
+      ok: false,
+      count: 3,
+      firstInvalidLine: 4,
+      reason: 'checkpoint counts 1 events but 3 precede it',
+    });
+  });
+
   it('a checkpoint whose count was edited fails its MAC', async () => {
     const { lines } = await log(3);
     lines[3] = lines[3]!.replace('"count":3', '"count":2');

@@ -204,6 +204,36 @@ describe('policy in the client', () => {
     expect(await rejection(secrets.get('secret://db'))).toMatchObject({ code: 'POLICY_DENIED', message: expect.stringContaining('dropped') });
   });
 
+  it('a manifest that under-declares its sensitivity is checked again against the metadata label after the fetch', async () => {
+    const value = generated();
+    const mock = fromMock();
+    mock.set('secret://db', JSON.stringify({ u: 'etl', p: value }), { metadata: { sensitivity: 'critical' } });
+    const { secrets, events } = audited({
+      environment: 'dev',
+      providers: [mock],
+      now: clock.now,
+      redaction: { detectors: false },
+      policy: { version: 1, rules: [{ name: 'low-only', identity: '*', allow: ['secret://**'], maxSensitivity: 'medium' }] },
+    });
+    const m = defineSecrets({ db: { ref: 'secret://db', owner: 'o', purpose: 'p', sensitivity: 'low', schema: z.object({ u: z.string(), p: z.string() }) } });
+    const err = await rejection(secrets.load(m));
+    expect(err).toMatchObject({ code: 'POLICY_DENIED', rule: 'low-only', message: expect.stringContaining('critical is above') });
+    expect(mock.calls).toBe(1);
+    expect(events.at(-1)).toMatchObject({ outcome: 'denied', code: 'POLICY_DENIED', rule: 'low-only' });
+    expect(secrets.redactor.redact(`x ${value} x`)).toBe(`x ${value} x`);
+    // Under-declaring does not skip requireApproval either.
+    const approve = vi.fn(async () => false);
+    const gated = createSecrets({
+      environment: 'dev',
+      providers: [mock],
+      now: clock.now,
+      approve,
+      policy: { version: 1, rules: [{ name: 'ask', identity: '*', allow: ['secret://**'], requireApproval: 'critical' }] },
+    });
+    expect(await rejection(gated.load(m))).toMatchObject({ code: 'POLICY_DENIED', rule: 'ask' });
+    expect(approve).toHaveBeenCalledWith(expect.objectContaining({ kind: 'policy', sensitivity: 'critical' }));
+  });
+
   describe('from a file', () => {
     let dir: string;
     beforeEach(async () => {

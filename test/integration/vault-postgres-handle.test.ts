@@ -98,9 +98,11 @@ describe('a pg pool on a Vault dynamic-credential handle', () => {
       pools.push(pool);
       return pool;
     };
-    let pool = makePool((await creds.get()).reveal());
+    const held: Creds[] = [(await creds.get()).reveal()];
+    let pool = makePool(held[0]!);
     const rotations: string[] = [];
     creds.onRotate((next, previous) => {
+      held.push(next.reveal());
       rotations.push(`${previous.reveal().username} -> ${next.reveal().username}`);
       const old = pool;
       pool = makePool(next.reveal());
@@ -135,7 +137,9 @@ describe('a pg pool on a Vault dynamic-credential handle', () => {
       for (const user of db.issued) expect(await roleExists(user.username), user.username).toBe(false);
     }, { timeout: 5_000, interval: 100 });
     expect(vault.leases.all().every((l) => l.revoked)).toBe(true);
-    // Every password that was ever issued is refused now.
+    // Every password the pool ever used is refused now.
+    expect(held.map((c) => c.username)).toEqual(db.issued.map((u) => u.username));
+    for (const c of held) expect(await login(c), c.username).toMatchObject({ code: '28P01' });
     const first = db.issued[0]!;
     const lease = vault.leases.all().find((l) => l.id === first.leaseId)!;
     expect(lease.renewals).toBeGreaterThanOrEqual(2);

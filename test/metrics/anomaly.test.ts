@@ -70,6 +70,22 @@ describe('anomaly detection', () => {
     expect(raised[0]).toMatchObject({ kind: 'burst', reason: expect.stringContaining('21 accesses') });
   });
 
+  it('burst: quiet windows count as zero in the moving average', () => {
+    const options = { warmupAccesses: 1_000_000, burstFactor: 2, burstWindowMs: 60_000, burstMinAccesses: 20, burstWarmupWindows: 5 };
+    const { clock, raised, access } = detector(options);
+    for (let w = 0; w < 10; w++) {
+      for (let i = 0; i < 15; i++) access();
+      clock.advance(60_000);
+    }
+    // Right after the steady windows, 25 accesses are below 2 x 15.
+    for (let i = 0; i < 25; i++) access();
+    expect(raised).toEqual([]);
+    // After ten idle minutes the average has decayed, so the same 25 are a burst.
+    clock.advance(11 * 60_000);
+    for (let i = 0; i < 25; i++) access();
+    expect(raised).toMatchObject([{ kind: 'burst', reason: expect.stringContaining('20 accesses') }]);
+  });
+
   it('repeated denials: N within T', () => {
     const { clock, raised, access } = detector({ failureThreshold: 3, failureWindowMs: 10_000 });
     access({ outcome: 'denied', code: 'POLICY_DENIED' });

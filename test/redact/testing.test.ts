@@ -23,6 +23,13 @@ describe('expectNoSecrets', () => {
     expect(message).not.toContain(secret);
   });
 
+  it('refuses a disposed Secret instead of passing without looking', () => {
+    const secret = rand();
+    const s = new Secret(secret, { ref: 'env://TOKEN' });
+    s.dispose();
+    expect(() => expectNoSecrets(`leaked ${secret}`, [s])).toThrow(expect.objectContaining({ code: 'SECRET_DISPOSED' }));
+  });
+
   it('finds base64 (inside a blob), JSON-escaped, lines and JSON fields; in strings, bytes, chunks and objects', () => {
     const secret = `p"w ${rand()}`;
     const blob = Buffer.from(`xx${secret}yy`).toString('base64');

@@ -331,7 +331,7 @@ describe('leak regressions (the failures named in issue 3)', () => {
     r.add('123', { ref: 'env://SHORT' });
     expect(r.redact('order 123 of 1234, 0.123')).toBe('order 123 of 1234, 0.123');
     expect(warnings.join('')).toContain('env://SHORT');
-    expect(warnings.join('')).not.toContain('123 ');
+    expect(warnings.join('')).not.toContain('123');
   });
 
   it('URL-encoded password', () => {

@@ -163,6 +163,13 @@ describe('fromVault: auth methods', () => {
     const o = await file(`jwt-${generated(4)}`, oidc.sign({ sub: 'svc', aud: ['vault'] }));
     const r = provider(vault, { auth: { method: 'jwt', mount: 'oidc', role: 'etl', jwt: `file://${o}` } });
     expect((await read(r)).password).toBe(value);
+    // Without `role`, the login sends none and Vault uses the mount's default_role.
+    oidc.defaultRole = 'etl';
+    const d = provider(vault, { auth: { method: 'jwt', mount: 'oidc', jwt: `file://${o}` } });
+    expect((await read(d)).password).toBe(value);
+    oidc.defaultRole = undefined;
+    const none = provider(vault, { auth: { method: 'jwt', mount: 'oidc', jwt: `file://${o}` } });
+    await expect(read(none)).rejects.toMatchObject({ code: 'ACCESS_DENIED', message: expect.stringContaining('missing role') });
   });
 });
 
