@@ -110,6 +110,8 @@ export interface TokenGrant {
   readonly accessor: string | undefined;
   /** The token's explicit max TTL, ms, when Vault reports one. */
   readonly maxTtlMs: number | undefined;
+  /** What renew-self asks for, ms: the token's creation TTL when lookup-self reports it, else `ttlMs`. */
+  readonly renewIncrementMs?: number;
 }
 
 const DEFAULT_K8S_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
@@ -182,9 +184,12 @@ export async function lookupSelf(token: string, transport: VaultTransport, provi
   const data = parseEnvelope(response).data ?? {};
   const ttl = typeof data['ttl'] === 'number' ? data['ttl'] : 0;
   const explicitMax = typeof data['explicit_max_ttl'] === 'number' && data['explicit_max_ttl'] > 0 ? data['explicit_max_ttl'] * 1000 : undefined;
+  // A token read late in its life still renews by its full TTL, not by what was left of it.
+  const creationTtl = typeof data['creation_ttl'] === 'number' && data['creation_ttl'] > 0 ? data['creation_ttl'] * 1000 : undefined;
   return {
     token,
     ttlMs: Math.max(0, ttl * 1000),
+    ...(creationTtl === undefined ? {} : { renewIncrementMs: creationTtl }),
     renewable: data['renewable'] === true,
     accessor: typeof data['accessor'] === 'string' ? data['accessor'] : undefined,
     maxTtlMs: explicitMax,

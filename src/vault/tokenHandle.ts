@@ -67,7 +67,7 @@ export function createTokenHandle(deps: TokenHandleDeps): VaultTokenHandle {
           ...(grant.maxTtlMs === undefined ? {} : { maxTtlMs: grant.maxTtlMs }),
         };
         // Keep the current and the previous token only (the handle revokes both on close).
-        tokens.set(lease.id, { secret, issuedAt, fullTtlMs: grant.ttlMs });
+        tokens.set(lease.id, { secret, issuedAt, fullTtlMs: grant.renewIncrementMs ?? grant.ttlMs });
         while (tokens.size > 2) tokens.delete(tokens.keys().next().value!);
         return { secret, expiresAt: issuedAt + grant.ttlMs, lease };
       },

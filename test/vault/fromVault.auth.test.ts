@@ -281,6 +281,18 @@ describe('fromVault: the token refreshes itself', () => {
     expect(t.revoked).toBe(false);
   });
 
+  it('a given token read late in its life renews by its creation TTL, not by what was left of it', async () => {
+    const clock = new SimClock(Date.now());
+    const { vault } = await server(clock);
+    const t = vault.createToken({ policies: ['etl'], ttlMs: 60_000, renewable: true });
+    clock.advance(45_000); // 15 s left when the provider first reads it
+    const p = provider(vault, { clock, random: () => 0, auth: { method: 'token', token: 'env://T' } });
+    await read(p, { T: t.id });
+    clock.advance(9_000); // ~60 % of the 15 s it had left
+    await vi.waitFor(() => expect(requestsTo(vault, 'auth/token/renew-self').at(-1)?.status).toBe(200));
+    expect(t.expiresAt - clock.now()).toBe(60_000);
+  });
+
   it('background renewal failures are reported and retried, never unhandled', async () => {
     const clock = new SimClock();
     const { vault } = await server(clock);
