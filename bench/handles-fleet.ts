@@ -5,6 +5,7 @@ import { createSecrets } from '../src/client.js';
 import type { CredentialHandle } from '../src/handles/CredentialHandle.js';
 import { fromMock } from '../src/testing/fromMock.js';
 import type { BenchModule } from './run.js';
+import { prng } from './prng.js';
 import { VirtualClock } from './virtual-clock.js';
 
 const HANDLES = 1000;
@@ -24,7 +25,7 @@ interface FleetFigures {
 async function simulate(refreshFraction: readonly [number, number], seed: number): Promise<FleetFigures> {
   const start = Date.UTC(2026, 0, 1);
   const clock = new VirtualClock(start);
-  const random = mulberry32(seed);
+  const random = prng(seed);
   const perSecond = new Map<number, number>();
   const mock = fromMock();
   let providerCalls = 0;
@@ -72,17 +73,6 @@ async function simulate(refreshFraction: readonly [number, number], seed: number
   return { providerCalls, initialCalls, peakCallsPerSecond: Math.max(...perSecond.values()), expiredServed, failedGets, gets };
 }
 
-/** A small seeded PRNG, so a run is repeatable. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const handlesFleet: BenchModule = {
   name: 'handles-fleet',

@@ -15,7 +15,8 @@ import pino from 'pino';
 import { createRedactor } from '../src/redact/redactor.js';
 import { withRedaction } from '../src/pino/index.js';
 import type { BenchModule, BenchOutcome } from './run.js';
-import { generateSecrets, prng, runStandalone } from './redact-shared.js';
+import { prng } from './prng.js';
+import { generateSecrets, runStandalone } from './redact-shared.js';
 
 const LINES = 100_000;
 const SECRETS = 100;

@@ -2,23 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createRedactor } from '../../src/index.js';
+import { through } from './through.js';
 
 const rand = (n = 18) => randomBytes(n).toString('base64url');
 
-/** Writes `chunks` through a fresh redact stream and collects the output, noting each emitted piece. */
-async function through(redactor: ReturnType<typeof createRedactor>, chunks: readonly (string | Buffer)[], encoding?: 'utf8' | 'latin1') {
-  const stream = redactor.createRedactStream(encoding === undefined ? {} : { encoding });
-  const out: Buffer[] = [];
-  stream.on('data', (c: Buffer) => out.push(c));
-  const done = new Promise<void>((resolve, reject) => {
-    stream.on('end', resolve);
-    stream.on('error', reject);
-  });
-  for (const c of chunks) stream.write(c);
-  stream.end();
-  await done;
-  return Buffer.concat(out).toString(encoding ?? 'utf8');
-}
 
 describe('createRedactStream', () => {
   it('gives the same output as redact() however the text is split', async () => {

@@ -20,6 +20,7 @@ import { createLogger, createRedactor, DEFAULT_ALLOWLIST, type LogLevel, type Re
 import { withRedaction } from '../../src/pino/index.js';
 import { redactFormat } from '../../src/winston/index.js';
 import { errorText } from '../helpers.js';
+import { through } from '../redact/through.js';
 
 const PLACEHOLDER = '[REDACTED]';
 const ALLOW = new Set(DEFAULT_ALLOWLIST.map((w) => w.toLowerCase()));
@@ -222,8 +223,8 @@ describe('leak suite (property-based)', () => {
         const bytes = Buffer.from(message);
         for (let cut = 0; cut <= bytes.length; cut += 1) {
           const [viaBytes, viaPlain] = await Promise.all([
-            pipe(redactor, [bytes.subarray(0, cut), bytes.subarray(cut)]),
-            pipe(plain, [bytes.subarray(0, cut), bytes.subarray(cut)]),
+            through(redactor, [bytes.subarray(0, cut), bytes.subarray(cut)]),
+            through(plain, [bytes.subarray(0, cut), bytes.subarray(cut)]),
           ]);
           expectNoLeak(viaBytes, leaks, `stream split at ${cut}`);
           expect(viaPlain).toBe(expected);
@@ -366,16 +367,3 @@ describe('leak regressions (the failures named in issue 3)', () => {
   });
 });
 
-async function pipe(redactor: Redactor, chunks: readonly Buffer[]): Promise<string> {
-  const stream = redactor.createRedactStream();
-  const out: Buffer[] = [];
-  stream.on('data', (c: Buffer) => out.push(c));
-  const done = new Promise<void>((resolve, reject) => {
-    stream.on('end', resolve);
-    stream.on('error', reject);
-  });
-  for (const c of chunks) stream.write(c);
-  stream.end();
-  await done;
-  return Buffer.concat(out).toString('utf8');
-}
