@@ -16,7 +16,7 @@ import { createRedactor } from '../src/redact/redactor.js';
 import { withRedaction } from '../src/pino/index.js';
 import type { BenchModule, BenchOutcome } from './run.js';
 import { prng } from './prng.js';
-import { generateSecrets, runStandalone } from './redact-shared.js';
+import { generateSecrets } from './redact-shared.js';
 
 const LINES = 100_000;
 const SECRETS = 100;
@@ -123,5 +123,3 @@ function median(xs: readonly number[]): number {
 function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
-
-await runStandalone(redactPino, import.meta.url);

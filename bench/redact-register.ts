@@ -7,7 +7,7 @@
 // recomputes the failure links it visits (lazy links, one generation per add).
 import { createRedactor } from '../src/redact/redactor.js';
 import type { BenchModule, BenchOutcome } from './run.js';
-import { generateLines, generateSecrets, runStandalone } from './redact-shared.js';
+import { generateLines, generateSecrets } from './redact-shared.js';
 
 const COUNT = 10_000;
 const ROUNDS = 3;
@@ -65,5 +65,3 @@ export const redactRegister: BenchModule = {
     };
   },
 };
-
-await runStandalone(redactRegister, import.meta.url);

@@ -1,12 +1,6 @@
 // Helpers shared by the redaction benchmarks: generated secrets and log lines (nothing
-// credential-shaped is written in these files), a throughput meter, and the standalone runner
-// that lets each bench module run on its own (`npx tsx bench/redact-throughput.ts`).
-import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { BenchModule } from './run.js';
+// credential-shaped is written in these files) and a throughput meter. Run one bench alone
+// with `npm run bench -- redact-throughput`.
 import { prng } from './prng.js';
 
 
@@ -75,35 +69,4 @@ export function throughput(fn: (line: string) => string, lines: readonly string[
   } while (elapsed < minMs);
   if (sink === 0) throw new Error('unreachable: results not consumed');
   return { mbps: chars / 1e6 / (elapsed / 1000), lines: done };
-}
-
-/** A random value for places where a bench needs one more secret. */
-export function randomSecret(): string {
-  return randomBytes(24).toString('base64url');
-}
-
-/** Runs a bench module on its own and writes bench/results/<name>.json like bench/run.ts does. */
-export async function runStandalone(bench: BenchModule, moduleUrl: string): Promise<void> {
-  if (process.argv[1] === undefined || pathToFileURL(path.resolve(process.argv[1])).href !== moduleUrl) return;
-  console.log(`== ${bench.name}: ${bench.description}`);
-  const outcome = await bench.run((line) => console.log(`   ${line}`));
-  const pass = outcome.ratio <= outcome.target;
-  console.log(`   ratio ${outcome.ratio.toFixed(2)} (target <= ${outcome.target}): ${pass ? 'PASS' : 'FAIL'}`);
-  const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
-  await mkdir(dir, { recursive: true });
-  const file = path.join(dir, `${bench.name}.json`);
-  const record = {
-    bench: bench.name,
-    description: bench.description,
-    date: new Date().toISOString(),
-    node: process.version,
-    platform: `${process.platform}-${process.arch}`,
-    cpu: os.cpus()[0]?.model.trim() ?? 'unknown',
-    ratio: Math.round(outcome.ratio * 100) / 100,
-    target: outcome.target,
-    pass,
-    figures: outcome.figures,
-  };
-  await writeFile(file, JSON.stringify(record, null, 2) + '\n');
-  console.log(`   wrote ${path.relative(process.cwd(), file)}`);
 }

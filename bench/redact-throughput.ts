@@ -13,7 +13,7 @@
 // max(50 / MB/s, 50 × regexMB/s / MB/s), for the default redactor.
 import { createRedactor } from '../src/redact/redactor.js';
 import type { BenchModule, BenchOutcome } from './run.js';
-import { generateLines, generateSecrets, runStandalone, throughput } from './redact-shared.js';
+import { generateLines, generateSecrets, throughput } from './redact-shared.js';
 
 const COUNTS = [10, 100, 1_000, 10_000] as const;
 const LINES = 400;
@@ -111,5 +111,3 @@ function round(n: number): number {
 function fmt(n: number): string {
   return n.toLocaleString('en-US');
 }
-
-await runStandalone(redactThroughput, import.meta.url);
