@@ -1,26 +1,14 @@
 import { defineConfig, type Options } from 'tsup';
 import { CLI_ENTRY, PUBLIC_ENTRIES, outName } from './scripts/entries.js';
+import pkg from './package.json' with { type: 'json' };
 
 /**
- * Never bundled, whatever gets installed: runtime dependencies (zod, lru-cache) and the heavy
- * optional peer dependencies that only the lazily loaded subpaths import. `skipNodeModulesBundle`
- * already leaves every bare specifier external; this list documents the intent and keeps the
- * declaration (dts) rollup from inlining types of installed dev copies.
+ * Never bundled: the runtime dependencies and the optional peer dependencies that only the lazily
+ * loaded subpaths import, read from package.json so the list cannot drift. `skipNodeModulesBundle`
+ * already leaves every bare specifier external; naming them also keeps the declaration (dts)
+ * rollup from inlining types of installed dev copies.
  */
-const external: (string | RegExp)[] = [
-  'zod',
-  'lru-cache',
-  'node-vault',
-  /^@aws-sdk\//,
-  /^@smithy\//,
-  /^@azure\//,
-  /^@google-cloud\//,
-  'google-auth-library',
-  'pino',
-  'winston',
-  /^@opentelemetry\//,
-  'pg',
-];
+const external = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})];
 
 const shared = {
   target: 'node20',
