@@ -8,7 +8,7 @@ import {
   isConnectorSecretsError,
 } from '../src/errors.js';
 import { fromMock } from '../src/testing/fromMock.js';
-import { errorText, fakeClock, generated, scripted } from './helpers.js';
+import { errorText, fakeClock, generated, rejection, scripted } from './helpers.js';
 
 const notFound = (name: string) => () => {
   throw new SecretNotFoundError('no entry', { provider: name });
@@ -16,15 +16,6 @@ const notFound = (name: string) => () => {
 const unavailable = (name: string) => () => {
   throw new ProviderUnavailableError('down', { provider: name });
 };
-
-async function rejection(p: Promise<unknown>): Promise<Error & { code?: string }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error & { code?: string };
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('createSecrets options', () => {
   it('takes the environment from CONNECTOR_SECRETS_ENV once, at creation', async () => {
@@ -88,7 +79,7 @@ describe('chain', () => {
 
   it('lists every provider reason when all fail; unavailable wins over not-found', async () => {
     const secrets = createSecrets({ environment: 'dev', providers: [scripted('a', notFound('a')), scripted('b', unavailable('b'))] });
-    const err = (await rejection(secrets.get('secret://x'))) as ProviderUnavailableError;
+    const err = (await rejection(secrets.get('secret://x'))) as unknown as ProviderUnavailableError;
     expect(err.code).toBe('PROVIDER_UNAVAILABLE');
     expect(err.attempts.map((a) => [a.provider, a.code])).toEqual([
       ['a', 'SECRET_NOT_FOUND'],

@@ -49,3 +49,13 @@ export function errorText(err: unknown, seen = new Set<unknown>()): string {
   for (const [k, v] of Object.entries(err)) parts.push(k, typeof v === 'string' ? v : JSON.stringify(v) ?? '');
   return parts.join('\n');
 }
+
+/** The error a promise rejects with; fails the test when it resolves. */
+export async function rejection(pending: Promise<unknown>): Promise<Error & Record<string, unknown>> {
+  try {
+    await pending;
+  } catch (err) {
+    return err as Error & Record<string, unknown>;
+  }
+  throw new Error('expected a rejection');
+}

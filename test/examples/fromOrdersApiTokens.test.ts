@@ -5,19 +5,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fromOrdersApiTokens } from '../../examples/orders-sync/fromOrdersApiTokens.js';
 import { generateOrders, startSourceApi, type SourceApi } from '../../examples/orders-sync/source-api.js';
 import { Secret, createSecrets, type SecretsClient } from '../../src/index.js';
+import { rejection } from '../helpers.js';
 
 const clientId = 'orders-sync-test';
 const LIFETIME_MS = 1500;
-
-/** The error a promise rejects with; fails the test when it resolves. */
-async function rejection(pending: Promise<unknown>): Promise<Error & Record<string, unknown>> {
-  try {
-    await pending;
-  } catch (err) {
-    return err as Error & Record<string, unknown>;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** A loopback server that answers every request with `status` and a JSON body. */
 async function answering(status: number, body: unknown): Promise<{ url: string; close: () => Promise<void> }> {

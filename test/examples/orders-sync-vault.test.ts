@@ -11,16 +11,7 @@ import { createSecrets, type Secret } from '../../src/index.js';
 import { fromVault } from '../../src/vault/index.js';
 import { startVaultServer, type VaultServer } from '../fixtures/vault-server/index.js';
 import { auditKeyLeaks, expectDeniedReadAndVerifiedAudit, forms } from './orders-sync-audit.js';
-
-/** The error a promise rejects with; fails the test when it resolves. */
-async function rejection(pending: Promise<unknown>): Promise<Error & Record<string, unknown>> {
-  try {
-    await pending;
-  } catch (err) {
-    return err as Error & Record<string, unknown>;
-  }
-  throw new Error('expected a rejection');
-}
+import { rejection } from '../helpers.js';
 
 const PAGES = Math.ceil(DEMO_ORDER_COUNT / DEMO_PAGE_SIZE);
 const PATH = vaultSecretPath(DEMO_ENVIRONMENT); // dev/orders-api

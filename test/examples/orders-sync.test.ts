@@ -9,6 +9,7 @@ import { generateOrders, startSourceApi, type TokenResponse } from '../../exampl
 import { auditKeyPath, auditLogPath } from '../../examples/orders-sync/guards-and-audit.js';
 import { Secret, createSecrets, fromLocalStore, verifyAuditLog } from '../../src/index.js';
 import { auditKeyLeaks, expectDeniedReadAndVerifiedAudit, forms } from './orders-sync-audit.js';
+import { rejection } from '../helpers.js';
 
 /** The client secret and key the demo generated, read back the way the connector reads them. */
 async function demoSecrets(store: DemoStore) {
@@ -24,16 +25,6 @@ async function demoSecrets(store: DemoStore) {
   } finally {
     await secrets.close();
   }
-}
-
-/** The error a promise rejects with; fails the test when it resolves. */
-async function rejection(pending: Promise<unknown>): Promise<Error & Record<string, unknown>> {
-  try {
-    await pending;
-  } catch (err) {
-    return err as Error & Record<string, unknown>;
-  }
-  throw new Error('expected a rejection');
 }
 
 const PAGES = Math.ceil(DEMO_ORDER_COUNT / DEMO_PAGE_SIZE);

@@ -9,16 +9,7 @@ import { createSecrets, type SecretsOptions } from '../../src/client.js';
 import { definePolicy } from '../../src/guard/policy.js';
 import { defineSecrets } from '../../src/manifest.js';
 import { fromMock } from '../../src/testing/fromMock.js';
-import { fakeClock, generated } from '../helpers.js';
-
-async function rejection(p: Promise<unknown>): Promise<Error & Record<string, unknown>> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error & Record<string, unknown>;
-  }
-  throw new Error('expected a rejection');
-}
+import { fakeClock, generated, rejection } from '../helpers.js';
 
 function audited(options: Omit<SecretsOptions, 'audit'>) {
   const events: AuditEvent[] = [];
