@@ -661,7 +661,7 @@ class Client implements SecretsClient {
         out[name] = secret;
         continue;
       }
-      const parsed = checkSchema(name, spec, secret.reveal(), secret.ref ?? refs[name]!);
+      const parsed = checkSchema(name, spec.schema, secret.reveal(), secret.ref ?? refs[name]!);
       out[name] = new Secret(parsed, this.#info(secret.ref!, secret.provider!, secret));
     }
     return out as LoadedSecrets<S>;
@@ -776,7 +776,7 @@ class Client implements SecretsClient {
     const provider = () => this.#providers.find((p) => p.name === last?.provider);
     const signal = (own: AbortSignal) => AbortSignal.any([own, this.#abort.signal]);
     return {
-      ref: String(route.ref),
+      ref: route.text,
       fetch: async (force, own) => {
         if (own.aborted) throw own.reason;
         const access: Access = { source: 'fetch', pass: undefined, started: NaN };
@@ -808,8 +808,8 @@ class Client implements SecretsClient {
         let secret = secrets.get(entry);
         if (secret === undefined) {
           const text = this.#text(route, entry);
-          const value = schema === undefined ? text : checkSchema(route.key, { ref: route.key, owner: '-', purpose: '-', schema }, text, String(route.ref));
-          secret = new Secret(value, this.#info(String(route.ref), entry.provider, entry.resolved));
+          const value = schema === undefined ? text : checkSchema(route.key, schema, text, route.text);
+          secret = new Secret(value, this.#info(route.text, entry.provider, entry.resolved));
           secrets.set(entry, secret);
         }
         const { expiresAt, refreshAfter, lease } = entry.resolved;

@@ -151,14 +151,14 @@ export function refFor(spec: SecretSpec, environment: string): string {
 }
 
 /** Parses a JSON secret and checks it against its schema; failures list paths, never values. */
-export function checkSchema(name: string, spec: SecretSpec, text: string, ref: string): unknown {
+export function checkSchema(name: string, schema: z.ZodType, text: string, ref: string): unknown {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
     throw new SecretFormatError(`secret "${name}" is not valid JSON`, { ref });
   }
-  const result = spec.schema!.safeParse(json);
+  const result = schema.safeParse(json);
   if (result.success) return result.data;
   const issues = result.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', code: i.code }));
   throw new SecretFormatError(
