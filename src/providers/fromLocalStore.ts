@@ -1,14 +1,19 @@
+import { realpath } from 'node:fs/promises';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { ConfigError, EnvironmentMismatchError, InvalidSecretRefError, SecretFormatError, SecretNotFoundError, type ErrorOptions } from '../errors.js';
 import type { ResolveContext, ResolvedSecret, SecretMetadata, SecretProvider } from '../provider.js';
 import { parseRef } from '../ref/parseRef.js';
 import { LOGICAL_SCHEME, type SecretRef } from '../ref/types.js';
 import { hexEqual, mac, open, seal, type DerivedKeys } from './local-store/crypto.js';
-import { createFileExclusive, ensurePrivateDir, readPrivateFile, writeFileAtomic, type FileStamp } from './local-store/file.js';
+import { codeOf, createFileExclusive, ensurePrivateDir, readPrivateFile, realTarget, writeFileAtomic, type FileStamp } from './local-store/file.js';
 import { macInput, parseStore, serializeStore, type ParsedStore, type StoreDocument, type StoredEntry, type StoredVersion, type ValueEncoding } from './local-store/format.js';
 import { DerivedKeyCache, ENV_KEY, ENV_KEY_FILE, ENV_PASSPHRASE, kdfNameOf, newKdf, selectKey, type SelectedKey } from './local-store/keys.js';
 import { assertEntryName, assertEnvironmentTag, cleanMetadata, isEnvironmentTag } from './local-store/names.js';
+import { DEFAULT_LOCK_TIMEOUT_MS, lockPathOf, withLock } from './local-store/lock.js';
 import { SerialQueue } from './local-store/queue.js';
+import { removeStaleTemps } from './local-store/temps.js';
+
+export { StoreLockTimeoutError } from './local-store/lock.js';
 
 /** The ref scheme the local store serves. */
 const SCHEME = 'local';
@@ -21,6 +26,8 @@ const MAX_STORE_BYTES = 64 * 1024 * 1024;
 /** Largest value stored, in bytes. */
 const MAX_VALUE_BYTES = 1024 * 1024;
 const VERSION_PARAM = /^[1-9][0-9]{0,14}$/;
+/** Longest timer Node honours (larger delays fire after 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Where the master key of a local store comes from: 32 key bytes, a key file, or a
@@ -126,6 +133,18 @@ export interface FromLocalStoreInit {
    * @default Date.now
    */
   readonly now?: () => number;
+  /**
+   * How long a write (`set`, `rotate`, `rotateKey`, `init`) waits for the store's cross-process
+   * lock while another live process holds it, in milliseconds; then it fails with
+   * {@link StoreLockTimeoutError} and writes nothing. 0 tries once. A lock whose holder died is
+   * taken over without waiting for this.
+   * @default 10_000
+   * @example
+   * ```ts
+   * fromLocalStore({ environment: 'ci', lockTimeoutMs: 60_000 }); // many parallel CI jobs write one store
+   * ```
+   */
+  readonly lockTimeoutMs?: number;
 }
 
 /**
@@ -263,6 +282,10 @@ interface Loaded {
 export function fromLocalStore(init: FromLocalStoreInit = {}): LocalStore {
   const name = init.name ?? 'local';
   const now = init.now ?? Date.now;
+  const lockTimeoutMs = init.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+  if (!Number.isSafeInteger(lockTimeoutMs) || lockTimeoutMs < 0 || lockTimeoutMs > MAX_TIMER_MS) {
+    throw new ConfigError(`fromLocalStore({ lockTimeoutMs }) must be an integer number of milliseconds from 0 to ${MAX_TIMER_MS}`, { provider: name });
+  }
   if (init.environment !== undefined) assertEnvironmentTag(init.environment, 'fromLocalStore({ environment })');
   const keyOptions = { key: init.key, keyFile: init.keyFile, passphrase: init.passphrase, scrypt: init.scrypt };
   const keyCache = new DerivedKeyCache();
@@ -270,6 +293,8 @@ export function fromLocalStore(init: FromLocalStoreInit = {}): LocalStore {
   let cached: Loaded | undefined;
   /** The key given to the last successful rotateKey, for the file it rotated. */
   let rotated: { readonly path: string; readonly key: SelectedKey } | undefined;
+  /** Store paths this object has opened, and so cleaned up after dead writers. */
+  const tidied = new Set<string>();
 
   function scopeOf(ctx?: Partial<Pick<ResolveContext, 'env' | 'environment'>>): Scope {
     const env = init.env ?? ctx?.env ?? process.env;
@@ -306,15 +331,24 @@ export function fromLocalStore(init: FromLocalStoreInit = {}): LocalStore {
     );
   }
 
-  /** Reads, parses and authenticates the store file, reusing the last result while it is unchanged. */
-  async function load(scope: Scope, missing: 'not-found' | 'config', options: ErrorOptions): Promise<Loaded> {
+  /**
+   * Reads, parses and authenticates the store file, reusing the last result while it is
+   * unchanged. `fresh` (a write, holding the lock) names the real file to read, in full.
+   */
+  async function load(scope: Scope, missing: 'not-found' | 'config', options: ErrorOptions, fresh?: { readonly target: string }): Promise<Loaded> {
     const path = pathOf(scope);
     const previous = cached !== undefined && cached.path === path ? cached : undefined;
-    const read = await readPrivateFile(path, { what: 'store file', maxBytes: MAX_STORE_BYTES, ifChanged: previous?.stamp, errorOptions: options });
+    const read = await readPrivateFile(fresh?.target ?? path, {
+      what: 'store file',
+      maxBytes: MAX_STORE_BYTES,
+      ifChanged: fresh === undefined ? previous?.stamp : undefined,
+      errorOptions: options,
+    });
     if (read === undefined) {
       if (missing === 'not-found') throw new SecretNotFoundError(`store file ${path} does not exist`, options);
-      throw new ConfigError(`store file ${path} does not exist; create it with \`connector-secrets local init --env <tag>\` or store.init()`, options);
+      throw noStoreFile(path, options);
     }
+    if (fresh === undefined) await tidy(path);
     let parsed: ParsedStore;
     if (read.data !== undefined) parsed = parseStore(decodeText(read.data, path), path);
     else if (previous !== undefined) parsed = previous.parsed;
@@ -337,15 +371,59 @@ export function fromLocalStore(init: FromLocalStoreInit = {}): LocalStore {
     return loaded;
   }
 
-  /** Runs a read-modify-write of the store file in the write queue. */
+  /**
+   * Once per store path, on first open: removes what writers that died left behind (temp
+   * files, a lock file), under the lock so that no live writer's temp file is touched. Best
+   * effort: when the lock is busy, its holder cleans up; a read-only directory holds nothing of ours.
+   */
+  async function tidy(path: string): Promise<void> {
+    if (tidied.has(path)) return;
+    tidied.add(path);
+    try {
+      await underLock(await realTarget(path), 0, async () => undefined);
+    } catch {
+      // See above: not this reader's job to fail over.
+    }
+  }
+
+  /**
+   * Runs `task` holding the cross-process lock of the store file `target` (its real path: the
+   * lock, the temp files and the rename all live beside a symlink's target, so writers through
+   * the link and through the target share them), after removing stale temp files of dead writers.
+   */
+  async function underLock<T>(target: string, timeoutMs: number, task: (assertHeld: () => Promise<void>) => Promise<T>): Promise<T> {
+    const lockPath = lockPathOf(target);
+    return withLock(lockPath, { timeoutMs, errorOptions: { provider: name } }, async (lock) => {
+      await removeStaleTemps(target);
+      await removeStaleTemps(lockPath);
+      return task(() => lock.assertHeld());
+    });
+  }
+
+  /**
+   * Runs a read-modify-write of the store file: one at a time in this object (the queue) and
+   * across processes (the lock), always on the file as it is on disk under the lock.
+   */
   function write<T>(scope: Scope, change: (loaded: Loaded) => Promise<{ doc: StoreDocument; keys: DerivedKeys; result: T }>): Promise<T> {
     return queue.run(async () => {
-      const loaded = await load(scope, 'config', { provider: name });
-      const { doc, keys, result } = await change(loaded);
-      const text = serializeStore(doc, mac(keys, macInput(doc)));
-      cached = undefined;
-      await writeFileAtomic(loaded.path, text);
-      return result;
+      const path = pathOf(scope);
+      tidied.add(path);
+      let target: string;
+      try {
+        target = await realpath(path);
+      } catch (err) {
+        if (codeOf(err) === 'ENOENT') throw noStoreFile(path, { provider: name });
+        throw err;
+      }
+      return underLock(target, lockTimeoutMs, async (assertHeld) => {
+        cached = undefined;
+        const loaded = await load(scope, 'config', { provider: name }, { target });
+        const { doc, keys, result } = await change(loaded);
+        const text = serializeStore(doc, mac(keys, macInput(doc)));
+        cached = undefined;
+        await writeFileAtomic(target, text, assertHeld);
+        return result;
+      });
     });
   }
 
@@ -499,9 +577,11 @@ export function fromLocalStore(init: FromLocalStoreInit = {}): LocalStore {
         const at = new Date(now()).toISOString();
         const doc: StoreDocument = { environment, kdf, keyId: keys.keyId, createdAt: at, updatedAt: at, entries: new Map() };
         await ensurePrivateDir(dirname(path));
-        const created = await createFileExclusive(path, serializeStore(doc, mac(keys, macInput(doc))));
+        const text = serializeStore(doc, mac(keys, macInput(doc)));
+        const created = await underLock(await realTarget(path), lockTimeoutMs, () => createFileExclusive(path, text));
         if (!created) throw new ConfigError(`store file ${path} already exists`, errorOptions);
         cached = undefined;
+        tidied.add(path);
         return { path, environment };
       });
     },
@@ -577,6 +657,10 @@ function checkValue(value: unknown): asserts value is string | Uint8Array {
   if (!(value instanceof Uint8Array)) throw new ConfigError(`the value must be a string or a Uint8Array, got ${typeof value}`);
   if (value.length === 0) throw new ConfigError('the value is empty');
   if (value.length > MAX_VALUE_BYTES) throw new ConfigError(`the value is larger than ${MAX_VALUE_BYTES} bytes`);
+}
+
+function noStoreFile(path: string, options: ErrorOptions): ConfigError {
+  return new ConfigError(`store file ${path} does not exist; create it with \`connector-secrets local init --env <tag>\` or store.init()`, options);
 }
 
 function decodeText(data: Buffer, path: string): string {

@@ -1,16 +1,17 @@
 /**
  * File handling for the store and key files: private reads that refuse files other users can
  * read, change detection by (dev, ino, size, mtime, ctime), and crash-safe writes (temp file in
- * the same directory, fsync, rename or link, fsync of the directory).
+ * the same directory, fsync, rename or link, fsync of the directory). Writes follow symlinks:
+ * a store path that is a symlink keeps being one, and its target gets the new content.
  *
  * @internal
  * @module
  */
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { link, mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, realpath, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AccessDeniedError, ConfigError, ProviderError, type ErrorOptions } from '../../errors.js';
+import { tempPathOf } from './temps.js';
 
 /** Mode of every file the store creates. */
 export const FILE_MODE = 0o600;
@@ -97,19 +98,38 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
 }
 
 /**
- * Replaces `path` atomically with `data` (mode 0600): a temp file in the same directory is
- * written and fsynced, renamed over `path`, and the directory is fsynced. On failure the temp
- * file is removed and `path` is untouched.
+ * The real path `path` names: symlinks (of the file and its directories) resolved. For a file
+ * that does not exist yet, its directory's real path joined with its name.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const temp = await writeTemp(path, data);
+export async function realTarget(path: string): Promise<string> {
   try {
-    await rename(temp, path);
+    return await realpath(path);
+  } catch (err) {
+    if (codeOf(err) !== 'ENOENT') throw err;
+    return join(await realpath(dirname(path)), basename(path));
+  }
+}
+
+/**
+ * Replaces the file `path` names atomically with `data` (mode 0600): a temp file in the same
+ * directory as the real file is written and fsynced, renamed over the real file, and that
+ * directory is fsynced. A symlink at `path` is followed, never replaced. On failure the temp
+ * file is removed and the file is untouched.
+ *
+ * @param beforeCommit - Runs after the temp file is complete, right before the rename; if it
+ * throws, nothing is written.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, beforeCommit?: () => Promise<void>): Promise<void> {
+  const target = await realTarget(path);
+  const temp = await writeTemp(target, data);
+  try {
+    await beforeCommit?.();
+    await rename(temp, target);
   } catch (err) {
     await rm(temp, { force: true });
     throw err;
   }
-  await syncDir(dirname(path));
+  await syncDir(dirname(target));
 }
 
 /**
@@ -125,7 +145,7 @@ export async function createFileExclusive(path: string, data: string | Uint8Arra
     if (code === 'EEXIST') return false;
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EOPNOTSUPP') throw err;
     // No hard links on this file system: fall back to an exclusive create.
-    return await writeExclusiveDirect(path, data);
+    return await createFileInPlace(path, data);
   } finally {
     await rm(temp, { force: true });
   }
@@ -133,7 +153,12 @@ export async function createFileExclusive(path: string, data: string | Uint8Arra
   return true;
 }
 
-async function writeExclusiveDirect(path: string, data: string | Uint8Array): Promise<boolean> {
+/**
+ * Creates `path` with `data` (mode 0600) only if it does not exist, writing it in place: no
+ * temp copy of `data` can outlive a crash, which matters for key material. A crash mid-write
+ * leaves a short file, which readers refuse. Returns false when `path` already exists.
+ */
+export async function createFileInPlace(path: string, data: string | Uint8Array): Promise<boolean> {
   let handle: FileHandle;
   try {
     handle = await open(path, 'wx', FILE_MODE);
@@ -145,15 +170,19 @@ async function writeExclusiveDirect(path: string, data: string | Uint8Array): Pr
     await handle.chmod(FILE_MODE);
     await handle.writeFile(data);
     await handle.sync();
-  } finally {
     await handle.close();
+  } catch (err) {
+    // A half-written file would block the next attempt with "already exists".
+    await handle.close().catch(() => undefined);
+    await rm(path, { force: true });
+    throw err;
   }
   await syncDir(dirname(path));
   return true;
 }
 
 async function writeTemp(path: string, data: string | Uint8Array): Promise<string> {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = tempPathOf(path);
   const handle = await open(temp, 'wx', FILE_MODE);
   try {
     await handle.chmod(FILE_MODE);

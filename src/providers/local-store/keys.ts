@@ -11,7 +11,7 @@ import { dirname } from 'node:path';
 import { ConfigError, type ErrorOptions } from '../../errors.js';
 import type { LocalStoreKeySource } from '../fromLocalStore.js';
 import { DEFAULT_SCRYPT, KEY_BYTES, deriveKeys, passphraseKey, scryptParamsProblem, type DerivedKeys, type ScryptParams } from './crypto.js';
-import { createFileExclusive, ensurePrivateDir, readPrivateFile } from './file.js';
+import { createFileInPlace, ensurePrivateDir, readPrivateFile } from './file.js';
 import type { Kdf } from './format.js';
 
 /** Environment variable holding the base64 master key. */
@@ -115,14 +115,15 @@ export async function readKeyFile(path: string, options: ErrorOptions = {}): Pro
 
 /**
  * Writes a fresh random 32-byte key, base64-encoded, to a new file with mode 0600 (creating its
- * directory with mode 0700). Returns false, writing nothing, when the file already exists.
+ * directory with mode 0700). Returns false, writing nothing, when the file already exists. The
+ * file is written in place, never through a temp file, so no copy of the key can be orphaned.
  */
 export async function generateKeyFile(path: string): Promise<boolean> {
   await ensurePrivateDir(dirname(path));
   const key = randomBytes(KEY_BYTES);
   const text = Buffer.from(key.toString('base64') + '\n', 'utf8');
   try {
-    return await createFileExclusive(path, text);
+    return await createFileInPlace(path, text);
   } finally {
     key.fill(0);
     text.fill(0);

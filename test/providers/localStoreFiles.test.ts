@@ -1,0 +1,185 @@
+/**
+ * The local store's files beyond the store itself: a symlinked store path, the lock file, and
+ * temp files left by writers that died. Cross-process behaviour is in localStoreProcesses.test.ts.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors.js';
+import type { ResolveContext } from '../../src/provider.js';
+import { fromLocalStore } from '../../src/providers/fromLocalStore.js';
+import { parseRef } from '../../src/ref/parseRef.js';
+import { generated, rejection } from '../helpers.js';
+
+const posix = process.platform !== 'win32';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cs-store-files-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function ctx(): ResolveContext {
+  return { signal: new AbortController().signal, env: {}, environment: 'dev', identity: undefined, now: Date.now };
+}
+
+async function newStore() {
+  const key = randomBytes(32);
+  const path = join(dir, 'dev.enc.json');
+  const store = fromLocalStore({ path, key, environment: 'dev' });
+  await store.init();
+  return { store, key, path };
+}
+
+/** The pid of a process that has exited (and been reaped). */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '']);
+  await new Promise((done) => child.on('close', done));
+  return child.pid!;
+}
+
+describe('local store: a symlinked store path', () => {
+  it.runIf(posix)('writes through the link to its target: the link stays, the target gets every write, mode 0600', async () => {
+    const key = randomBytes(32);
+    const realDir = join(dir, 'real');
+    await mkdir(realDir, { mode: 0o700 });
+    const target = join(realDir, 'dev.enc.json');
+    await fromLocalStore({ path: target, key, environment: 'dev' }).init();
+    const link = join(dir, 'link.enc.json');
+    await symlink('real/dev.enc.json', link); // relative, as dotfile managers make them
+
+    const viaLink = fromLocalStore({ path: link, key });
+    const first = generated();
+    await viaLink.set('a', first);
+    const second = generated();
+    await viaLink.rotate('a', second);
+    await viaLink.rotateKey({ key: randomBytes(32) });
+    const third = generated();
+    await viaLink.set('b', third);
+
+    expect((await lstat(link)).isSymbolicLink()).toBe(true);
+    expect(await readlink(link)).toBe('real/dev.enc.json');
+    expect((await stat(target)).mode & 0o777).toBe(0o600);
+    expect(await readdir(dir)).toEqual(expect.arrayContaining(['link.enc.json', 'real']));
+    expect((await readdir(dir)).length).toBe(2);
+    expect(await readdir(realDir)).toEqual(['dev.enc.json']);
+    // The target file itself holds what was written through the link.
+    const text = await readFile(target, 'utf8');
+    expect(JSON.parse(text).entries.a.versions).toHaveLength(2);
+    expect(await readFile(link, 'utf8')).toBe(text);
+    expect((await viaLink.resolve(parseRef('local://a?version=1'), ctx())).value).toBe(first);
+    expect((await viaLink.resolve(parseRef('local://a'), ctx())).value).toBe(second);
+    expect((await viaLink.resolve(parseRef('local://b'), ctx())).value).toBe(third);
+  });
+
+  it.runIf(posix)('shares one lock between writers through the link and through the target: no write is lost', async () => {
+    const { key, path } = await newStore();
+    const link = join(dir, 'link.enc.json');
+    await symlink(path, link);
+    const direct = fromLocalStore({ path, key });
+    const linked = fromLocalStore({ path: link, key });
+    const writes = Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? direct : linked).set(`e${i}`, generated()));
+    await Promise.all(writes);
+    expect((await fromLocalStore({ path, key }).list()).map((e) => e.name).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `e${i}`).sort());
+    expect((await lstat(link)).isSymbolicLink()).toBe(true);
+  });
+});
+
+describe('local store: the lock file', () => {
+  it('takes over a lock left by a dead process at once, and removes it when done', async () => {
+    const { store, key, path } = await newStore();
+    const pid = await deadPid();
+    await writeFile(`${path}.lock`, JSON.stringify({ pid, hostname: hostname(), startedAt: Date.now(), token: 'dead' }) + '\n', { mode: 0o600 });
+    const writer = fromLocalStore({ path, key, lockTimeoutMs: 0 });
+    await writer.set('a', generated());
+    expect(await readdir(dir)).toEqual(['dev.enc.json']);
+    await store.close();
+  });
+
+  it('waits for a live holder, then fails with StoreLockTimeoutError and writes nothing', async () => {
+    const { key, path } = await newStore();
+    // A live holder: this very process, under another lock token.
+    await writeFile(`${path}.lock`, JSON.stringify({ pid: process.pid, hostname: hostname(), startedAt: Date.now(), token: 'live' }) + '\n', { mode: 0o600 });
+    const before = await readFile(path, 'utf8');
+    const err = await rejection(fromLocalStore({ path, key, lockTimeoutMs: 50 }).set('a', generated()));
+    expect(err).toMatchObject({ name: 'StoreLockTimeoutError', code: 'PROVIDER_UNAVAILABLE', provider: 'local', lockPath: `${path}.lock` });
+    expect(err['holder']).toMatchObject({ pid: process.pid, hostname: hostname() });
+    expect(await readFile(path, 'utf8')).toBe(before);
+    expect(await readdir(dir)).toEqual(['dev.enc.json', 'dev.enc.json.lock']);
+  });
+
+  it('takes over a lock older than 30 s even when its pid runs (reused pid, other host)', async () => {
+    const { key, path } = await newStore();
+    for (const host of [hostname(), 'another-host']) {
+      await writeFile(`${path}.lock`, JSON.stringify({ pid: process.pid, hostname: host, startedAt: Date.now() - 31_000, token: 'old' }) + '\n', { mode: 0o600 });
+      await fromLocalStore({ path, key, lockTimeoutMs: 0 }).set('a', generated());
+      expect(await readdir(dir)).toEqual(['dev.enc.json']);
+    }
+  });
+
+  it('treats an empty lock file as being written, and as stale once it is 2 s old', async () => {
+    const { key, path } = await newStore();
+    const lock = `${path}.lock`;
+    await writeFile(lock, '', { mode: 0o600 });
+    await expect(fromLocalStore({ path, key, lockTimeoutMs: 50 }).set('a', generated())).rejects.toMatchObject({ name: 'StoreLockTimeoutError' });
+    const past = new Date(Date.now() - 5_000);
+    await utimes(lock, past, past);
+    await fromLocalStore({ path, key, lockTimeoutMs: 0 }).set('a', generated());
+    expect(await readdir(dir)).toEqual(['dev.enc.json']);
+  });
+
+  it('refuses a lockTimeoutMs that is not an integer from 0 to 2^31-1 (Node would fire a larger timer at once)', () => {
+    for (const lockTimeoutMs of [-1, 1.5, Number.NaN, 2 ** 31, Number.POSITIVE_INFINITY]) {
+      expect(() => fromLocalStore({ path: join(dir, 'x.enc.json'), lockTimeoutMs })).toThrow(ConfigError);
+    }
+    expect(() => fromLocalStore({ path: join(dir, 'x.enc.json'), lockTimeoutMs: 2 ** 31 - 1 })).not.toThrow();
+  });
+});
+
+describe('local store: temp files left by writers that died', () => {
+  it('on open, removes the store\'s temp files of dead pids and old ones, and nothing else', async () => {
+    const { store, key, path } = await newStore();
+    await store.set('a', generated());
+    const copy = await readFile(path);
+    const dead = await deadPid();
+    const removed = [`.dev.enc.json.${dead}.0123456789ab.tmp`, `.dev.enc.json.${process.pid}.0123456789ac.tmp`];
+    const kept = [
+      `.dev.enc.json.${process.pid}.0123456789ad.tmp`, // a live writer's, young
+      `.prod.enc.json.${dead}.0123456789ab.tmp`, // another store's
+      `.dev.enc.json.${dead}.0123456789ab.tmp.bak`,
+      `dev.enc.json.${dead}.0123456789ab.tmp`,
+      `.dev.enc.json.${dead}.0123456789AB.tmp`,
+      `.dev.enc.json.x${dead}.0123456789ab.tmp`,
+    ];
+    for (const name of [...removed, ...kept]) await writeFile(join(dir, name), copy, { mode: 0o600 });
+    const old = new Date(Date.now() - 61_000);
+    await utimes(join(dir, removed[1]!), old, old);
+
+    await fromLocalStore({ path, key }).resolve(parseRef('local://a'), ctx());
+    expect((await readdir(dir)).sort()).toEqual(['dev.enc.json', ...kept].sort());
+  });
+
+  it('rotateKey removes temp copies that still decrypt under the retired key', async () => {
+    const { store, path } = await newStore();
+    await store.set('a', generated());
+    await store.list(); // opened: the open-time cleanup has run
+    const orphan = join(dir, `.dev.enc.json.${await deadPid()}.0123456789ab.tmp`);
+    await writeFile(orphan, await readFile(path), { mode: 0o600 });
+    await store.rotateKey({ key: randomBytes(32) });
+    expect(await readdir(dir)).toEqual(['dev.enc.json']);
+  });
+
+  it('every write removes them too, under the lock', async () => {
+    const { store, path } = await newStore();
+    await store.list();
+    const orphan = join(dir, `.dev.enc.json.${await deadPid()}.0123456789ab.tmp`);
+    await writeFile(orphan, await readFile(path), { mode: 0o600 });
+    await store.set('a', generated());
+    expect(await readdir(dir)).toEqual(['dev.enc.json']);
+  });
+});
