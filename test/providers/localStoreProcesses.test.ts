@@ -168,6 +168,17 @@ describe('local store: writers in several processes', () => {
     }
   });
 
+  it('removes its lock file when the process exits while holding it (process.exit during a write)', { timeout: 60_000 }, async () => {
+    const script = `const { acquireLock, lockPathOf } = await import(${JSON.stringify(join(ROOT, 'src/providers/local-store/lock.ts'))});
+      await acquireLock(lockPathOf(process.env.CONNECTOR_SECRETS_STORE), { timeoutMs: 0 });
+      console.log('locked');
+      process.exit(3);`;
+    const child = start(['--input-type=module', '-e', script]);
+    const { code, stderr } = await child.exit;
+    expect({ code, lines: child.lines, stderr }).toEqual({ code: 3, lines: ['locked'], stderr: '' });
+    expect((await readdir(dir)).sort()).toEqual(['dev.enc.json']);
+  });
+
   for (const flavour of ['commonjs', 'module'] as const) {
     it(`keeps a ${flavour} script alive while its awaited write waits for the lock`, { timeout: 60_000 }, async () => {
       const holder = start([WRITER, 'hold', path, 'x']);

@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, unlinkSync } from 'node:fs';
 import { link, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { ConnectorSecretsError, ProviderError, type ErrorOptions } from '../../errors.js';
+import { ConnectorSecretsError, ProviderError, type ErrorOptions, type ProviderUnavailableError } from '../../errors.js';
 import { isAlive } from './liveness.js';
 import { tempPathOf } from './temps.js';
 
@@ -67,12 +67,15 @@ export interface LockHolder {
 export class StoreLockTimeoutError extends ConnectorSecretsError {
   /** Always `'StoreLockTimeoutError'`. */
   override name = 'StoreLockTimeoutError' as const;
-  declare readonly code: 'PROVIDER_UNAVAILABLE';
+  declare readonly code: ProviderUnavailableError['code'];
   /** The lock file. */
   readonly lockPath: string;
   /** The last holder seen, when its lock file could be read. */
   readonly holder: { readonly pid: number; readonly hostname: string; readonly startedAt: Date } | undefined;
-  constructor(message: string, options: ErrorOptions & { lockPath: string; holder?: LockHolder | undefined }) {
+  constructor(
+    message: string,
+    options: ErrorOptions & { lockPath: string; holder?: { readonly pid: number; readonly hostname: string; readonly startedAt: number } | undefined },
+  ) {
     super('PROVIDER_UNAVAILABLE', message, options);
     this.lockPath = options.lockPath;
     const h = options.holder;
