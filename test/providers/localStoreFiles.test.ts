@@ -8,9 +8,11 @@ import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, 
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError, ProviderError } from '../../src/errors.js';
 import type { ResolveContext } from '../../src/provider.js';
 import { fromLocalStore } from '../../src/providers/fromLocalStore.js';
+import { writeFileAtomic } from '../../src/providers/local-store/file.js';
+import { acquireLock, lockPathOf } from '../../src/providers/local-store/lock.js';
 import { parseRef } from '../../src/ref/parseRef.js';
 import { generated, rejection } from '../helpers.js';
 
@@ -131,6 +133,22 @@ describe('local store: the lock file', () => {
     await utimes(lock, past, past);
     await fromLocalStore({ path, key, lockTimeoutMs: 0 }).set('a', generated());
     expect(await readdir(dir)).toEqual(['dev.enc.json']);
+  });
+
+  it('a holder whose lock was taken over writes nothing, and its release leaves the new holder\'s lock alone', async () => {
+    const { path } = await newStore();
+    const before = await readFile(path, 'utf8');
+    const lock = await acquireLock(lockPathOf(path), { timeoutMs: 0 });
+    // What a takeover leaves: the lock file now carries another holder's token.
+    const other = JSON.stringify({ pid: process.pid, hostname: hostname(), startedAt: Date.now(), token: 'newer' }) + '\n';
+    await writeFile(lockPathOf(path), other, { mode: 0o600 });
+    const err = await rejection(writeFileAtomic(path, 'not written', () => lock.assertHeld()));
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err.message).toMatch(/taken over/);
+    expect(await readFile(path, 'utf8')).toBe(before);
+    await lock.release();
+    expect(await readFile(lockPathOf(path), 'utf8')).toBe(other);
+    expect((await readdir(dir)).sort()).toEqual(['dev.enc.json', 'dev.enc.json.lock']);
   });
 
   it('refuses a lockTimeoutMs that is not an integer from 0 to 2^31-1 (Node would fire a larger timer at once)', () => {

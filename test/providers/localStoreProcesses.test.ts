@@ -5,8 +5,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ResolveContext } from '../../src/provider.js';
@@ -126,7 +126,7 @@ describe('local store: writers in several processes', () => {
     });
     const exits = await Promise.all(writers.map((w) => w.exit));
     await Promise.all(lanes);
-    expect(exits.map((e) => [e.code, e.stderr])).toEqual([[0, ''], [0, ''], [0, ''], ]);
+    expect(exits.map((e) => [e.code, e.stderr])).toEqual([[0, ''], [0, ''], [0, '']]);
     expect(cliFailures).toEqual([]);
     const acknowledged = new Map([...writers.flatMap((w) => [...acks(w.lines)]), ...cliAcks]);
     expect(acknowledged.size).toBe(200);
@@ -146,6 +146,19 @@ describe('local store: writers in several processes', () => {
     const store = fromLocalStore({ path, key, lockTimeoutMs: 5_000 });
     await expect(store.set('after-kill', value)).resolves.toMatchObject({ currentVersion: 1 });
     expect((await store.resolve(parseRef('local://after-kill'), ctx())).value).toBe(value);
+    expect((await readdir(dir)).sort()).toEqual(['dev.enc.json']);
+  });
+
+  it('several processes racing to take over one stale lock lose no write', { timeout: 120_000 }, async () => {
+    const dead = start(['-e', '']);
+    await dead.exit;
+    await writeFile(`${path}.lock`, JSON.stringify({ pid: dead.child.pid, hostname: hostname(), startedAt: Date.now(), token: 'dead' }) + '\n', { mode: 0o600 });
+    const writers = [0, 1, 2].map((n) => start([WRITER, 'write', path, `race${n}`, '20']));
+    const exits = await Promise.all(writers.map((w) => w.exit));
+    expect(exits.map((e) => [e.code, e.stderr])).toEqual([[0, ''], [0, ''], [0, '']]);
+    const acknowledged = new Map(writers.flatMap((w) => [...acks(w.lines)]));
+    expect(acknowledged.size).toBe(60);
+    expect(await lost(acknowledged)).toEqual([]);
     expect((await readdir(dir)).sort()).toEqual(['dev.enc.json']);
   });
 
