@@ -380,9 +380,10 @@ export function fromLocalStore(init: FromLocalStoreInit = {}): LocalStore {
     if (tidied.has(path)) return;
     tidied.add(path);
     try {
+      // underLock cleans up before it runs the task; there is nothing else to do.
       await underLock(await realTarget(path), 0, async () => undefined);
     } catch {
-      // See above: not this reader's job to fail over.
+      // A busy lock or a read-only directory must not fail a read; the next write cleans up.
     }
   }
 

@@ -79,6 +79,16 @@ describe('local store: a symlinked store path', () => {
     expect((await viaLink.resolve(parseRef('local://b'), ctx())).value).toBe(third);
   });
 
+  it.runIf(posix)('init never follows a link: a symlinked path, even a dangling one, already exists', async () => {
+    const dangling = join(dir, 'dangling.enc.json');
+    await symlink(join(dir, 'nowhere.enc.json'), dangling);
+    const err = await rejection(fromLocalStore({ path: dangling, key: randomBytes(32), environment: 'dev' }).init());
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.message).toMatch(/already exists/);
+    expect((await lstat(dangling)).isSymbolicLink()).toBe(true);
+    expect((await readdir(dir)).sort()).toEqual(['dangling.enc.json']);
+  });
+
   it.runIf(posix)('shares one lock between writers through the link and through the target: no write is lost', async () => {
     const { key, path } = await newStore();
     const link = join(dir, 'link.enc.json');
