@@ -14,7 +14,7 @@ import { fromLocalStore } from '../../src/providers/fromLocalStore.js';
 import { writeFileAtomic } from '../../src/providers/local-store/file.js';
 import { acquireLock, lockPathOf } from '../../src/providers/local-store/lock.js';
 import { parseRef } from '../../src/ref/parseRef.js';
-import { generated, rejection } from '../helpers.js';
+import { errorText, generated, rejection } from '../helpers.js';
 
 const posix = process.platform !== 'win32';
 
@@ -123,6 +123,15 @@ describe('local store: the lock file', () => {
     expect(err['holder']).toMatchObject({ pid: process.pid, hostname: hostname() });
     expect(await readFile(path, 'utf8')).toBe(before);
     expect(await readdir(dir)).toEqual(['dev.enc.json', 'dev.enc.json.lock']);
+  });
+
+  it('does not echo what a lock file holds besides a pid and a plain hostname', async () => {
+    const { key, path } = await newStore();
+    const pasted = generated();
+    await writeFile(`${path}.lock`, JSON.stringify({ pid: process.pid, hostname: `db:${pasted}@x`, startedAt: Date.now(), token: pasted }) + '\n', { mode: 0o600 });
+    const err = await rejection(fromLocalStore({ path, key, lockTimeoutMs: 0 }).set('a', generated()));
+    expect(err).toMatchObject({ name: 'StoreLockTimeoutError', holder: { pid: process.pid } });
+    expect(errorText(err)).not.toContain(pasted);
   });
 
   it('takes over a lock older than 30 s even when its pid runs (reused pid, other host)', async () => {

@@ -79,8 +79,16 @@ export class StoreLockTimeoutError extends ConnectorSecretsError {
     super('PROVIDER_UNAVAILABLE', message, options);
     this.lockPath = options.lockPath;
     const h = options.holder;
-    this.holder = h === undefined ? undefined : { pid: h.pid, hostname: h.hostname, startedAt: new Date(h.startedAt) };
+    this.holder = h === undefined ? undefined : { pid: h.pid, hostname: shownHost(h.hostname), startedAt: new Date(h.startedAt) };
   }
+}
+
+/**
+ * A hostname read from a lock file, fit for a message: the lock file is input like any other
+ * file, so anything that does not look like a hostname is not shown.
+ */
+function shownHost(host: string): string {
+  return /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/.test(host) ? host : '(a host name not shown)';
 }
 
 /** A lock this process holds. */
@@ -136,7 +144,7 @@ export async function acquireLock(lockPath: string, options: AcquireOptions): Pr
     }
     const waited = Date.now() - started;
     if (waited >= options.timeoutMs) {
-      const who = seen.holder === undefined ? 'a process that is still creating it' : `pid ${seen.holder.pid} on ${seen.holder.hostname}`;
+      const who = seen.holder === undefined ? 'a process that is still creating it' : `pid ${seen.holder.pid} on ${shownHost(seen.holder.hostname)}`;
       throw new StoreLockTimeoutError(
         `waited ${waited} ms for the lock ${lockPath}, held by ${who}; another process is writing this store. Nothing was written; retry, or raise lockTimeoutMs`,
         { ...errorOptions, lockPath, holder: seen.holder },
