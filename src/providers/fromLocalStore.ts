@@ -180,6 +180,13 @@ export interface LocalStoreEntryInfo {
  * An embedded encrypted secret store: a {@link SecretProvider} for `local://` and logical
  * `secret://` refs, and the API that writes the store file.
  *
+ * Every write (`rotate`, `init`, `set`, `rotateKey`) holds the store's cross-process lock
+ * (`<store>.lock`) while it re-reads, changes and atomically replaces the file, so writers in
+ * several processes lose no acknowledged write; a write that waits longer than `lockTimeoutMs`
+ * fails with {@link StoreLockTimeoutError} and writes nothing. A symlinked store path is written
+ * through to its target. Temp files left by writers that died are removed on open and by every
+ * write. See `docs/local-store.md`.
+ *
  * @example
  * ```ts
  * const store = fromLocalStore({ environment: 'dev' });
@@ -239,7 +246,9 @@ export interface LocalStore extends SecretProvider {
   list(): Promise<LocalStoreEntryInfo[]>;
   /**
    * Re-encrypts every version of every entry under a new key, in one atomic write. This store
-   * object uses the new key from then on; other processes need the new key configured.
+   * object uses the new key from then on; other processes need the new key configured. Temp
+   * files that writers killed mid-write left behind (full copies of the store under an older
+   * key) are removed first.
    */
   rotateKey(newKey: LocalStoreKeySource): Promise<void>;
   /** The absolute path of the store file, as it is resolved for `ctx` (or the write methods). */

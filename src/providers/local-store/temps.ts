@@ -26,7 +26,7 @@ export function tempPathOf(path: string): string {
 }
 
 /** The pid in `entry` when it is a temp file name of the file named `name`, else undefined. */
-export function tempPid(entry: string, name: string): number | undefined {
+function tempPid(entry: string, name: string): number | undefined {
   const prefix = `.${name}.`;
   if (!entry.startsWith(prefix)) return undefined;
   const m = SUFFIX.exec(entry.slice(prefix.length));
