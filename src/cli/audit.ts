@@ -47,7 +47,8 @@ commands:
   verify FILE [--key-file K] [--allow-open]
       Check every line's MAC, the prev chain, the sequence numbers and the closing
       checkpoint of a log written by fileAuditSink. Exit code 0 when the log is intact;
-      1 when it is not, after printing the first bad line and why.
+      1 when it is not, after printing the number of the first bad line and why
+      (never its content).
   summary FILE [--since T] [--until T] [--json] [--key-file K] [--allow-open]
       Accesses, denials and failures per identity and ref, and rotations, for events
       with since <= ts < until. T is an ISO 8601 time, or a duration (24h, 7d) meaning
@@ -99,9 +100,9 @@ async function verifyCommand(args: string[], io: AuditCommandIo): Promise<number
     io.stdout(`ok: ${file}: ${result.count} events verified\n`);
     return 0;
   }
+  // Line number and reason only: FILE may be anything (a key file passed by mistake, a .env file),
+  // so no byte of it is printed.
   io.stdout(`INVALID: ${file}: line ${result.firstInvalidLine}: ${result.reason}\n`);
-  const text = await lineAt(file, result.firstInvalidLine!);
-  if (text !== undefined) io.stdout(`  ${printable(text)}\n`);
   io.stdout(`${result.count} events verified before it\n`);
   return 1;
 }
@@ -261,23 +262,6 @@ function instant(text: string, now: number, flag: string): number {
   } catch {
     throw new UsageError(`${flag} must be an ISO 8601 time or a duration such as 24h`);
   }
-}
-
-/** The text of line `n` (1-based), or undefined past the end. */
-async function lineAt(file: string, n: number): Promise<string | undefined> {
-  let i = 0;
-  const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
-  try {
-    for await (const text of lines) {
-      i += 1;
-      if (i === n) return text;
-    }
-  } catch {
-    return undefined;
-  } finally {
-    lines.close();
-  }
-  return undefined;
 }
 
 /** Escapes control characters (an attacker may have written the line) and shortens long text. */
