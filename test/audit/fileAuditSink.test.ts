@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/audit/canonical.js';
 import { fileAuditSink } from '../../src/audit/fileAuditSink.js';
-import { GENESIS, lineMac, macKey } from '../../src/audit/record.js';
+import { createHmac } from 'node:crypto';
+import { GENESIS } from '../../src/audit/record.js';
 import { verifyAuditLog } from '../../src/audit/verifyAuditLog.js';
 import { event, hmacKey } from './helpers.js';
 
@@ -28,24 +29,27 @@ describe('canonicalJson', () => {
 });
 
 describe('fileAuditSink', () => {
-  it('writes chained, MACed lines: seq from 1, prev = previous mac, mac = HMAC(key, prev ‖ canonical body)', async () => {
+  it('writes chained lines in one byte form whose MAC covers the exact bytes before ,"mac": (seq from 1, prev = previous mac, one log id)', async () => {
     const key = hmacKey();
     const sink = fileAuditSink(path, { hmacKey: key });
     const events = [event(), event(), event({ outcome: 'denied', code: 'POLICY_DENIED', rule: 'orders' })];
     for (const e of events) await sink.write(e);
     await sink.close();
+    const raw = (await readFile(path, 'utf8')).split('\n').slice(0, -1);
     const recs = await lines();
     expect(recs).toHaveLength(4);
     let prev = GENESIS;
+    const log = recs[0]!['log'];
+    expect(log).toMatch(/^[0-9a-f]{32}$/);
     for (const [i, rec] of recs.entries()) {
-      expect(rec['seq']).toBe(i + 1);
-      expect(rec['prev']).toBe(prev);
-      const body = 'event' in rec ? { seq: rec['seq'], event: rec['event'] } : { seq: rec['seq'], checkpoint: rec['checkpoint'] };
-      expect(rec['mac']).toBe(lineMac(macKey(key), prev, body as never));
-      prev = rec['mac'] as string;
+      const [kind, body] = 'event' in rec ? ['event', rec['event']] : ['checkpoint', rec['checkpoint']];
+      const signed = `{"v":2,"log":"${log as string}","seq":${i + 1},"prev":"${prev}","${kind}":${canonicalJson(body)}`;
+      const mac = createHmac('sha256', Buffer.from(key, 'utf8')).update(signed, 'utf8').digest('hex');
+      expect(raw[i]).toBe(`${signed},"mac":"${mac}"}`);
+      prev = mac;
     }
     expect(recs.slice(0, 3).map((r) => r['event'])).toEqual(events);
-    expect(recs[3]).toMatchObject({ checkpoint: { count: 3 } });
+    expect(recs[3]).toMatchObject({ checkpoint: { count: 3, identity: 'orders-sync', environment: 'prod' } });
     expect(await verifyAuditLog(path, { hmacKey: key })).toEqual({ ok: true, count: 3 });
   });
 

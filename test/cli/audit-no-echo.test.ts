@@ -73,6 +73,12 @@ describe('connector-secrets audit: output about a file never echoes its content'
       await writeFile(path, Buffer.concat([randomBytes(300), Buffer.from(secret), randomBytes(300), Buffer.from('\n'), randomBytes(64)]));
       return { path, hidden: secret };
     },
+    'a JSON object holding a secret': async () => {
+      const path = join(dir, 'creds.json');
+      const secret = randomBytes(12).toString('hex');
+      await writeFile(path, JSON.stringify({ seq: 1, prev: '0'.repeat(64), event: { password: secret }, mac: 'f'.repeat(64) }) + '\n');
+      return { path, hidden: secret };
+    },
   };
 
   for (const [name, make] of Object.entries(files)) {
