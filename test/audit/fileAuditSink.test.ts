@@ -119,6 +119,45 @@ describe('fileAuditSink', () => {
     await expect(ok.write(event())).rejects.toThrow(/closed/);
   });
 
+  it('keeps one log id across sessions; each checkpoint names the identity and environment of the first record', async () => {
+    const key = hmacKey();
+    for (const identity of ['orders-sync', 'billing-sync']) {
+      const sink = fileAuditSink(path, { hmacKey: key });
+      await sink.write(event({ identity }));
+      await sink.close();
+    }
+    const recs = await lines();
+    expect(new Set(recs.map((r) => r['log'])).size).toBe(1);
+    expect(recs[3]).toMatchObject({ checkpoint: { identity: 'orders-sync', environment: 'prod', count: 1 } });
+    expect(await verifyAuditLog(path, { hmacKey: key, identity: 'orders-sync', environment: 'prod' })).toEqual({ ok: true, count: 2 });
+  });
+
+  it('refuses to continue a log whose first line does not verify, even when its last line does', async () => {
+    const key = hmacKey();
+    const first = fileAuditSink(path, { hmacKey: key });
+    await first.write(event());
+    await first.write(event());
+    await first.close();
+    const text = await readFile(path, 'utf8');
+    await writeFile(path, text.replace('"latencyMs":3', '"latencyMs":4'));
+    await expect(fileAuditSink(path, { hmacKey: key }).write(event())).rejects.toMatchObject({ code: 'AUDIT_WRITE_FAILED', message: expect.stringContaining('first line does not verify') });
+  });
+
+  it('never writes what the verifier would refuse (an unknown field, a __proto__ key, a non-finite number); the sink stays usable', async () => {
+    const key = hmacKey();
+    const sink = fileAuditSink(path, { hmacKey: key });
+    const bad = [
+      { ...event(), note: 'x' },
+      JSON.parse(`{"__proto__":{"outcome":"success"},${JSON.stringify(event()).slice(1)}`) as never,
+      event({ latencyMs: Number.NaN }),
+      { ...event(), identity: 7 } as never,
+    ];
+    for (const e of bad) await expect(sink.write(e)).rejects.toMatchObject({ code: 'AUDIT_WRITE_FAILED', message: expect.stringContaining('not written') });
+    await sink.write(event());
+    await sink.close();
+    expect(await verifyAuditLog(path, { hmacKey: key })).toEqual({ ok: true, count: 1 });
+  });
+
   it('validates the key', () => {
     expect(() => fileAuditSink(path, { hmacKey: 'short' })).toThrow(/at least 16 bytes/);
     expect(() => fileAuditSink('', { hmacKey: hmacKey() })).toThrow(/file path/);
