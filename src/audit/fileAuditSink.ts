@@ -4,7 +4,7 @@ import { AuditWriteError, ConfigError } from '../errors.js';
 import { fileAnchorSink, formatAnchorEntry, type AuditAnchorSink } from './anchor.js';
 import type { AuditEvent, AuditSink } from './event.js';
 import { MAX_LINE_BYTES } from './lines.js';
-import { GENESIS, auditEventProblem, formatLine, lineMacOk, macKey, newLogId, parseLine, type AuditLineBody } from './record.js';
+import { GENESIS, checkAuditEvent, formatLine, lineMacOk, macKey, newLogId, parseLine, type AuditLineBody } from './record.js';
 
 /**
  * Options of {@link fileAuditSink}.
@@ -165,7 +165,7 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
       return enqueue(async () => {
         // What the reader would refuse is never written: a bad event is the caller's mistake and
         // leaves the sink usable.
-        const checked = auditEventProblem(event);
+        const checked = checkAuditEvent(event);
         if (typeof checked === 'string') throw fail(`not written: ${checked}`);
         await append(() => {
           owner ??= { identity: checked.identity, environment: checked.environment };

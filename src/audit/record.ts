@@ -144,7 +144,7 @@ export function lineMacOk(key: Buffer, parsed: ParsedLine): boolean {
 /** Validates a line's body by kind; returns a fresh object holding only the known fields. */
 function parseBody(kind: 'event' | 'checkpoint', value: unknown): AuditLineBody | string {
   if (kind === 'event') {
-    const event = auditEventProblem(value);
+    const event = checkAuditEvent(value);
     return typeof event === 'string' ? `not an audit record (${event})` : { event };
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not an audit record (bad checkpoint)';
@@ -167,7 +167,7 @@ function stringOrNull(v: unknown): v is string | null {
  * (naming our field, never quoting a value). The writer checks what it is given with this, and
  * the reader what it reads, so both agree on what a log may hold.
  */
-export function auditEventProblem(value: unknown): AuditEvent | string {
+export function checkAuditEvent(value: unknown): AuditEvent | string {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'the event is not an object';
   const e = value as Record<string, unknown>;
   for (const k of Object.keys(e)) if (!EVENT_FIELDS.has(k)) return 'the event has an unexpected field';

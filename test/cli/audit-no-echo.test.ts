@@ -3,10 +3,12 @@
  * `connector-secrets audit` is given (the key file with the arguments swapped, a .env file,
  * binary garbage), its output names line numbers and reasons, never a byte of the file.
  */
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileAuditSink } from '../../src/audit/fileAuditSink.js';
 import { runAuditCommand } from '../../src/cli/audit.js';
@@ -105,5 +107,30 @@ describe('connector-secrets audit: output about a file never echoes its content'
     expect(r.out).toContain('line 1');
     expectNoContent(r.out, await readFile(keyFile), key);
     expectNoContent(r.out, await readFile(logFile), 'orders-sync');
+  });
+
+  it('the real command (node, src/cli/main.ts): exit code 1 and nothing of the file on stdout or stderr', async () => {
+    const root = resolve(import.meta.dirname, '../..');
+    const env = join(dir, 'child.env');
+    const password = randomBytes(18).toString('base64url');
+    await writeFile(env, `ORDERS_DB_PASSWORD=${password}\n`);
+    const forged = join(dir, 'forged.jsonl');
+    const lines = (await readFile(logFile, 'utf8')).split('\n');
+    lines[1] = lines[1]!.replace('"event":{', '"event":{"outcome":"success",');
+    await writeFile(forged, lines.join('\n'));
+    const cases: Array<[string[], string, Buffer]> = [
+      [['verify', keyFile, '--key-file', logFile], key, await readFile(keyFile)],
+      [['verify', env, '--key-file', keyFile], password, await readFile(env)],
+      [['verify', forged, '--key-file', keyFile], 'orders-sync', await readFile(forged)],
+    ];
+    for (const [args, hidden, bytes] of cases) {
+      const r = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'audit', ...args], { cwd: root, timeout: 60_000 }).then(
+        () => ({ code: 0, out: '' }),
+        (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, out: err.stdout + err.stderr }),
+      );
+      expect(r.code).toBe(1);
+      expect(r.out).toMatch(/line \d+: /);
+      expectNoContent(r.out, bytes, hidden);
+    }
   });
 });
