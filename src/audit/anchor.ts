@@ -1,5 +1,4 @@
 import { open, readFile, type FileHandle } from 'node:fs/promises';
-import { AuditWriteError } from '../errors.js';
 import { RECORD_VERSION } from './record.js';
 import { parseStrictJson } from './strictJson.js';
 
@@ -78,20 +77,16 @@ export async function readAnchor(source: string | readonly string[]): Promise<Au
 
 /**
  * An {@link AuditAnchorSink} that appends to a file (created with mode 0600, opened for append
- * only, each entry flushed to disk). It never rewrites or truncates the file; put it where the
+ * only, each entry flushed to disk); the audit sink wraps its failures. It never rewrites or truncates the file; put it where the
  * log's writer cannot rewrite it either, or it anchors nothing.
  */
 export function fileAnchorSink(file: string): AuditAnchorSink {
   let handle: Promise<FileHandle> | undefined;
   return {
     async append(entry) {
-      try {
-        const h = await (handle ??= open(file, 'a', 0o600));
-        await h.write(entry);
-        await h.datasync();
-      } catch (err) {
-        throw new AuditWriteError(`audit anchor ${file}: write failed`, { cause: err });
-      }
+      const h = await (handle ??= open(file, 'a', 0o600));
+      await h.write(entry);
+      await h.datasync();
     },
     async close() {
       const h = handle;

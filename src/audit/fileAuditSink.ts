@@ -127,29 +127,20 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
     }
   };
 
-  /** Appends the line `body` makes once the file is open; a string from `body` refuses the write (the sink stays usable). */
-  const append = async (body: () => AuditLineBody | string): Promise<void> => {
+  /** Appends the line `body` makes once the file is open (and the log's id and owner are known). */
+  const append = async (body: () => AuditLineBody): Promise<void> => {
     if (broken !== undefined) throw fail('an earlier write failed; the sink is broken', broken);
     if (closed) throw fail('the sink was closed');
-    const wrap = (err: unknown) => {
-      broken = err;
-      return err instanceof AuditWriteError ? err : fail('write failed', err);
-    };
     try {
       handle ??= await (opening ??= openFile());
-    } catch (err) {
-      throw wrap(err);
-    }
-    const b = body();
-    if (typeof b === 'string') throw fail(b);
-    try {
-      const line = formatLine(key, logId, seq + 1, prev, b);
+      const line = formatLine(key, logId, seq + 1, prev, body());
       await handle.write(line.text);
       if (options.fsync === true) await handle.datasync();
       seq += 1;
       prev = line.mac;
     } catch (err) {
-      throw wrap(err);
+      broken = err;
+      throw err instanceof AuditWriteError ? err : fail('write failed', err);
     }
   };
 
@@ -183,16 +174,20 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
             await append(() => ({ checkpoint: { ts: new Date(now()).toISOString(), count, identity, environment } }));
             await handle.sync();
             // Only once the checkpoint is on disk: an anchor never points past the log.
-            await anchor?.append(formatAnchorEntry({ log: logId, seq, mac: prev }));
+            try {
+              await anchor?.append(formatAnchorEntry({ log: logId, seq, mac: prev }));
+            } catch (err) {
+              throw fail('the checkpoint is written but its anchor could not be', err);
+            }
           }
         } finally {
           closed = true;
-          await anchor?.close?.();
           // Only a sink that opened the file holds it (a refused open released nothing it had).
           if (handle !== undefined) {
             openPaths.delete(full);
             await handle.close();
           }
+          await anchor?.close?.();
         }
       });
     },

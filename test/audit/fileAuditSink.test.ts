@@ -158,6 +158,17 @@ describe('fileAuditSink', () => {
     expect(await verifyAuditLog(path, { hmacKey: key })).toEqual({ ok: true, count: 1 });
   });
 
+  it('an anchor that cannot be written fails the close (the checkpoint is in the log, the anchor lacks it)', async () => {
+    const key = hmacKey();
+    const sink = fileAuditSink(path, { hmacKey: key, anchor: join(dir, 'missing-dir', 'audit.anchor') });
+    await sink.write(event());
+    await expect(sink.close()).rejects.toMatchObject({ code: 'AUDIT_WRITE_FAILED', message: expect.stringContaining('anchor') });
+    expect(await verifyAuditLog(path, { hmacKey: key })).toEqual({ ok: true, count: 1 });
+    const failing = fileAuditSink(join(dir, 'b.jsonl'), { hmacKey: key, anchor: { append: () => Promise.reject(new Error('remote down')) } });
+    await failing.write(event());
+    await expect(failing.close()).rejects.toMatchObject({ code: 'AUDIT_WRITE_FAILED', cause: { message: 'remote down' } });
+  });
+
   it('validates the key', () => {
     expect(() => fileAuditSink(path, { hmacKey: 'short' })).toThrow(/at least 16 bytes/);
     expect(() => fileAuditSink('', { hmacKey: hmacKey() })).toThrow(/file path/);
