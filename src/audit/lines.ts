@@ -13,12 +13,21 @@ export type ReadLinesEnd =
  * cover exactly what is stored) and calls `onLine` with each (without its `\n`) and its 1-based
  * number, until `onLine` returns `false`. Ends with why it stopped early: an unreadable file, a
  * line longer than {@link MAX_LINE_BYTES}, or a last line without its newline. Reasons never
- * quote the file.
+ * quote the file. What `onLine` throws is passed on as it is (it is not a read error).
  */
 export async function readLines(file: string, onLine: (bytes: Buffer, lineNo: number) => boolean | Promise<boolean>): Promise<ReadLinesEnd> {
   let lineNo = 0;
   let pending: Buffer[] = [];
   let pendingBytes = 0;
+  let thrown: { err: unknown } | undefined;
+  const call = async (line: Buffer, n: number): Promise<boolean> => {
+    try {
+      return await onLine(line, n);
+    } catch (err) {
+      thrown = { err };
+      throw err;
+    }
+  };
   try {
     for await (const chunk of createReadStream(file)) {
       const buf = chunk as Buffer;
@@ -31,7 +40,7 @@ export async function readLines(file: string, onLine: (bytes: Buffer, lineNo: nu
         start = nl + 1;
         lineNo += 1;
         if (line.length > MAX_LINE_BYTES) return { done: false, line: lineNo, reason: `longer than ${MAX_LINE_BYTES} bytes: not an audit record` };
-        if (!(await onLine(line, lineNo))) return { done: true };
+        if (!(await call(line, lineNo))) return { done: true };
       }
       if (start < buf.length) {
         pending.push(buf.subarray(start));
@@ -40,6 +49,7 @@ export async function readLines(file: string, onLine: (bytes: Buffer, lineNo: nu
       }
     }
   } catch (err) {
+    if (thrown !== undefined) throw thrown.err;
     return { done: false, line: lineNo + 1, reason: `the log cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})` };
   }
   if (pendingBytes > 0) return { done: false, line: lineNo + 1, reason: 'the last line is incomplete: the log was truncated' };
