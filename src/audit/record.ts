@@ -10,7 +10,8 @@ export const GENESIS = '0'.repeat(64);
 /**
  * The record format. Version 2 MACs the exact bytes of each line; version 1 (no `v`) MACed a
  * re-serialisation, so forged bytes could verify, and is not accepted. A new kind of record
- * (issue 17's cache-hit summaries) is one more entry in {@link parseBody}.
+ * (e.g. cache-hit summaries) is one more member of {@link AuditLineBody}, handled by `signedText`
+ * and `parseBody`; the envelope and the MAC stay as they are.
  */
 export const RECORD_VERSION = 2;
 

@@ -97,7 +97,7 @@ describe('connector-secrets audit: output about a file never echoes its content'
         expect(r.code).toBe(1);
         // Every one of these files fails at its first line, for what it is, not for a read error.
         expect(r.out).toMatch(/line 1: (not |starts with|ends with|an unversioned)/);
-        expect(r.out).not.toContain("cannot be read");
+        expect(r.out).not.toContain('cannot be read');
         expectNoContent(r.out, bytes, hidden);
       }
     });
