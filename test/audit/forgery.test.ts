@@ -180,7 +180,16 @@ describe('forged framing of the file', () => {
     await expectRefused(path, 1, /UTF-8/);
   });
 
-  it('a NUL written by the writer is escaped, and verifies; a raw NUL byte is refused', async () => {
+  it('a line longer than 1 MiB is refused without being buffered whole, with or without a newline', async () => {
+    const { lines } = await genuine();
+    for (const tail of ['', '\n']) {
+      const path = file();
+      await writeFile(path, lines[0] + '\n' + 'x'.repeat(2 * 1024 * 1024) + tail);
+      await expectRefused(path, 2, /longer than 1048576 bytes/);
+    }
+  });
+
+    it('a NUL written by the writer is escaped, and verifies; a raw NUL byte is refused', async () => {
     const path = file();
     const sink = fileAuditSink(path, { hmacKey: key });
     await sink.write(event({ outcome: 'failure', code: 'X', reason: 'a\u0000b\u2028c\ud800' }));
