@@ -57,6 +57,7 @@ export type { ApprovalRequest, ApprovalHook } from './guard/approval.js';
 export type { DailyWindow } from './guard/timeWindow.js';
 export { fileAuditSink } from './audit/fileAuditSink.js';
 export type { FileAuditSink, FileAuditSinkOptions } from './audit/fileAuditSink.js';
+export type { AuditAnchorSink } from './audit/anchor.js';
 export { verifyAuditLog } from './audit/verifyAuditLog.js';
 export type { VerifyAuditLogOptions, AuditVerification } from './audit/verifyAuditLog.js';
 export { stdoutAuditSink } from './audit/stdoutAuditSink.js';

@@ -1,8 +1,10 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { AuditWriteError, ConfigError } from '../errors.js';
+import { fileAnchorSink, formatAnchorEntry, type AuditAnchorSink } from './anchor.js';
 import type { AuditEvent, AuditSink } from './event.js';
-import { GENESIS, bodyOf, formatLine, lineMac, macKey, parseLine, sameMac, type AuditLine, type AuditLineBody } from './record.js';
+import { MAX_LINE_BYTES } from './lines.js';
+import { GENESIS, checkAuditEvent, formatLine, lineMacOk, macKey, newLogId, parseLine, type AuditLineBody } from './record.js';
 
 /**
  * Options of {@link fileAuditSink}.
@@ -25,6 +27,15 @@ export interface FileAuditSinkOptions {
    * @default Date.now
    */
   readonly now?: () => number;
+  /**
+   * An external anchor: at every checkpoint the sink appends the log id, the checkpoint's `seq`
+   * and its MAC to this file (a path) or {@link AuditAnchorSink}. Give the same anchor to
+   * {@link verifyAuditLog} (`anchor`) or `audit verify --anchor`, and a log cut back to an earlier
+   * checkpoint, or replaced by another log under the same key, no longer verifies. Put it where the
+   * log's writer cannot rewrite it (another volume, an append-only file, a remote sink).
+   * @default no anchor
+   */
+  readonly anchor?: string | AuditAnchorSink;
 }
 
 /** A file audit sink: an {@link AuditSink} with the path it appends to. */
@@ -39,14 +50,19 @@ const openPaths = new Set<string>();
 
 /**
  * An append-only, tamper-evident JSON Lines audit log. Each line is
- * `{"event":{…},"mac":"…","prev":"…","seq":N}`: `seq` counts lines from 1, `prev` is the previous
- * line's `mac` (64 zeros for the first), and `mac = HMAC-SHA256(hmacKey, prev ‖ canonical JSON of
- * { seq, event })`. Closing appends a signed checkpoint line, so a log cut short is visible too.
- * {@link verifyAuditLog} (and `connector-secrets audit verify`) checks the whole chain.
+ * `{"v":2,"log":"…","seq":N,"prev":"…","event":{…},"mac":"…"}` in exactly that one byte form
+ * (the event as canonical JSON: keys sorted, no whitespace): `log` is a random id chosen when the
+ * log is created, `seq` counts lines from 1, `prev` is the previous line's `mac` (64 zeros for
+ * the first), and `mac = HMAC-SHA256(hmacKey, the line's bytes before ,"mac":)` — the bytes on
+ * disk, not a re-serialisation. Closing appends a signed checkpoint line (count, identity,
+ * environment), so a log cut short is visible too, and, with `anchor`, records that checkpoint
+ * outside the log. {@link verifyAuditLog} (and `connector-secrets audit verify`) checks it all.
  *
- * An existing log is continued: its last line must verify under the same key. The file is created
- * with mode 0600; one sink (one process) may write a file at a time. A failed write breaks the
- * sink for good (every later write fails), so the chain never skips a line.
+ * A log is bound to its writer: the identity and environment of its first record are repeated in
+ * every checkpoint. An existing log is continued (same log id): its first and last lines must
+ * verify under the same key. The
+ * file is created with mode 0600; one sink (one process) may write a file at a time. A failed
+ * write breaks the sink for good (every later write fails), so the chain never skips a line.
  *
  * @example
  * ```ts
@@ -64,8 +80,12 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
   const full = path.resolve(file);
   let handle: FileHandle | undefined;
   let opening: Promise<FileHandle> | undefined;
+  const anchor = typeof options.anchor === 'string' ? fileAnchorSink(options.anchor) : options.anchor;
   let seq = 0;
   let prev = GENESIS;
+  let logId = newLogId();
+  /** The identity and environment the log belongs to: its first record's, repeated in every checkpoint. */
+  let owner: { identity: string | null; environment: string } | undefined;
   let count = 0;
   let broken: unknown;
   let closed = false;
@@ -81,12 +101,20 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
       try {
         const last = await lastLine(h);
         if (last !== undefined) {
-          const line = parseLine(last);
-          if (typeof line === 'string' || !sameMac(line.mac, lineMac(key, line.prev, bodyOf(line)))) {
+          const parsed = parseLine(last);
+          if (typeof parsed === 'string' || !lineMacOk(key, parsed)) {
             throw fail('its last line does not verify under this key; run `connector-secrets audit verify` and move the file aside');
           }
-          seq = line.seq;
-          prev = line.mac;
+          seq = parsed.line.seq;
+          prev = parsed.line.mac;
+          logId = parsed.line.log;
+          // The log's owner is its first record's writer; a checkpoint of this session repeats it.
+          const first = seq === 1 ? parsed : parseLine(await firstLine(h));
+          if (typeof first === 'string' || !lineMacOk(key, first) || first.line.log !== logId) {
+            throw fail('its first line does not verify under this key; run `connector-secrets audit verify` and move the file aside');
+          }
+          const record = 'event' in first.line ? first.line.event : first.line.checkpoint;
+          owner = { identity: record.identity, environment: record.environment };
         }
       } catch (err) {
         await h.close();
@@ -99,18 +127,17 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
     }
   };
 
-  const append = async (body: (seq: number) => AuditLineBody): Promise<void> => {
+  /** Appends the line `body` makes once the file is open (and the log's id and owner are known). */
+  const append = async (body: () => AuditLineBody): Promise<void> => {
     if (broken !== undefined) throw fail('an earlier write failed; the sink is broken', broken);
     if (closed) throw fail('the sink was closed');
     try {
       handle ??= await (opening ??= openFile());
-      const b = body(seq + 1);
-      const mac = lineMac(key, prev, b);
-      const line = formatLine({ ...b, prev, mac } as AuditLine);
-      await handle.write(line);
+      const line = formatLine(key, logId, seq + 1, prev, body());
+      await handle.write(line.text);
       if (options.fsync === true) await handle.datasync();
-      seq = b.seq;
-      prev = mac;
+      seq += 1;
+      prev = line.mac;
     } catch (err) {
       broken = err;
       throw err instanceof AuditWriteError ? err : fail('write failed', err);
@@ -127,7 +154,14 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
     path: full,
     write(event: AuditEvent) {
       return enqueue(async () => {
-        await append((n) => ({ seq: n, event }));
+        // What the reader would refuse is never written: a bad event is the caller's mistake and
+        // leaves the sink usable.
+        const checked = checkAuditEvent(event);
+        if (typeof checked === 'string') throw fail(`not written: ${checked}`);
+        await append(() => {
+          owner ??= { identity: checked.identity, environment: checked.environment };
+          return { event: checked };
+        });
         count += 1;
       });
     },
@@ -135,9 +169,16 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
       return enqueue(async () => {
         if (closed) return;
         try {
-          if (handle !== undefined && broken === undefined) {
-            await append((n) => ({ seq: n, checkpoint: { ts: new Date(now()).toISOString(), count } }));
+          if (handle !== undefined && broken === undefined && owner !== undefined) {
+            const { identity, environment } = owner;
+            await append(() => ({ checkpoint: { ts: new Date(now()).toISOString(), count, identity, environment } }));
             await handle.sync();
+            // Only once the checkpoint is on disk: an anchor never points past the log.
+            try {
+              await anchor?.append(formatAnchorEntry({ log: logId, seq, mac: prev }));
+            } catch (err) {
+              throw fail('the checkpoint is written but its anchor could not be', err);
+            }
           }
         } finally {
           closed = true;
@@ -146,24 +187,33 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
             openPaths.delete(full);
             await handle.close();
           }
+          await anchor?.close?.();
         }
       });
     },
   };
 }
 
-/** The last complete line of the file (without its newline), or undefined when it is empty. */
-async function lastLine(h: FileHandle): Promise<string | undefined> {
+/** The bytes of the first line of a file that ends with a newline (without it). */
+async function firstLine(h: FileHandle): Promise<Buffer> {
+  const { size } = await h.stat();
+  const buf = Buffer.alloc(Math.min(size, MAX_LINE_BYTES + 1));
+  await h.read(buf, 0, buf.length, 0);
+  const nl = buf.indexOf(0x0a);
+  return nl === -1 ? buf : buf.subarray(0, nl);
+}
+
+/** The bytes of the last complete line of the file (without its newline), or undefined when it is empty. */
+async function lastLine(h: FileHandle): Promise<Buffer | undefined> {
   const { size } = await h.stat();
   if (size === 0) return undefined;
   let start = Math.max(0, size - 65_536);
   for (;;) {
     const buf = Buffer.alloc(size - start);
     await h.read(buf, 0, buf.length, start);
-    const text = buf.toString('utf8');
-    if (!text.endsWith('\n')) throw new AuditWriteError('the audit log ends with an incomplete line; run `connector-secrets audit verify`');
-    const cut = text.lastIndexOf('\n', text.length - 2);
-    if (cut !== -1 || start === 0) return text.slice(cut + 1, -1);
+    if (buf[buf.length - 1] !== 0x0a) throw new AuditWriteError('the audit log ends with an incomplete line; run `connector-secrets audit verify`');
+    const cut = buf.lastIndexOf(0x0a, buf.length - 2);
+    if (cut !== -1 || start === 0) return buf.subarray(cut + 1, buf.length - 1);
     start = 0;
   }
 }

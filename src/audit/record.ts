@@ -1,10 +1,19 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ConfigError } from '../errors.js';
 import { canonicalJson } from './canonical.js';
 import type { AuditEvent } from './event.js';
+import { parseStrictJson } from './strictJson.js';
 
 /** The `prev` of the first line of a log. */
 export const GENESIS = '0'.repeat(64);
+
+/**
+ * The record format. Version 2 MACs the exact bytes of each line; version 1 (no `v`) MACed a
+ * re-serialisation, so forged bytes could verify, and is not accepted. A new kind of record
+ * (e.g. cache-hit summaries) is one more member of {@link AuditLineBody}, handled by `signedText`
+ * and `parseBody`; the envelope and the MAC stay as they are.
+ */
+export const RECORD_VERSION = 2;
 
 /** The signed closing record a file sink writes on close; its absence at the end of a log shows truncation. */
 export interface AuditCheckpoint {
@@ -12,15 +21,20 @@ export interface AuditCheckpoint {
   readonly ts: string;
   /** How many event lines were written since the previous checkpoint (or the start of the file). */
   readonly count: number;
+  /** The identity of the log's writer (every event of the log names the same). */
+  readonly identity: string | null;
+  /** The environment of the log's writer (every event of the log names the same). */
+  readonly environment: string;
 }
 
-/** One line of an audit log file: an event or a checkpoint, chained to the line before by `prev`. */
-export type AuditLine =
-  | { readonly seq: number; readonly prev: string; readonly event: AuditEvent; readonly mac: string }
-  | { readonly seq: number; readonly prev: string; readonly checkpoint: AuditCheckpoint; readonly mac: string };
+/** The body of a line: an event or a checkpoint. */
+export type AuditLineBody = { readonly event: AuditEvent } | { readonly checkpoint: AuditCheckpoint };
 
-/** What the MAC of a line covers besides `prev`: its sequence number and its event or checkpoint. */
-export type AuditLineBody = { readonly seq: number; readonly event: AuditEvent } | { readonly seq: number; readonly checkpoint: AuditCheckpoint };
+/**
+ * One line of an audit log file, chained to the line before by `prev` and bound to its log by
+ * `log` (a random id the log's first writer chose; every line of the log carries it).
+ */
+export type AuditLine = { readonly v: 2; readonly log: string; readonly seq: number; readonly prev: string; readonly mac: string } & AuditLineBody;
 
 /** The HMAC key as bytes; at least 16 bytes (a string is taken as its UTF-8 bytes). */
 export function macKey(hmacKey: string | Uint8Array): Buffer {
@@ -29,9 +43,14 @@ export function macKey(hmacKey: string | Uint8Array): Buffer {
   return key;
 }
 
-/** `HMAC-SHA256(key, prev ‖ canonical JSON of the body)`, hex. */
-export function lineMac(key: Buffer, prev: string, body: AuditLineBody): string {
-  return createHmac('sha256', key).update(prev, 'utf8').update(canonicalJson(body), 'utf8').digest('hex');
+/** A fresh log id: 16 random bytes, hex. */
+export function newLogId(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/** `HMAC-SHA256(key, bytes)`, hex. */
+export function macOf(key: Buffer, signed: string | Uint8Array): string {
+  return createHmac('sha256', key).update(signed).digest('hex');
 }
 
 /** Constant-time comparison of two hex MACs. */
@@ -41,34 +60,127 @@ export function sameMac(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** The text of one line (canonical JSON and a newline). */
-export function formatLine(line: AuditLine): string {
-  return canonicalJson(line) + '\n';
+/**
+ * The signed part of a line: `{"v":2,"log":…,"seq":N,"prev":…,"event"|"checkpoint":<canonical JSON>`.
+ * The line is this text followed by `,"mac":"<hex>"}`, and the MAC covers exactly these bytes, so
+ * the bytes on disk are the bytes the MAC vouches for (`prev` inside chains the lines).
+ */
+function signedText(log: string, seq: number, prev: string, body: AuditLineBody): string {
+  const [kind, value] = 'event' in body ? ['event', body.event] : ['checkpoint', body.checkpoint];
+  return `{"v":${RECORD_VERSION},"log":"${log}","seq":${seq},"prev":"${prev}","${kind}":${canonicalJson(value)}`;
+}
+
+const macSuffix = (mac: string) => `,"mac":"${mac}"}`;
+/** The length of `,"mac":"<64 hex>"}`: the bytes after the signed part. */
+const SUFFIX_LENGTH = macSuffix(GENESIS).length;
+
+/** The one text of a line (with its newline) and its MAC. */
+export function formatLine(key: Buffer, log: string, seq: number, prev: string, body: AuditLineBody): { text: string; mac: string } {
+  const signed = signedText(log, seq, prev, body);
+  const mac = macOf(key, signed);
+  return { text: `${signed}${macSuffix(mac)}\n`, mac };
+}
+
+/** A line that parsed, with the exact bytes its MAC must cover. */
+export interface ParsedLine {
+  readonly line: AuditLine;
+  readonly signed: Uint8Array;
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
+const HEX32 = /^[0-9a-f]{32}$/;
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** Parses one line; returns why it is not an audit line when it is not. */
-export function parseLine(text: string): AuditLine | string {
-  let value: unknown;
+/**
+ * Parses one line (without its newline) and checks that its bytes are exactly the one form the
+ * writer emits: valid UTF-8, no duplicate key at any depth, no unknown field, and byte for byte
+ * the canonical serialisation of what it holds (so no changed whitespace, key order, escapes,
+ * number forms, CRLF, BOM or trailing data). It does not check the MAC ({@link lineMacOk}).
+ * Returns why the line is refused, in words that never quote it.
+ */
+export function parseLine(bytes: Uint8Array): ParsedLine | string {
+  let text: string;
   try {
-    value = JSON.parse(text);
+    text = utf8.decode(bytes);
   } catch {
-    return 'not a JSON record';
+    return 'not UTF-8 text';
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not an audit record';
-  const rec = value as Record<string, unknown>;
-  const keys = Object.keys(rec).sort().join(',');
-  if (keys !== 'event,mac,prev,seq' && keys !== 'checkpoint,mac,prev,seq') return 'not an audit record (unexpected fields)';
-  if (!Number.isSafeInteger(rec['seq']) || (rec['seq'] as number) < 1) return 'not an audit record (bad seq)';
-  if (typeof rec['prev'] !== 'string' || !HEX64.test(rec['prev'])) return 'not an audit record (bad prev)';
-  if (typeof rec['mac'] !== 'string' || !HEX64.test(rec['mac'])) return 'not an audit record (bad mac)';
-  const body = rec['event'] ?? rec['checkpoint'];
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'not an audit record (bad body)';
-  return rec as unknown as AuditLine;
+  if (text.startsWith('\uFEFF')) return 'starts with a byte order mark: not the form the writer emits';
+  if (text.endsWith('\r')) return 'ends with a carriage return (CRLF line ending): not the form the writer emits';
+  const parsed = parseStrictJson(text);
+  if (!parsed.ok) return parsed.reason.startsWith('duplicate key') ? `${parsed.reason}: not the form the writer emits` : 'not a JSON record';
+  const rec = parsed.value;
+  if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) return 'not an audit record';
+  const r = rec as Record<string, unknown>;
+  const keys = Object.keys(r);
+  if (!keys.includes('v')) {
+    return keys.includes('mac') && keys.includes('seq')
+      ? 'an unversioned (format 1) record, whose MAC does not cover its bytes: not accepted'
+      : 'not an audit record (unexpected fields)';
+  }
+  if (r['v'] !== RECORD_VERSION) return 'not an audit record of a supported format version';
+  const kind = keys.includes('event') ? 'event' : keys.includes('checkpoint') ? 'checkpoint' : undefined;
+  if (kind === undefined || keys.length !== 6 || !['log', 'seq', 'prev', 'mac'].every((k) => keys.includes(k))) {
+    return 'not an audit record (unexpected fields)';
+  }
+  if (!Number.isSafeInteger(r['seq']) || (r['seq'] as number) < 1) return 'not an audit record (bad seq)';
+  if (typeof r['log'] !== 'string' || !HEX32.test(r['log'])) return 'not an audit record (bad log id)';
+  if (typeof r['prev'] !== 'string' || !HEX64.test(r['prev'])) return 'not an audit record (bad prev)';
+  if (typeof r['mac'] !== 'string' || !HEX64.test(r['mac'])) return 'not an audit record (bad mac)';
+  const body = parseBody(kind, r[kind]);
+  if (typeof body === 'string') return body;
+  const line = { v: RECORD_VERSION, log: r['log'], seq: r['seq'] as number, prev: r['prev'], mac: r['mac'], ...body } as AuditLine;
+  const signed = signedText(line.log, line.seq, line.prev, body);
+  if (`${signed}${macSuffix(line.mac)}` !== text) {
+    return 'not in the canonical form the writer emits (whitespace, key order, escapes or number forms differ)';
+  }
+  return { line, signed: bytes.subarray(0, bytes.length - SUFFIX_LENGTH) };
 }
 
-/** The part of a line its MAC covers. */
-export function bodyOf(line: AuditLine): AuditLineBody {
-  return 'event' in line ? { seq: line.seq, event: line.event } : { seq: line.seq, checkpoint: line.checkpoint };
+/** Whether the MAC of a parsed line matches the bytes it covers. */
+export function lineMacOk(key: Buffer, parsed: ParsedLine): boolean {
+  return sameMac(parsed.line.mac, macOf(key, parsed.signed));
+}
+
+/** Validates a line's body by kind; returns a fresh object holding only the known fields. */
+function parseBody(kind: 'event' | 'checkpoint', value: unknown): AuditLineBody | string {
+  if (kind === 'event') {
+    const event = checkAuditEvent(value);
+    return typeof event === 'string' ? `not an audit record (${event})` : { event };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not an audit record (bad checkpoint)';
+  const c = value as Record<string, unknown>;
+  if (Object.keys(c).length !== 4) return 'not an audit record (unexpected checkpoint fields)';
+  if (typeof c['ts'] !== 'string' || !Number.isSafeInteger(c['count']) || (c['count'] as number) < 0) return 'not an audit record (bad checkpoint)';
+  if (!stringOrNull(c['identity']) || typeof c['environment'] !== 'string') return 'not an audit record (bad checkpoint)';
+  return { checkpoint: { ts: c['ts'], count: c['count'] as number, identity: c['identity'] as string | null, environment: c['environment'] } };
+}
+
+const REQUIRED_EVENT_FIELDS = ['ts', 'seq', 'identity', 'environment', 'action', 'ref', 'provider', 'outcome', 'code', 'latencyMs', 'version'] as const;
+const EVENT_FIELDS = new Set<string>([...REQUIRED_EVENT_FIELDS, 'rule', 'reason']);
+
+function stringOrNull(v: unknown): v is string | null {
+  return v === null || typeof v === 'string';
+}
+
+/**
+ * The event as a fresh object of exactly the {@link AuditEvent} fields, or what is wrong with it
+ * (naming our field, never quoting a value). The writer checks what it is given with this, and
+ * the reader what it reads, so both agree on what a log may hold.
+ */
+export function checkAuditEvent(value: unknown): AuditEvent | string {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'the event is not an object';
+  const e = value as Record<string, unknown>;
+  for (const k of Object.keys(e)) if (!EVENT_FIELDS.has(k)) return 'the event has an unexpected field';
+  for (const k of REQUIRED_EVENT_FIELDS) if (!Object.hasOwn(e, k)) return `the event lacks "${k}"`;
+  for (const k of ['ts', 'environment', 'action', 'outcome'] as const) if (typeof e[k] !== 'string') return `the event's "${k}" is not a string`;
+  for (const k of ['identity', 'ref', 'provider', 'code', 'version'] as const) if (!stringOrNull(e[k])) return `the event's "${k}" is not a string or null`;
+  for (const k of ['rule', 'reason'] as const) if (e[k] !== undefined && typeof e[k] !== 'string') return `the event's "${k}" is not a string`;
+  if (!Number.isSafeInteger(e['seq']) || (e['seq'] as number) < 1) return `the event's "seq" is not a positive integer`;
+  if (typeof e['latencyMs'] !== 'number' || !Number.isFinite(e['latencyMs']) || e['latencyMs'] < 0) return `the event's "latencyMs" is not a finite number >= 0`;
+  const event: Record<string, unknown> = {};
+  for (const k of REQUIRED_EVENT_FIELDS) event[k] = e[k];
+  if (e['rule'] !== undefined) event['rule'] = e['rule'];
+  if (e['reason'] !== undefined) event['reason'] = e['reason'];
+  return event as unknown as AuditEvent;
 }

@@ -1,8 +1,7 @@
-import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import type { AuditEvent } from '../audit/event.js';
+import { readLines } from '../audit/lines.js';
 import { parseLine } from '../audit/record.js';
 import { verifyAuditLog } from '../audit/verifyAuditLog.js';
 import { parseDuration } from '../duration.js';
@@ -44,11 +43,13 @@ export const ENV_AUDIT_KEY = 'CONNECTOR_SECRETS_AUDIT_KEY';
 const USAGE = `usage: connector-secrets audit <command> FILE [options]
 
 commands:
-  verify FILE [--key-file K] [--allow-open]
-      Check every line's MAC, the prev chain, the sequence numbers and the closing
-      checkpoint of a log written by fileAuditSink. Exit code 0 when the log is intact;
-      1 when it is not, after printing the first bad line and why.
-  summary FILE [--since T] [--until T] [--json] [--key-file K] [--allow-open]
+  verify FILE [--key-file K] [--allow-open] [--anchor A] [--identity I] [--environment E]
+      Check that every line is exactly the bytes fileAuditSink writes and its MAC covers
+      them, the prev chain, the sequence numbers, the log id, that every checkpoint names the
+      log's identity and environment, and the closing checkpoint. Exit code 0 when the log is intact;
+      1 when it is not, after printing the number of the first bad line and why
+      (never its content).
+  summary FILE [--since T] [--until T] [--json] [--key-file K] [--allow-open] [--anchor A]
       Accesses, denials and failures per identity and ref, and rotations, for events
       with since <= ts < until. T is an ISO 8601 time, or a duration (24h, 7d) meaning
       that long ago. With a key the log is verified first, and a tampered log is refused.
@@ -58,12 +59,20 @@ options:
                      as passed to fileAuditSink({ hmacKey }) (default ${'$'}${ENV_AUDIT_KEY_FILE},
                      else the key itself in ${'$'}${ENV_AUDIT_KEY})
   --allow-open       accept a log without a closing checkpoint (its writer is still running)
+  --anchor <file>    the anchor file of fileAuditSink({ anchor }): every checkpoint it records
+                     must be in the log, so a log cut back to an earlier checkpoint or swapped
+                     for another log fails
+  --identity <id>    the identity the log must belong to
+  --environment <e>  the environment the log must belong to
   -h, --help         show this help
 `;
 
 const OPTIONS = {
   'key-file': { type: 'string' },
   'allow-open': { type: 'boolean' },
+  anchor: { type: 'string' },
+  identity: { type: 'string' },
+  environment: { type: 'string' },
   since: { type: 'string' },
   until: { type: 'string' },
   json: { type: 'boolean' },
@@ -94,14 +103,14 @@ async function verifyCommand(args: string[], io: AuditCommandIo): Promise<number
   const { values, file } = parse(args, 'verify');
   if (values.help) return help(io);
   const hmacKey = await keyOf(values['key-file'], io, true);
-  const result = await verifyAuditLog(file, { hmacKey: hmacKey!, requireCheckpoint: values['allow-open'] !== true });
+  const result = await verifyAuditLog(file, { hmacKey: hmacKey!, ...verifyOptions(values) });
   if (result.ok) {
     io.stdout(`ok: ${file}: ${result.count} events verified\n`);
     return 0;
   }
+  // Line number and reason only: FILE may be anything (a key file passed by mistake, a .env file),
+  // so no byte of it is printed.
   io.stdout(`INVALID: ${file}: line ${result.firstInvalidLine}: ${result.reason}\n`);
-  const text = await lineAt(file, result.firstInvalidLine!);
-  if (text !== undefined) io.stdout(`  ${printable(text)}\n`);
   io.stdout(`${result.count} events verified before it\n`);
   return 1;
 }
@@ -128,12 +137,15 @@ async function summaryCommand(args: string[], io: AuditCommandIo): Promise<numbe
   const until = values.until === undefined ? Infinity : instant(values.until, now, '--until');
   const hmacKey = await keyOf(values['key-file'], io, false);
   if (hmacKey !== undefined) {
-    const result = await verifyAuditLog(file, { hmacKey, requireCheckpoint: values['allow-open'] !== true });
+    const result = await verifyAuditLog(file, { hmacKey, ...verifyOptions(values) });
     if (!result.ok) {
       io.stderr(`error [AUDIT_INVALID]: ${file} does not verify (line ${result.firstInvalidLine}: ${result.reason}); no summary\n`);
       return 1;
     }
   } else {
+    if (values.anchor !== undefined || values.identity !== undefined || values.environment !== undefined) {
+      throw new UsageError('--anchor, --identity and --environment check a verified log: pass --key-file too');
+    }
     io.stderr(`note: ${file} was not verified (pass --key-file to verify it first)\n`);
   }
 
@@ -141,17 +153,14 @@ async function summaryCommand(args: string[], io: AuditCommandIo): Promise<numbe
   let events = 0;
   let first: string | undefined;
   let last: string | undefined;
-  const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
-  let lineNo = 0;
-  for await (const text of lines) {
-    lineNo += 1;
-    if (text === '') continue;
-    const line = parseLine(text);
-    if (typeof line === 'string') throw new ConfigError(`${file} line ${lineNo}: ${line}`);
-    if (!('event' in line)) continue;
+  const end = await readLines(file, (bytes, lineNo) => {
+    const parsed = parseLine(bytes);
+    if (typeof parsed === 'string') throw new ConfigError(`${file} line ${lineNo}: ${parsed}`);
+    const { line } = parsed;
+    if (!('event' in line)) return true;
     const e = line.event as Partial<AuditEvent>;
     const ts = typeof e.ts === 'string' ? Date.parse(e.ts) : NaN;
-    if (Number.isNaN(ts) || ts < since || ts >= until) continue;
+    if (Number.isNaN(ts) || ts < since || ts >= until) return true;
     events += 1;
     first ??= e.ts;
     last = e.ts;
@@ -180,7 +189,9 @@ async function summaryCommand(args: string[], io: AuditCommandIo): Promise<numbe
       row.failures += 1;
       row.failureCodes[code] = (row.failureCodes[code] ?? 0) + 1;
     }
-  }
+    return true;
+  });
+  if (!end.done) throw new ConfigError(`${file} line ${end.line}: ${end.reason}`);
 
   const sorted = [...rows.values()].sort((a, b) => (a.identity === b.identity ? cmp(a.ref, b.ref) : cmp(a.identity, b.identity)));
   const totals = sorted.reduce(
@@ -231,6 +242,15 @@ function parse(args: string[], command: string) {
   return { values, file: positionals[0]! };
 }
 
+function verifyOptions(values: ReturnType<typeof parse>['values']) {
+  return {
+    requireCheckpoint: values['allow-open'] !== true,
+    ...(values.anchor === undefined ? {} : { anchor: values.anchor }),
+    ...(values.identity === undefined ? {} : { identity: values.identity }),
+    ...(values.environment === undefined ? {} : { environment: values.environment }),
+  };
+}
+
 function help(io: AuditCommandIo): number {
   io.stdout(USAGE);
   return 0;
@@ -261,23 +281,6 @@ function instant(text: string, now: number, flag: string): number {
   } catch {
     throw new UsageError(`${flag} must be an ISO 8601 time or a duration such as 24h`);
   }
-}
-
-/** The text of line `n` (1-based), or undefined past the end. */
-async function lineAt(file: string, n: number): Promise<string | undefined> {
-  let i = 0;
-  const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
-  try {
-    for await (const text of lines) {
-      i += 1;
-      if (i === n) return text;
-    }
-  } catch {
-    return undefined;
-  } finally {
-    lines.close();
-  }
-  return undefined;
 }
 
 /** Escapes control characters (an attacker may have written the line) and shortens long text. */

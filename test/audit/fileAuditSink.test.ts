@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/audit/canonical.js';
 import { fileAuditSink } from '../../src/audit/fileAuditSink.js';
-import { GENESIS, lineMac, macKey } from '../../src/audit/record.js';
+import { createHmac } from 'node:crypto';
+import { GENESIS } from '../../src/audit/record.js';
 import { verifyAuditLog } from '../../src/audit/verifyAuditLog.js';
 import { event, hmacKey } from './helpers.js';
 
@@ -28,24 +29,27 @@ describe('canonicalJson', () => {
 });
 
 describe('fileAuditSink', () => {
-  it('writes chained, MACed lines: seq from 1, prev = previous mac, mac = HMAC(key, prev ‖ canonical body)', async () => {
+  it('writes chained lines in one byte form whose MAC covers the exact bytes before ,"mac": (seq from 1, prev = previous mac, one log id)', async () => {
     const key = hmacKey();
     const sink = fileAuditSink(path, { hmacKey: key });
     const events = [event(), event(), event({ outcome: 'denied', code: 'POLICY_DENIED', rule: 'orders' })];
     for (const e of events) await sink.write(e);
     await sink.close();
+    const raw = (await readFile(path, 'utf8')).split('\n').slice(0, -1);
     const recs = await lines();
     expect(recs).toHaveLength(4);
     let prev = GENESIS;
+    const log = recs[0]!['log'];
+    expect(log).toMatch(/^[0-9a-f]{32}$/);
     for (const [i, rec] of recs.entries()) {
-      expect(rec['seq']).toBe(i + 1);
-      expect(rec['prev']).toBe(prev);
-      const body = 'event' in rec ? { seq: rec['seq'], event: rec['event'] } : { seq: rec['seq'], checkpoint: rec['checkpoint'] };
-      expect(rec['mac']).toBe(lineMac(macKey(key), prev, body as never));
-      prev = rec['mac'] as string;
+      const [kind, body] = 'event' in rec ? ['event', rec['event']] : ['checkpoint', rec['checkpoint']];
+      const signed = `{"v":2,"log":"${log as string}","seq":${i + 1},"prev":"${prev}","${kind}":${canonicalJson(body)}`;
+      const mac = createHmac('sha256', Buffer.from(key, 'utf8')).update(signed, 'utf8').digest('hex');
+      expect(raw[i]).toBe(`${signed},"mac":"${mac}"}`);
+      prev = mac;
     }
     expect(recs.slice(0, 3).map((r) => r['event'])).toEqual(events);
-    expect(recs[3]).toMatchObject({ checkpoint: { count: 3 } });
+    expect(recs[3]).toMatchObject({ checkpoint: { count: 3, identity: 'orders-sync', environment: 'prod' } });
     expect(await verifyAuditLog(path, { hmacKey: key })).toEqual({ ok: true, count: 3 });
   });
 
@@ -113,6 +117,56 @@ describe('fileAuditSink', () => {
     await ok.close();
     await ok.close();
     await expect(ok.write(event())).rejects.toThrow(/closed/);
+  });
+
+  it('keeps one log id across sessions; each checkpoint names the identity and environment of the first record', async () => {
+    const key = hmacKey();
+    for (const identity of ['orders-sync', 'billing-sync']) {
+      const sink = fileAuditSink(path, { hmacKey: key });
+      await sink.write(event({ identity }));
+      await sink.close();
+    }
+    const recs = await lines();
+    expect(new Set(recs.map((r) => r['log'])).size).toBe(1);
+    expect(recs[3]).toMatchObject({ checkpoint: { identity: 'orders-sync', environment: 'prod', count: 1 } });
+    expect(await verifyAuditLog(path, { hmacKey: key, identity: 'orders-sync', environment: 'prod' })).toEqual({ ok: true, count: 2 });
+  });
+
+  it('refuses to continue a log whose first line does not verify, even when its last line does', async () => {
+    const key = hmacKey();
+    const first = fileAuditSink(path, { hmacKey: key });
+    await first.write(event());
+    await first.write(event());
+    await first.close();
+    const text = await readFile(path, 'utf8');
+    await writeFile(path, text.replace('"latencyMs":3', '"latencyMs":4'));
+    await expect(fileAuditSink(path, { hmacKey: key }).write(event())).rejects.toMatchObject({ code: 'AUDIT_WRITE_FAILED', message: expect.stringContaining('first line does not verify') });
+  });
+
+  it('never writes what the verifier would refuse (an unknown field, a __proto__ key, a non-finite number); the sink stays usable', async () => {
+    const key = hmacKey();
+    const sink = fileAuditSink(path, { hmacKey: key });
+    const bad = [
+      { ...event(), note: 'x' },
+      JSON.parse(`{"__proto__":{"outcome":"success"},${JSON.stringify(event()).slice(1)}`) as never,
+      event({ latencyMs: Number.NaN }),
+      { ...event(), identity: 7 } as never,
+    ];
+    for (const e of bad) await expect(sink.write(e)).rejects.toMatchObject({ code: 'AUDIT_WRITE_FAILED', message: expect.stringContaining('not written') });
+    await sink.write(event());
+    await sink.close();
+    expect(await verifyAuditLog(path, { hmacKey: key })).toEqual({ ok: true, count: 1 });
+  });
+
+  it('an anchor that cannot be written fails the close (the checkpoint is in the log, the anchor lacks it)', async () => {
+    const key = hmacKey();
+    const sink = fileAuditSink(path, { hmacKey: key, anchor: join(dir, 'missing-dir', 'audit.anchor') });
+    await sink.write(event());
+    await expect(sink.close()).rejects.toMatchObject({ code: 'AUDIT_WRITE_FAILED', message: expect.stringContaining('anchor') });
+    expect(await verifyAuditLog(path, { hmacKey: key })).toEqual({ ok: true, count: 1 });
+    const failing = fileAuditSink(join(dir, 'b.jsonl'), { hmacKey: key, anchor: { append: () => Promise.reject(new Error('remote down')) } });
+    await failing.write(event());
+    await expect(failing.close()).rejects.toMatchObject({ code: 'AUDIT_WRITE_FAILED', cause: { message: 'remote down' } });
   });
 
   it('validates the key', () => {

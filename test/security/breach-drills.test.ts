@@ -361,11 +361,12 @@ describe('breach drills', () => {
 
   describe('16-18. tampering with the audit log', () => {
     const key = randomBytes(32).toString('hex');
-    async function realLog(name: string): Promise<{ path: string; lines: string[]; value: string }> {
+    async function realLog(name: string, anchor?: string): Promise<{ path: string; lines: string[]; value: string }> {
       const path = join(dir, `${name}.jsonl`);
       const value = fresh();
       const provider = answering('store', value, { metadata: { environment: 'prod' } });
-      const secrets = createSecrets({ environment: 'prod', identity: 'orders-sync', providers: [provider], audit: fileAuditSink(path, { hmacKey: key }) });
+      const audit = fileAuditSink(path, { hmacKey: key, ...(anchor === undefined ? {} : { anchor }) });
+      const secrets = createSecrets({ environment: 'prod', identity: 'orders-sync', providers: [provider], audit });
       await secrets.get('secret://orders-db/password');
       await secrets.get('secret://orders-db/password');
       await secrets.get('secret://orders-db/password?env=dev').catch(() => {});
@@ -376,9 +377,9 @@ describe('breach drills', () => {
       expect((await verifyAuditLog(path, { hmacKey: key })).ok).toBe(true);
       return { path, lines: text.split('\n').slice(0, -1), value };
     }
-    async function cli(path: string) {
+    async function cli(path: string, extra: string[] = []) {
       let stdout = '';
-      const code = await runAuditCommand(['verify', path], { stdout: (s) => void (stdout += s), stderr: () => {}, env: { CONNECTOR_SECRETS_AUDIT_KEY: key } });
+      const code = await runAuditCommand(['verify', path, ...extra], { stdout: (s) => void (stdout += s), stderr: (s) => void (stdout += s), env: { CONNECTOR_SECRETS_AUDIT_KEY: key } });
       return { code, stdout };
     }
 
@@ -391,6 +392,27 @@ describe('breach drills', () => {
       expect(await cli(path)).toMatchObject({ code: 1, stdout: expect.stringContaining(`line ${i + 1}`) });
     });
 
+    it('16b. a denial hidden behind a duplicate key (a fake "outcome":"success" first, which readers that keep the first key see) is found; the CLI prints none of the line', async () => {
+      const { path, lines } = await realLog('duplicate-key');
+      const i = lines.findIndex((l) => l.includes('"outcome":"denied"'));
+      lines[i] = lines[i]!.replace('"event":{', '"event":{"outcome":"success",');
+      await writeFile(path, lines.join('\n') + '\n');
+      expect(await verifyAuditLog(path, { hmacKey: key })).toMatchObject({ ok: false, firstInvalidLine: i + 1, reason: expect.stringContaining('duplicate key') });
+      const r = await cli(path);
+      expect(r).toMatchObject({ code: 1, stdout: expect.stringContaining(`line ${i + 1}: duplicate key`) });
+      expect(r.stdout).not.toContain('secret://');
+    });
+
+    it('16c. the same denial with the whitespace, key order or line ending changed is found', async () => {
+      const { path, lines } = await realLog('reformatted');
+      const i = lines.findIndex((l) => l.includes('"outcome":"denied"'));
+      for (const forged of [lines[i]!.replace('"outcome":', '"outcome": '), lines[i]!.replace('{"v":2,', '{ "v":2,'), `${lines[i]!}\r`]) {
+        await writeFile(path, [...lines.slice(0, i), forged, ...lines.slice(i + 1)].join('\n') + '\n');
+        expect(await verifyAuditLog(path, { hmacKey: key })).toMatchObject({ ok: false, firstInvalidLine: i + 1 });
+        expect((await cli(path)).code).toBe(1);
+      }
+    });
+
     it('17. a deleted line (the denial removed) is found', async () => {
       const { path, lines } = await realLog('deleted');
       const i = lines.findIndex((l) => l.includes('"outcome":"denied"'));
@@ -398,6 +420,21 @@ describe('breach drills', () => {
       await writeFile(path, lines.join('\n') + '\n');
       expect(await verifyAuditLog(path, { hmacKey: key })).toMatchObject({ ok: false, firstInvalidLine: i + 1 });
       expect((await cli(path)).code).toBe(1);
+    });
+
+    it('17b. whole later sessions cut off after a checkpoint, or the log swapped for another writer\'s, are found with the anchor', async () => {
+      const anchor = join(dir, 'cut.anchor');
+      const { path, lines } = await realLog('cut', anchor);
+      const closed = lines.length;
+      const second = await realLog('cut', anchor);
+      expect(second.lines.length).toBeGreaterThan(closed);
+      expect((await cli(path, ['--anchor', anchor])).code).toBe(0);
+      await writeFile(path, lines.join('\n') + '\n');
+      expect(await verifyAuditLog(path, { hmacKey: key })).toMatchObject({ ok: true });
+      expect(await verifyAuditLog(path, { hmacKey: key, anchor })).toMatchObject({ ok: false, firstInvalidLine: closed + 1, reason: expect.stringContaining('lines were cut') });
+      expect(await cli(path, ['--anchor', anchor])).toMatchObject({ code: 1, stdout: expect.stringContaining(`line ${closed + 1}: `) });
+      const other = await realLog('other-writer');
+      expect(await cli(other.path, ['--anchor', anchor])).toMatchObject({ code: 1, stdout: expect.stringContaining('line 1: the log is not the one its anchor records') });
     });
 
     it('18. reordered lines are found', async () => {
