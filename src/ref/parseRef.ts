@@ -16,9 +16,18 @@ const MAX_LENGTH = 4096;
  * name here; the client rejects a param that neither is reserved (`version`, `env`, `stage`) nor is
  * declared by a provider serving the ref.
  *
- * @throws {@link InvalidSecretRefError} (code `INVALID_REF`) saying what is wrong and where.
- * When the input has no `scheme://`, it may be a secret pasted by mistake, so the message
- * gives only its length.
+ * A raw `@` anywhere is rejected (write `%40`): it is how a connection URL marks credentials
+ * (`postgres://user:p/ss@host`), and a password may contain `/`, `?` or `#`, so no other part of
+ * the input can be trusted to say where the credentials end.
+ *
+ * Path segments must read the same to every layer: a segment that is not in Unicode NFC, or that
+ * holds a character whose upper- or lower-case form changes length or becomes ASCII (`ß`, `ı`,
+ * `ſ`, the Kelvin sign, ligatures such as `ﬀ`), is rejected, because a provider that maps case
+ * (environment variable names) would read it as another, plain-ASCII name.
+ *
+ * @throws {@link InvalidSecretRefError} (code `INVALID_REF`) saying what is wrong and where. No
+ * message, property or cause ever contains a part of the input: it may be a secret pasted by
+ * mistake.
  *
  * @example
  * ```ts
@@ -46,6 +55,15 @@ export function parseRef(input: string): SecretRef {
   const bad = firstControl(input);
   if (bad !== -1) throw fail(scheme, 'control or NUL character', bad);
 
+  const atSign = input.indexOf('@', sep + 3);
+  if (atSign !== -1) {
+    // `user:password@host` is a connection URL with credentials, not a reference: never echo it.
+    throw new InvalidSecretRefError(
+      `input of length ${input.length} has a raw "@" at position ${atSign}, as a connection URL with credentials has; it is not shown (write "@" in a reference as %40)`,
+      { position: atSign },
+    );
+  }
+
   let rest = input.slice(sep + 3);
   let offset = sep + 3;
   let fieldPath: string[] | undefined;
@@ -61,12 +79,6 @@ export function parseRef(input: string): SecretRef {
     rest = rest.slice(0, question);
   }
 
-  if (/^[^/@]*:[^/@]*@/.test(rest)) {
-    // `user:password@host` is a connection URL with credentials, not a reference: never echo it.
-    throw new InvalidSecretRefError(
-      `input of length ${input.length} looks like a ${scheme}:// connection URL with credentials, not a secret reference; it is not shown`,
-    );
-  }
   const absolute = rest.startsWith('/');
   if (absolute) {
     rest = rest.slice(1);
@@ -80,6 +92,8 @@ export function parseRef(input: string): SecretRef {
     const seg = decode(scheme, raw, at, 'path segment');
     if (seg.includes('/')) throw fail(scheme, 'encoded "/" in a path segment', at);
     if (seg === '.' || seg === '..') throw fail(scheme, `"${seg}" path segment`, at);
+    const unstable = caseUnstable(seg);
+    if (unstable !== undefined) throw fail(scheme, `path segment ${unstable}, so layers that map case would read another name`, at);
     segments.push(seg);
     at += raw.length + 1;
   }
@@ -132,10 +146,11 @@ function parseParams(scheme: string, query: string, offset: number): Record<stri
   for (const pair of query.split('&')) {
     const eq = pair.indexOf('=');
     const name = eq === -1 ? pair : pair.slice(0, eq);
+    // Param names are not quoted: `https://host/x?<token>` puts a secret where a name would be.
     if (!PARAM_NAME.test(name)) throw fail(scheme, 'invalid param name', at);
-    if (eq === -1 || eq === pair.length - 1) throw fail(scheme, `param "${name}" has no value`, at);
-    if (name in params) throw fail(scheme, `param "${name}" given twice`, at);
-    params[name] = decode(scheme, pair.slice(eq + 1), at + eq + 1, `value of param "${name}"`);
+    if (eq === -1 || eq === pair.length - 1) throw fail(scheme, 'param has no value', at);
+    if (name in params) throw fail(scheme, 'param given twice', at);
+    params[name] = decode(scheme, pair.slice(eq + 1), at + eq + 1, 'param value');
     at += pair.length + 1;
   }
   return { ...params };
@@ -177,6 +192,26 @@ function firstLoneSurrogate(text: string): number {
     } else if (c >= 0xdc00 && c <= 0xdfff) return i;
   }
   return -1;
+}
+
+/**
+ * Why a path segment would be read differently by a layer that maps case or normalizes, or
+ * `undefined` when it reads the same everywhere. ASCII is stable; a non-ASCII character is
+ * unstable when its upper- or lower-case form has another length or contains ASCII (so
+ * `toUpperCase` turns `admın` into `ADMIN` and `paßword` into `PASSWORD`).
+ */
+export function caseUnstable(segment: string): string | undefined {
+  if (/^[\x00-\x7f]*$/.test(segment)) return undefined;
+  if (segment.normalize('NFC') !== segment) return 'is not in Unicode NFC';
+  for (const ch of segment) {
+    if (ch.charCodeAt(0) < 0x80) continue;
+    const upper = ch.toUpperCase();
+    const lower = ch.toLowerCase();
+    if (upper.length !== ch.length || lower.length !== ch.length || /[\x00-\x7f]/.test(upper + lower)) {
+      return 'has a character whose case mapping changes its length or makes it ASCII';
+    }
+  }
+  return undefined;
 }
 
 function firstControl(text: string): number {
