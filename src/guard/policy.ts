@@ -3,7 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import type { Sensitivity } from '../provider.js';
-import { compileRefGlob, type RefGlob } from './glob.js';
+import { compileRefGlob, foldTarget, type RefGlob } from './glob.js';
 import { assertTimeZone, inDailyWindow, minuteOfDay, parseDailyWindow, type DailyWindow } from './timeWindow.js';
 
 const POLICY_BRAND = Symbol.for('connector-secrets.policy');
@@ -38,7 +38,10 @@ export interface PolicyRule {
   readonly allow?: readonly string[];
   /**
    * Ref globs this rule denies. A deny of any applicable rule wins over every allow. Matched
-   * against the canonical `scheme://path`, ignoring letter case.
+   * against the canonical `scheme://path`, ignoring letter case; a `secret://` (or `*://`) deny
+   * glob also denies every logical ref that reads an environment variable name it covers
+   * (`secret://orders-db/admin` denies `secret://orders_db/ADMIN` and `secret://orders/db-admin`,
+   * which `fromEnv` reads as the same `ORDERS_DB_ADMIN`).
    * @default []
    */
   readonly deny?: readonly string[];
@@ -179,6 +182,7 @@ export class AccessPolicy {
   }[];
   readonly #rules: readonly CompiledRule[];
   readonly #byIdentity = new Map<string, readonly CompiledRule[]>();
+  readonly #foldedTargets = new Map<string, string | undefined>();
 
   /** @internal Use {@link definePolicy}. */
   constructor(doc: z.output<typeof documentSchema>) {
@@ -233,8 +237,10 @@ export class AccessPolicy {
    */
   evaluate(query: PolicyQuery): PolicyVerdict {
     const rules = this.#applicable(query.identity);
+    // The name a name-mapping provider reads for a logical ref: deny globs cover every spelling of it.
+    const folded = this.#folded(query.target);
     for (const rule of rules) {
-      const glob = rule.deny.find((g) => g.test(query.target));
+      const glob = rule.deny.find((g) => g.test(query.target) || (folded !== undefined && g.testFolded(folded)));
       if (glob !== undefined) {
         return { allowed: false, rule: rule.name, reason: `the ref matches deny glob "${glob.source}"`, outsideWindow: false };
       }
@@ -254,6 +260,16 @@ export class AccessPolicy {
     if (failed !== undefined) return { allowed: false, ...failed };
     const who = query.identity === undefined ? 'a client without identity' : `identity "${query.identity}"`;
     return { allowed: false, rule: '(default)', reason: `no policy rule allows this ref for ${who}`, outsideWindow: false };
+  }
+
+  #folded(target: string): string | undefined {
+    let folded = this.#foldedTargets.get(target);
+    if (folded === undefined && !this.#foldedTargets.has(target)) {
+      folded = foldTarget(target);
+      if (this.#foldedTargets.size >= 4096) this.#foldedTargets.clear();
+      this.#foldedTargets.set(target, folded);
+    }
+    return folded;
   }
 
   #applicable(identity: string | undefined): readonly CompiledRule[] {

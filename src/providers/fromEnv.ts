@@ -1,5 +1,6 @@
 import { SecretNotFoundError } from '../errors.js';
 import type { SecretProvider } from '../provider.js';
+import { envName } from '../ref/envName.js';
 
 /**
  * Options of {@link fromEnv}.
@@ -59,9 +60,4 @@ export function fromEnv(init: FromEnvInit = {}): SecretProvider {
       return { value };
     },
   };
-}
-
-/** `['orders-db', 'password']` → `ORDERS_DB_PASSWORD`. */
-export function envName(segments: readonly string[]): string {
-  return segments.join('_').toUpperCase().replace(/[^A-Z0-9_]/g, '_');
 }
