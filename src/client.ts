@@ -31,6 +31,7 @@ import { Guard, type GuardPass, type GuardPlan, type PolicySource } from './guar
 import { AnomalyDetector, type AnomalyEvent, type AnomalyOptions } from './metrics/anomaly.js';
 import { MetricsRecorder, type SecretsMetrics } from './metrics/metrics.js';
 import { createOtelBridge, loadOpenTelemetry } from './metrics/otel.js';
+import { describeIssues } from './issues.js';
 
 /**
  * Options of {@link createSecrets}.
@@ -395,7 +396,7 @@ const MAX_ROUTES = 4096;
 export function createSecrets(options: SecretsOptions): SecretsClient {
   const checked = optionsSchema.safeParse(options);
   if (!checked.success) {
-    const why = checked.error.issues.map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`).join('; ');
+    const why = describeIssues(checked.error.issues, '(options)');
     throw new ConfigError(`invalid createSecrets options: ${why}`);
   }
   const env = options.env ?? process.env;

@@ -5,6 +5,7 @@ import { ConfigError } from '../errors.js';
 import type { Sensitivity } from '../provider.js';
 import { compileRefGlob, foldTarget, type RefGlob } from './glob.js';
 import { assertTimeZone, inDailyWindow, minuteOfDay, parseDailyWindow, type DailyWindow } from './timeWindow.js';
+import { describeIssues } from '../issues.js';
 
 const POLICY_BRAND = Symbol.for('connector-secrets.policy');
 const MAX_POLICY_BYTES = 1024 * 1024;
@@ -194,15 +195,16 @@ export class AccessPolicy {
       if ((rule.allow?.length ?? 0) === 0 && (rule.deny?.length ?? 0) === 0) {
         throw new ConfigError(`${where}: give at least one allow or deny glob`);
       }
+      // Our messages below never quote the value, so they can be passed on with the field named.
       const at = <T>(what: string, fn: () => T): T => {
         try {
           return fn();
         } catch (err) {
-          throw new ConfigError(`${where}: ${(err as Error).message}`, { cause: err });
+          throw new ConfigError(`${where}: ${what}: ${(err as Error).message}`, { cause: err });
         }
       };
       const timeZone = rule.timeZone ?? 'UTC';
-      at('timeZone', () => assertTimeZone(timeZone));
+      at('timeZone', () => assertTimeZone(timeZone, 'the value'));
       const notBefore = rule.notBefore === undefined ? undefined : Date.parse(rule.notBefore);
       const notAfter = rule.notAfter === undefined ? undefined : Date.parse(rule.notAfter);
       if (notBefore !== undefined && notAfter !== undefined && notAfter < notBefore) {
@@ -212,11 +214,11 @@ export class AccessPolicy {
       return {
         name: rule.name,
         identities: identities.map(identityPattern),
-        allow: at('allow', () => (rule.allow ?? []).map((g) => compileRefGlob(g))),
-        deny: at('deny', () => (rule.deny ?? []).map((g) => compileRefGlob(g, true))),
+        allow: (rule.allow ?? []).map((g, j) => at(`allow[${j}]`, () => compileRefGlob(g))),
+        deny: (rule.deny ?? []).map((g, j) => at(`deny[${j}]`, () => compileRefGlob(g, true))),
         notBefore,
         notAfter,
-        windows: rule.windows === undefined ? undefined : at('windows', () => rule.windows!.map(parseDailyWindow)),
+        windows: rule.windows?.map((w, j) => at(`windows[${j}]`, () => parseDailyWindow(w))),
         timeZone,
         maxSensitivity: rule.maxSensitivity,
         requireApproval: rule.requireApproval,
@@ -300,7 +302,7 @@ export class AccessPolicy {
 export function definePolicy(doc: PolicyDocument): AccessPolicy {
   const checked = documentSchema.safeParse(doc);
   if (!checked.success) {
-    const why = checked.error.issues.map((i) => `${i.path.join('.') || '(policy)'}: ${i.message}`).join('; ');
+    const why = describeIssues(checked.error.issues, '(policy)');
     throw new ConfigError(`invalid policy: ${why}`);
   }
   return new AccessPolicy(checked.data);
@@ -362,13 +364,15 @@ export async function loadPolicy(path: string, options: LoadPolicyOptions = {}):
     try {
       doc = yaml.parse(text, { schema: 'core', maxAliasCount: 100, uniqueKeys: true });
     } catch (err) {
-      throw new ConfigError(`policy file ${path} is not valid YAML: ${(err as Error).message}`, { cause: err });
+      // The parser's message quotes the file (which may be a pasted secret): only where and which
+      // rule, and no cause that would carry the quote.
+      throw new ConfigError(`policy file ${path} is not valid YAML (${yamlWhere(err)}; the content is not shown)`);
     }
   } else {
     try {
       doc = JSON.parse(text);
     } catch (err) {
-      throw new ConfigError(`policy file ${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
+      throw new ConfigError(`policy file ${path} is not valid JSON (${jsonWhere(err, text)}; the content is not shown)`);
     }
   }
   try {
@@ -376,6 +380,24 @@ export async function loadPolicy(path: string, options: LoadPolicyOptions = {}):
   } catch (err) {
     throw new ConfigError(`policy file ${path}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/** Where a `JSON.parse` error is, as line and column, from the position V8 reports (never its quote). */
+function jsonWhere(err: unknown, text: string): string {
+  const m = /at position (\d+)/.exec(err instanceof Error ? err.message : '');
+  if (m === null) return /Unexpected end/.test(err instanceof Error ? err.message : '') ? 'it ends too early' : 'a syntax error';
+  const position = Number(m[1]);
+  const before = text.slice(0, position);
+  const line = before.split('\n').length;
+  return `a syntax error at line ${line}, column ${position - before.lastIndexOf('\n')}`;
+}
+
+/** Where a `yaml` parse error is, from its `linePos` and `code` (never its message, which quotes the line). */
+function yamlWhere(err: unknown): string {
+  const e = err as { code?: unknown; linePos?: readonly { line: number; col: number }[] } | null;
+  const pos = e?.linePos?.[0];
+  const code = typeof e?.code === 'string' && /^[A-Z_]+$/.test(e.code) ? ` ${e.code}` : '';
+  return pos === undefined ? `a syntax error${code}` : `a syntax error${code} at line ${pos.line}, column ${pos.col}`;
 }
 
 interface YamlModule {

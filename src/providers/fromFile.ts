@@ -63,7 +63,7 @@ export function fromFile(init: FromFileInit = {}): SecretProvider {
       const id = { ref: String(ref), provider: name };
       const encoding = ref.params['encoding'] ?? 'utf8';
       if (encoding !== 'utf8' && encoding !== 'binary') {
-        throw new InvalidSecretRefError(`encoding must be utf8 or binary, not "${encoding}"`, id);
+        throw new InvalidSecretRefError('the encoding param must be utf8 or binary', id);
       }
       const wanted = ref.path.startsWith('/') ? ref.path : path.join(root, ...ref.segments);
       if (!isInside(root, wanted)) throw new AccessDeniedError(`${ref.path} is outside the secrets root`, id);
