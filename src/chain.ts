@@ -17,6 +17,7 @@ export interface ChainResult {
 }
 
 const RESERVED = new Set<string>(RESERVED_PARAMS);
+const ENVIRONMENT_TAG = /^[a-z][a-z0-9_-]*$/;
 
 /**
  * The providers that may answer `ref`, in the user's order: every logical-capable provider for
@@ -41,6 +42,11 @@ export function candidatesFor(ref: SecretRef, providers: readonly SecretProvider
     throw new InvalidSecretRefError(
       `${unknown.length} param(s) of the ref are understood by no provider of ${ref.scheme}:// refs (understood: ${[...RESERVED, ...new Set(candidates.flatMap((p) => p.params ?? []))].join(', ')})`,
     );
+  }
+  // `?env=` is read by the guard and named in its denials: it must be a tag, not any text.
+  const env = ref.params['env'];
+  if (env !== undefined && !ENVIRONMENT_TAG.test(env)) {
+    throw new InvalidSecretRefError('the env param must be a lowercase environment tag such as dev or prod');
   }
   return candidates;
 }

@@ -10,7 +10,7 @@ const MAX_TEXT = 64;
 /**
  * Parses a duration such as `'30d'`, `'1h30m'`, `'500ms'` into milliseconds. Durations are
  * parsed here and nowhere else, so units are never mixed up. The result is finite and at most
- * {@link MAX_DURATION_MS} (what a `Date` can hold); code that uses a duration as a `setTimeout`
+ * 8.64e15 ms (what a `Date` can hold); code that uses a duration as a `setTimeout`
  * delay must also bound it by 2^31−1 ms, which Node would otherwise clamp to 1 ms.
  *
  * @param text - The duration.

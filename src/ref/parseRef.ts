@@ -48,12 +48,12 @@ export function parseRef(input: string): SecretRef {
     );
   }
   if (input.length > MAX_LENGTH) {
-    throw new InvalidSecretRefError(`${scheme}:// reference is ${input.length} characters long; the limit is ${MAX_LENGTH}`);
+    throw new InvalidSecretRefError(`the reference is ${input.length} characters long; the limit is ${MAX_LENGTH}`);
   }
   const lone = firstLoneSurrogate(input);
-  if (lone !== -1) throw fail(scheme, 'lone surrogate (not well-formed unicode)', lone);
+  if (lone !== -1) throw fail('lone surrogate (not well-formed unicode)', lone);
   const bad = firstControl(input);
-  if (bad !== -1) throw fail(scheme, 'control or NUL character', bad);
+  if (bad !== -1) throw fail('control or NUL character', bad);
 
   const atSign = input.indexOf('@', sep + 3);
   if (atSign !== -1) {
@@ -69,13 +69,13 @@ export function parseRef(input: string): SecretRef {
   let fieldPath: string[] | undefined;
   const hash = rest.indexOf('#');
   if (hash !== -1) {
-    fieldPath = parseField(scheme, rest.slice(hash + 1), offset + hash + 1);
+    fieldPath = parseField(rest.slice(hash + 1), offset + hash + 1);
     rest = rest.slice(0, hash);
   }
   let params: Record<string, string> = {};
   const question = rest.indexOf('?');
   if (question !== -1) {
-    params = parseParams(scheme, rest.slice(question + 1), offset + question + 1);
+    params = parseParams(rest.slice(question + 1), offset + question + 1);
     rest = rest.slice(0, question);
   }
 
@@ -84,16 +84,16 @@ export function parseRef(input: string): SecretRef {
     rest = rest.slice(1);
     offset += 1;
   }
-  if (rest === '') throw fail(scheme, 'empty path', offset);
+  if (rest === '') throw fail('empty path', offset);
   const segments: string[] = [];
   let at = offset;
   for (const raw of rest.split('/')) {
-    if (raw === '') throw fail(scheme, 'empty path segment', at);
-    const seg = decode(scheme, raw, at, 'path segment');
-    if (seg.includes('/')) throw fail(scheme, 'encoded "/" in a path segment', at);
-    if (seg === '.' || seg === '..') throw fail(scheme, `"${seg}" path segment`, at);
+    if (raw === '') throw fail('empty path segment', at);
+    const seg = decode(raw, at, 'path segment');
+    if (seg.includes('/')) throw fail('encoded "/" in a path segment', at);
+    if (seg === '.' || seg === '..') throw fail(`"${seg}" path segment`, at);
     const unstable = caseUnstable(seg);
-    if (unstable !== undefined) throw fail(scheme, `path segment ${unstable}, so layers that map case would read another name`, at);
+    if (unstable !== undefined) throw fail(`path segment ${unstable}, so layers that map case would read another name`, at);
     segments.push(seg);
     at += raw.length + 1;
   }
@@ -139,44 +139,44 @@ function makeRef(
   return Object.freeze(ref) as SecretRef;
 }
 
-function parseParams(scheme: string, query: string, offset: number): Record<string, string> {
+function parseParams(query: string, offset: number): Record<string, string> {
   const params: Record<string, string> = Object.create(null);
-  if (query === '') throw fail(scheme, 'empty query', offset);
+  if (query === '') throw fail('empty query', offset);
   let at = offset;
   for (const pair of query.split('&')) {
     const eq = pair.indexOf('=');
     const name = eq === -1 ? pair : pair.slice(0, eq);
     // Param names are not quoted: `https://host/x?<token>` puts a secret where a name would be.
-    if (!PARAM_NAME.test(name)) throw fail(scheme, 'invalid param name', at);
-    if (eq === -1 || eq === pair.length - 1) throw fail(scheme, 'param has no value', at);
-    if (name in params) throw fail(scheme, 'param given twice', at);
-    params[name] = decode(scheme, pair.slice(eq + 1), at + eq + 1, 'param value');
+    if (!PARAM_NAME.test(name)) throw fail('invalid param name', at);
+    if (eq === -1 || eq === pair.length - 1) throw fail('param has no value', at);
+    if (name in params) throw fail('param given twice', at);
+    params[name] = decode(pair.slice(eq + 1), at + eq + 1, 'param value');
     at += pair.length + 1;
   }
   return { ...params };
 }
 
-function parseField(scheme: string, raw: string, offset: number): string[] {
-  if (raw === '') throw fail(scheme, 'empty field after "#"', offset);
+function parseField(raw: string, offset: number): string[] {
+  if (raw === '') throw fail('empty field after "#"', offset);
   let at = offset;
   const parts: string[] = [];
   for (const part of raw.split('.')) {
-    if (part === '') throw fail(scheme, 'empty field segment', at);
-    parts.push(decode(scheme, part, at, 'field'));
+    if (part === '') throw fail('empty field segment', at);
+    parts.push(decode(part, at, 'field'));
     at += part.length + 1;
   }
   return parts;
 }
 
 /** Percent-decodes one component; an encoded control or NUL character is rejected like a raw one. */
-function decode(scheme: string, raw: string, at: number, what: string): string {
+function decode(raw: string, at: number, what: string): string {
   let text: string;
   try {
     text = decodeURIComponent(raw);
   } catch {
-    throw fail(scheme, `invalid percent-encoding in ${what}`, at);
+    throw fail(`invalid percent-encoding in ${what}`, at);
   }
-  if (firstControl(text) !== -1) throw fail(scheme, `encoded control or NUL character in ${what}`, at);
+  if (firstControl(text) !== -1) throw fail(`encoded control or NUL character in ${what}`, at);
   return text;
 }
 
@@ -222,6 +222,6 @@ function firstControl(text: string): number {
   return -1;
 }
 
-function fail(scheme: string, what: string, position: number): InvalidSecretRefError {
-  return new InvalidSecretRefError(`invalid ${scheme}:// reference: ${what} at position ${position}`, { position });
+function fail(what: string, position: number): InvalidSecretRefError {
+  return new InvalidSecretRefError(`invalid reference: ${what} at position ${position}`, { position });
 }
