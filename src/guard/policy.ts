@@ -150,6 +150,12 @@ export type PolicyVerdict =
 export interface PolicyQuery {
   /** The canonical `scheme://path` of the ref (see `globTarget`). */
   readonly target: string;
+  /**
+   * Other spellings (canonical `scheme://path`) the providers read as the same secret (see
+   * `SecretProvider.aliases`). Deny globs cover them too; allow globs match `target` only.
+   * @default []
+   */
+  readonly aliases?: readonly string[];
   /** The connector identity. */
   readonly identity: string | undefined;
   /** The instant, in epoch milliseconds. */
@@ -239,12 +245,11 @@ export class AccessPolicy {
    */
   evaluate(query: PolicyQuery): PolicyVerdict {
     const rules = this.#applicable(query.identity);
-    // The name a name-mapping provider reads for a logical ref: deny globs cover every spelling of it.
-    const folded = this.#folded(query.target);
     for (const rule of rules) {
-      const glob = rule.deny.find((g) => g.test(query.target) || (folded !== undefined && g.testFolded(folded)));
-      if (glob !== undefined) {
-        return { allowed: false, rule: rule.name, reason: `the ref matches deny glob "${glob.source}"`, outsideWindow: false };
+      if (rule.deny.length === 0) continue;
+      const hit = this.#denied(rule, query.target) ?? query.aliases?.reduce<RefGlob | undefined>((found, alias) => found ?? this.#denied(rule, alias), undefined);
+      if (hit !== undefined) {
+        return { allowed: false, rule: rule.name, reason: `the ref matches deny glob "${hit.source}"`, outsideWindow: false };
       }
     }
     let failed: { rule: string; reason: string; outsideWindow: boolean } | undefined;
@@ -262,6 +267,12 @@ export class AccessPolicy {
     if (failed !== undefined) return { allowed: false, ...failed };
     const who = query.identity === undefined ? 'a client without identity' : `identity "${query.identity}"`;
     return { allowed: false, rule: '(default)', reason: `no policy rule allows this ref for ${who}`, outsideWindow: false };
+  }
+
+  /** The deny glob of `rule` covering `target`, directly or as a name-mapping provider reads it. */
+  #denied(rule: CompiledRule, target: string): RefGlob | undefined {
+    const folded = this.#folded(target);
+    return rule.deny.find((g) => g.test(target) || (folded !== undefined && g.testFolded(folded)));
   }
 
   #folded(target: string): string | undefined {

@@ -170,7 +170,7 @@ describe('options, manifests, refs and providers', () => {
     }
     // A ref that routes (a provider serves its scheme and declares its params) is an identifier and
     // may be named in err.ref and the audit record; the message still does not repeat a bad value.
-    const err = await secrets.get(`file://x?encoding=${c}`).catch((e: unknown) => e as Error);
+    const err = (await secrets.get(`file://x?encoding=${c}`).catch((e: unknown) => e)) as Error;
     expect(err.message).not.toContain(c);
     await secrets.close();
     expect(events.length).toBeGreaterThan(4);

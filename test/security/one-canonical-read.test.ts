@@ -194,3 +194,62 @@ describe('one canonical read: spellings fromEnv maps to one variable', () => {
     await secrets.close();
   });
 });
+
+describe('one canonical read: one secret under two schemes', () => {
+  /** A client with `provider` whose policy allows everything but `deny`. */
+  function guarded(provider: SecretProvider, deny: string) {
+    return createSecrets({
+      environment: 'dev',
+      providers: [provider],
+      cache: false,
+      strictEnvironment: false,
+      audit: false,
+      policy: { version: 1, rules: [{ name: 'r', identity: '*', allow: ['*://**'], deny: [deny] }] },
+    });
+  }
+
+  it('fromEnv: secret:// and env:// spellings of one variable are denied together (with a prefix too)', async () => {
+    const env = { ETL_ORDERS_DB_ADMIN: generated(), ETL_OTHER: generated() };
+    const cases: [string, string[]][] = [
+      ['secret://orders-db/admin', ['env://ETL_ORDERS_DB_ADMIN', 'secret://orders_db/admin']],
+      ['env://ETL_ORDERS_DB_ADMIN', ['secret://orders-db/admin', 'secret://Orders/DB.admin', 'env://etl_orders_db_admin']],
+      ['secret://orders-db/*', ['env://ETL_ORDERS_DB_ADMIN']],
+    ];
+    for (const [deny, spellings] of cases) {
+      const secrets = guarded(fromEnv({ env, prefix: 'ETL_' }), deny);
+      for (const ref of spellings) expect({ deny, ref, got: await attempt(secrets, ref) }).toEqual({ deny, ref, got: { code: 'POLICY_DENIED' } });
+      // The control: another variable is served.
+      expect(await attempt(secrets, 'secret://other')).toEqual({ served: env.ETL_OTHER });
+      await secrets.close();
+    }
+  });
+
+  it('fromLocalStore: secret:// and local:// name one entry', async () => {
+    const value = generated();
+    const store = fromLocalStore({ name: 'local', path: join(dir, 'aliases.enc.json'), key: randomBytes(32), environment: 'dev' });
+    await store.init();
+    await store.set('orders-db/admin', value);
+    await store.set('other', value);
+    for (const [deny, ref] of [['local://orders-db/admin', 'secret://orders-db/admin'], ['secret://orders-db/admin', 'local://orders-db/admin']] as const) {
+      const secrets = guarded(store, deny);
+      expect(await attempt(secrets, ref)).toEqual({ code: 'POLICY_DENIED' });
+      expect(await attempt(secrets, 'local://other')).toEqual({ served: value });
+      await secrets.close();
+    }
+  });
+
+  it('fromFile: secret://, file:// and file:///<root>/ name one file', async () => {
+    const root = await mkdtemp(join(dir, 'root-'));
+    await mkdir(join(root, 'orders-db'));
+    await writeFile(join(root, 'orders-db', 'admin'), generated());
+    const value = generated();
+    await writeFile(join(root, 'other'), value);
+    const spellings = ['secret://orders-db/admin', 'file://orders-db/admin', `file://${root}/orders-db/admin`];
+    for (const deny of spellings) {
+      const secrets = guarded(fromFile({ root, logical: true }), deny);
+      for (const ref of spellings) expect({ deny, ref, got: await attempt(secrets, ref) }).toEqual({ deny, ref, got: { code: 'POLICY_DENIED' } });
+      expect(await attempt(secrets, 'file://other')).toEqual({ served: value });
+      await secrets.close();
+    }
+  });
+});
