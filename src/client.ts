@@ -659,6 +659,7 @@ class Client implements SecretsClient {
   }
 
   async getMany<const M extends Readonly<Record<string, string | SecretRef>>>(refs: M): Promise<{ [K in keyof M]: Secret<string> }> {
+    if (typeof refs !== 'object' || refs === null) throw new ConfigError('getMany() expects an object of refs by name');
     const names = Object.keys(refs);
     const values = await Promise.all(names.map((n) => this.get(refs[n]!)));
     return Object.fromEntries(names.map((n, i) => [n, values[i]])) as { [K in keyof M]: Secret<string> };

@@ -165,4 +165,10 @@ describe('every entry point audits a refused ref (item 8)', () => {
     ]);
     await secrets.close();
   });
+
+  it('getMany without an object of refs is a typed ConfigError, not a TypeError', async () => {
+    const { secrets } = client();
+    await expect(secrets.getMany(null as never)).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await secrets.close();
+  });
 });
