@@ -104,7 +104,12 @@ export function foldTarget(target: string): string | undefined {
   const prefix = `${LOGICAL_SCHEME}://`;
   if (!target.startsWith(prefix)) return undefined;
   const path = target.slice(prefix.length).replace(/^\//, '');
-  return envName(path.split('/').map((s) => decodeURIComponent(s)));
+  try {
+    return envName(path.split('/').map((s) => decodeURIComponent(s)));
+  } catch {
+    // Not a canonical target (the guard only passes canonical ones): matched exactly, never folded.
+    return undefined;
+  }
 }
 
 /**

@@ -113,6 +113,11 @@ describe('pasted connection URLs through every entry point', () => {
           await through(p, 'fromMock.set', () => mock.set(p.url, 'v')),
         ];
         expect(refused.every(Boolean), `${refused}`).toBe(true);
+        // Policy matching given the raw text as a target: the verdict does not quote it.
+        const policy = definePolicy({ version: 1, rules: [{ name: 'r', identity: '*', allow: ['secret://x'], deny: ['*://**/admin'] }] });
+        const verdict = policy.evaluate({ target: p.url, aliases: [p.url], identity: 'etl', now: 0 });
+        expect(verdict.allowed).toBe(false);
+        assertAbsent(JSON.stringify(verdict).toLowerCase(), p, 'a policy verdict');
         await secrets.close();
         // The accesses are audited (handle's in the background), with no ref and no password.
         const failures = events.filter((e) => e.outcome === 'failure');
