@@ -103,7 +103,7 @@ describe('policy validators', () => {
       await expectNoEcho(c, () => compileRefGlob(glob));
       await expectNoEcho(c, () => compileRefGlob(glob, true));
       await expectNoEcho(c, () => definePolicy(rule({ deny: ['secret://y', glob] })), /deny\[1\]/);
-      await expectNoEcho(c, () => compileCrossRules([{ from: 'dev', to: 'prod', refs: glob, reason: 'r' }]));
+      await expectNoEcho(c, () => compileCrossRules([{ from: 'dev', to: 'prod', refs: ['secret://y', glob], reason: 'r' }]), /refs\[1\]/);
     }
     await expectNoEcho(c, () => compileCrossRules([{ from: `${c}!`, to: 'prod', refs: 'secret://x', reason: 'r' }]), /from/);
     await expectNoEcho(c, () => compileCrossRules([{ from: 'dev', to: `${c}!`, refs: 'secret://x', reason: 'r' }]), /to/);
