@@ -247,9 +247,16 @@ export class AccessPolicy {
     const rules = this.#applicable(query.identity);
     for (const rule of rules) {
       if (rule.deny.length === 0) continue;
-      const hit = this.#denied(rule, query.target) ?? query.aliases?.reduce<RefGlob | undefined>((found, alias) => found ?? this.#denied(rule, alias), undefined);
+      let hit = this.#denied(rule, query.target);
+      let viaAlias = false;
+      for (const alias of query.aliases ?? []) {
+        if (hit !== undefined) break;
+        hit = this.#denied(rule, alias);
+        viaAlias = true;
+      }
       if (hit !== undefined) {
-        return { allowed: false, rule: rule.name, reason: `the ref matches deny glob "${hit.source}"`, outsideWindow: false };
+        const as = viaAlias ? ' under another spelling a provider reads as the same secret' : '';
+        return { allowed: false, rule: rule.name, reason: `the ref matches deny glob "${hit.source}"${as}`, outsideWindow: false };
       }
     }
     let failed: { rule: string; reason: string; outsideWindow: boolean } | undefined;
