@@ -17,6 +17,7 @@ export interface ChainResult {
 }
 
 const RESERVED = new Set<string>(RESERVED_PARAMS);
+const ENVIRONMENT_TAG = /^[a-z][a-z0-9_-]*$/;
 
 /**
  * The providers that may answer `ref`, in the user's order: every logical-capable provider for
@@ -28,19 +29,24 @@ export function candidatesFor(ref: SecretRef, providers: readonly SecretProvider
   );
   if (candidates.length === 0) {
     const names = providers.map((p) => p.name).join(', ');
+    // No `ref`: a string no provider serves may be a pasted URL (a webhook, a token in a query).
     throw new ConfigError(
       ref.logical
         ? `no provider resolves logical secret:// refs (providers: ${names})`
         : `no provider serves ${ref.scheme}:// refs (providers: ${names})`,
-      { ref: String(ref) },
     );
   }
-  for (const param of Object.keys(ref.params)) {
-    if (!RESERVED.has(param) && !candidates.some((p) => p.params?.includes(param))) {
-      throw new InvalidSecretRefError(`param "${param}" is not understood by any provider of ${ref.scheme}:// refs`, {
-        ref: String(ref),
-      });
-    }
+  const unknown = Object.keys(ref.params).filter((param) => !RESERVED.has(param) && !candidates.some((p) => p.params?.includes(param)));
+  if (unknown.length > 0) {
+    // Neither the names nor the ref are repeated: `?<token>=…` puts a secret where a name would be.
+    throw new InvalidSecretRefError(
+      `${unknown.length} param(s) of the ref are understood by no provider of ${ref.scheme}:// refs (understood: ${[...RESERVED, ...new Set(candidates.flatMap((p) => p.params ?? []))].join(', ')})`,
+    );
+  }
+  // `?env=` is read by the guard and named in its denials: it must be a tag, not any text.
+  const env = ref.params['env'];
+  if (env !== undefined && !ENVIRONMENT_TAG.test(env)) {
+    throw new InvalidSecretRefError('the env param must be a lowercase environment tag such as dev or prod');
   }
   return candidates;
 }

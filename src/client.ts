@@ -31,6 +31,7 @@ import { Guard, type GuardPass, type GuardPlan, type PolicySource } from './guar
 import { AnomalyDetector, type AnomalyEvent, type AnomalyOptions } from './metrics/anomaly.js';
 import { MetricsRecorder, type SecretsMetrics } from './metrics/metrics.js';
 import { createOtelBridge, loadOpenTelemetry } from './metrics/otel.js';
+import { describeIssues } from './issues.js';
 
 /**
  * Options of {@link createSecrets}.
@@ -395,7 +396,7 @@ const MAX_ROUTES = 4096;
 export function createSecrets(options: SecretsOptions): SecretsClient {
   const checked = optionsSchema.safeParse(options);
   if (!checked.success) {
-    const why = checked.error.issues.map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`).join('; ');
+    const why = describeIssues(checked.error.issues, '(options)');
     throw new ConfigError(`invalid createSecrets options: ${why}`);
   }
   const env = options.env ?? process.env;
@@ -618,7 +619,7 @@ class Client implements SecretsClient {
     return {
       action: access.source === 'cache' ? 'cache-hit' : 'resolve',
       outcome: DENIAL_CODES.has(code) ? 'denied' : 'failure',
-      ref: route?.key ?? keyOf(input),
+      ref: route?.key ?? this.#routableKey(input),
       provider: known ? (err.provider ?? null) : null,
       code,
       latencyMs: Number.isNaN(access.started) ? 0 : this.#now() - access.started,
@@ -627,6 +628,21 @@ class Client implements SecretsClient {
       // Our messages carry no values; a provider's own error could, so it goes through the redactor.
       reason: known ? this.redactor.redact(err.message) : `${err instanceof Error ? err.name : typeof err} (not shown)`,
     };
+  }
+
+  /**
+   * The canonical key of an input the client could not route, for its audit record: only when it
+   * parses and some provider serves it. Anything else (a pasted URL, a token) is recorded as null.
+   */
+  #routableKey(input: string | SecretRef): string | null {
+    try {
+      const ref = parseRef(typeof input === 'string' ? input : String(input));
+      candidatesFor(ref, this.#providers);
+      const { scheme, path, segments, params } = ref;
+      return formatRef({ scheme, path, segments, params });
+    } catch {
+      return null;
+    }
   }
 
   /** Emits, audits and hands on one anomaly; never throws. */
@@ -643,6 +659,7 @@ class Client implements SecretsClient {
   }
 
   async getMany<const M extends Readonly<Record<string, string | SecretRef>>>(refs: M): Promise<{ [K in keyof M]: Secret<string> }> {
+    if (typeof refs !== 'object' || refs === null) throw new ConfigError('getMany() expects an object of refs by name');
     const names = Object.keys(refs);
     const values = await Promise.all(names.map((n) => this.get(refs[n]!)));
     return Object.fromEntries(names.map((n, i) => [n, values[i]])) as { [K in keyof M]: Secret<string> };
@@ -668,7 +685,14 @@ class Client implements SecretsClient {
   }
 
   handle(ref: string | SecretRef, options: HandleOptions & { readonly schema?: z.ZodType } = {}): CredentialHandle<never> {
-    const route = this.#route(ref);
+    let route: Route;
+    try {
+      route = this.#route(ref);
+    } catch (err) {
+      // Refused like a get: the refusal is recorded (in the background, as handle() is synchronous).
+      void this.#auditBackground(this.#failureRecord(ref, undefined, { source: 'fetch', pass: undefined, started: NaN }, err));
+      throw err;
+    }
     const { schema, ...handleOptions } = options;
     const now = this.#now;
     const clock = handleOptions.clock ?? (this.#nowGiven ? { ...systemClock, now } : systemClock);
@@ -710,7 +734,9 @@ class Client implements SecretsClient {
     const text = typeof input === 'string' ? input : String(input);
     let route = this.#routes.get(text);
     if (route !== undefined) return route;
-    const ref = typeof input === 'string' ? parseRef(input) : input;
+    // Always parsed from its text: an object that only looks like a SecretRef (or whose fields
+    // disagree with its toString) can never route, guard and fetch different names.
+    const ref = parseRef(text);
     const { scheme, path, segments, params } = ref;
     const key = formatRef({ scheme, path, segments, params });
     const plan = this.#guard.plan(ref, candidatesFor(ref, this.#providers));
@@ -930,16 +956,6 @@ function ruleOf(pass: GuardPass | undefined): { rule?: string; reason?: string }
     ...(rules.length === 0 ? {} : { rule: rules.join(', ') }),
     ...(pass.cross === undefined ? {} : { reason: `crossEnvironment to ${pass.cross.to}: ${pass.cross.reason}` }),
   };
-}
-
-/** The canonical key of an input the client could not route; null when it is no valid ref (it is never echoed). */
-function keyOf(input: string | SecretRef): string | null {
-  try {
-    const { scheme, path, segments, params } = typeof input === 'string' ? parseRef(input) : input;
-    return formatRef({ scheme, path, segments, params });
-  } catch {
-    return null;
-  }
 }
 
 /** A not-found answer says which providers were skipped for their environment binding (never asked). */

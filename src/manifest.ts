@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { ConfigError, SecretFormatError } from './errors.js';
+import { ConfigError, InvalidSecretRefError, SecretFormatError } from './errors.js';
 import { parseDuration } from './duration.js';
 import { parseRef } from './ref/parseRef.js';
 import type { Sensitivity } from './provider.js';
 import type { Secret } from './secret.js';
+import { describeIssues } from './issues.js';
 
 const MANIFEST_BRAND = Symbol.for('connector-secrets.manifest');
 const ENV_TOKEN = '{env}';
@@ -115,11 +116,17 @@ export function defineSecrets<const S extends SecretSpecs>(specs: S): SecretMani
   for (const [name, spec] of Object.entries(specs)) {
     const checked = specSchema.safeParse(spec);
     if (!checked.success) {
-      const why = checked.error.issues.map((i) => `${i.path.join('.') || '(entry)'}: ${i.message}`).join('; ');
+      const why = describeIssues(checked.error.issues, '(entry)');
       throw new ConfigError(`secret spec "${name}" is invalid: ${why}`);
     }
-    parseRef(spec.ref.replaceAll(ENV_TOKEN, 'env'));
-    if (spec.rotation !== undefined) parseDuration(spec.rotation);
+    try {
+      parseRef(spec.ref.replaceAll(ENV_TOKEN, 'env'));
+    } catch (err) {
+      // parseRef never quotes its input; the entry is named so the author knows which ref it is.
+      const { position } = err as InvalidSecretRefError;
+      throw new InvalidSecretRefError(`secret spec "${name}": ref: ${(err as Error).message}`, position === undefined ? {} : { position });
+    }
+    if (spec.rotation !== undefined) parseDuration(spec.rotation, `secret spec "${name}": rotation`);
   }
   const frozen = Object.freeze({ ...specs });
   const manifest = {
@@ -132,7 +139,7 @@ export function defineSecrets<const S extends SecretSpecs>(specs: S): SecretMani
         purpose: spec.purpose,
         sensitivity: spec.sensitivity ?? 'high',
         rotation: spec.rotation,
-        rotationMs: spec.rotation === undefined ? undefined : parseDuration(spec.rotation),
+        rotationMs: spec.rotation === undefined ? undefined : parseDuration(spec.rotation, `secret spec "${name}": rotation`),
         json: spec.schema !== undefined,
       })),
   };

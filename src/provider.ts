@@ -123,6 +123,19 @@ export interface SecretProvider {
   readonly environment?: string;
   /** Ref params it accepts besides the reserved `version`, `env` and `stage`. */
   readonly params?: readonly string[];
+  /**
+   * The other spellings (canonical `scheme://path`, no params) under which this provider reads
+   * the same secret as `ref`: `fromEnv` reads `secret://orders-db/password` and
+   * `env://ORDERS_DB_PASSWORD` as one variable. Deny globs of a policy cover every alias, so a
+   * secret denied under one spelling is not served under another.
+   * @default for a logical provider, `secret://p` and `<scheme>://p` of each of its schemes are
+   * one secret; for other providers, none
+   * @example
+   * ```ts
+   * aliases: (ref) => (ref.logical ? [`map://${ref.path}`] : [`secret://${ref.path}`]),
+   * ```
+   */
+  aliases?(ref: SecretRef): readonly string[];
   /** Fetches the secret a ref names. */
   resolve(ref: SecretRef, ctx: ResolveContext): Promise<ResolvedSecret>;
   /** Extends a lease. */

@@ -69,12 +69,14 @@ export function compileCrossRules(rules: readonly CrossEnvironmentRule[]): Compi
     if (rule.approve !== undefined && typeof rule.approve !== 'function') throw new ConfigError(`${where}: approve must be a function`);
     const globs = typeof rule.refs === 'string' ? [rule.refs] : rule.refs;
     if (!Array.isArray(globs) || globs.length === 0) throw new ConfigError(`${where}: refs must name at least one ref glob`);
-    let refs: RefGlob[];
-    try {
-      refs = globs.map((g) => compileRefGlob(g));
-    } catch (err) {
-      throw new ConfigError(`${where}: ${(err as Error).message}`, { cause: err });
-    }
+    const refs: RefGlob[] = globs.map((g, j) => {
+      try {
+        return compileRefGlob(g);
+      } catch (err) {
+        // compileRefGlob never quotes the glob, so its reason is passed on with the field named.
+        throw new ConfigError(`${where}: refs[${j}]: ${(err as Error).message}`, { cause: err });
+      }
+    });
     return { name, from: rule.from, to: rule.to, refs, reason: rule.reason, approve: rule.approve };
   });
 }

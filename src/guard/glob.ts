@@ -1,7 +1,8 @@
-import { ConfigError } from '../errors.js';
+import { ConfigError, InvalidSecretRefError } from '../errors.js';
+import { envName, envPiece } from '../ref/envName.js';
 import { formatRef } from '../ref/formatRef.js';
 import { parseRef } from '../ref/parseRef.js';
-import type { SecretRef } from '../ref/types.js';
+import { LOGICAL_SCHEME, type SecretRef } from '../ref/types.js';
 
 /**
  * A compiled ref glob. Globs are matched against the canonical `scheme://path` of a ref (params
@@ -15,6 +16,11 @@ export interface RefGlob {
   readonly canonical: string;
   /** True when the canonical `scheme://path` of a ref matches. */
   test(target: string): boolean;
+  /**
+   * Deny globs only: true when a logical ref whose {@link foldTarget} is `folded` reads a name
+   * the glob covers, as a provider that maps names (environment variables) reads it.
+   */
+  testFolded(folded: string): boolean;
 }
 
 const ANY_SCHEME = '*://';
@@ -38,10 +44,11 @@ export function globTarget(ref: SecretRef): string {
  * of `*` (`*://…`) matches any scheme. The glob is parsed like a ref (so `..`, encoded `/` and
  * control characters are rejected) and put in canonical form before it is compiled.
  *
- * @param caseInsensitive - Match regardless of letter case. Deny globs use this, so a provider
- * that folds case (environment variables of logical refs, Azure Key Vault names) cannot be
- * reached past a deny rule by changing case; allow globs match exactly (least privilege).
- * @throws {@link ConfigError} naming the glob when it is not a valid ref glob.
+ * @param caseInsensitive - Deny globs: match regardless of letter case, and for `secret://` (or
+ * `*://`) globs also match every logical ref that reads an environment variable name the glob
+ * covers (see {@link foldTarget}), so a provider that folds case or maps names cannot be reached
+ * past a deny rule by another spelling; allow globs match exactly (least privilege).
+ * @throws {@link ConfigError} saying why the glob is not valid (the glob itself is not repeated).
  * @example
  * ```ts
  * compileRefGlob('secret://orders-db/**').test('secret://orders-db/password'); // true
@@ -50,18 +57,19 @@ export function globTarget(ref: SecretRef): string {
 export function compileRefGlob(source: string, caseInsensitive = false): RefGlob {
   if (typeof source !== 'string' || source === '') throw new ConfigError('a ref glob must be a non-empty string');
   const anyScheme = source.startsWith(ANY_SCHEME);
-  let canonical: string;
+  let ref: SecretRef;
   try {
-    const ref = parseRef(anyScheme ? `any${source.slice(1)}` : source);
-    if (Object.keys(ref.params).length > 0 || ref.fieldPath !== undefined) {
-      throw new ConfigError(`ref glob "${source}" has params or a #field; globs match scheme://path only`);
-    }
-    canonical = globTarget(ref);
-    if (anyScheme) canonical = `*${canonical.slice(3)}`;
+    ref = parseRef(anyScheme ? `any${source.slice(1)}` : source);
   } catch (err) {
-    if (err instanceof ConfigError) throw err;
-    throw new ConfigError(`"${source}" is not a valid ref glob: ${(err as Error).message}`, { cause: err });
+    // Neither the glob nor the parser's message is repeated (the cause is not kept either): a
+    // pasted connection URL must not come back in an error.
+    throw new ConfigError(`not a valid ref glob: ${reasonOf(err)}`);
   }
+  if (Object.keys(ref.params).length > 0 || ref.fieldPath !== undefined) {
+    throw new ConfigError('a ref glob has params or a #field; globs match scheme://path only');
+  }
+  let canonical = globTarget(ref);
+  if (anyScheme) canonical = `*${canonical.slice(3)}`;
   const schemeEnd = canonical.indexOf('://');
   const scheme = canonical.slice(0, schemeEnd);
   const pattern =
@@ -73,7 +81,57 @@ export function compileRefGlob(source: string, caseInsensitive = false): RefGlob
       .map((part) => part.split('*').map(escape).join('[^/]*'))
       .join('.*');
   const regex = new RegExp(`^${pattern}$`, caseInsensitive ? 'i' : '');
-  return { source, canonical, test: (target) => regex.test(target) };
+  const folded = caseInsensitive && (anyScheme || ref.logical) ? foldedPattern(ref.segments) : undefined;
+  return {
+    source,
+    canonical,
+    test: (target) => regex.test(target),
+    testFolded: (name) => folded !== undefined && folded.test(name),
+  };
+}
+
+/**
+ * The name a provider that maps logical refs to names (environment variables, see `envName`)
+ * reads for a `secret://` glob target, or `undefined` for other schemes. Deny globs compare it
+ * with {@link RefGlob.testFolded}.
+ *
+ * @example
+ * ```ts
+ * foldTarget('secret://orders_db/Admin'); // 'ORDERS_DB_ADMIN', as for 'secret://orders-db/admin'
+ * ```
+ */
+export function foldTarget(target: string): string | undefined {
+  const prefix = `${LOGICAL_SCHEME}://`;
+  if (!target.startsWith(prefix)) return undefined;
+  const path = target.slice(prefix.length).replace(/^\//, '');
+  try {
+    return envName(path.split('/').map((s) => decodeURIComponent(s)));
+  } catch {
+    // Not a canonical target (the guard only passes canonical ones): matched exactly, never folded.
+    return undefined;
+  }
+}
+
+/**
+ * A glob's segments in the name space of `envName`: literal text mapped the same way, `*` and
+ * `**` any run of name characters (the mapping turns `/` into `_`, so segment bounds are gone
+ * there; a deny glob covers every spelling that reads a name it covers).
+ */
+function foldedPattern(segments: readonly string[]): RegExp {
+  const body = segments
+    .map((segment) =>
+      segment
+        .split(/\*+/)
+        .map((piece) => escape(envPiece(piece)))
+        .join('[A-Z0-9_]*'),
+    )
+    .join('_');
+  return new RegExp(`^${body}$`);
+}
+
+/** A parse error's reason without the input: our messages never quote it; anything else is not repeated. */
+function reasonOf(err: unknown): string {
+  return err instanceof InvalidSecretRefError ? err.message : 'it does not parse as a ref';
 }
 
 function escape(text: string): string {

@@ -1,6 +1,7 @@
 import { EnvironmentMismatchError, PolicyDeniedError, SecretExpiredError, isConnectorSecretsError } from '../errors.js';
 import type { ResolvedSecret, SecretProvider, Sensitivity } from '../provider.js';
-import type { SecretRef } from '../ref/types.js';
+import { formatRef } from '../ref/formatRef.js';
+import { LOGICAL_SCHEME, type SecretRef } from '../ref/types.js';
 import { askApproval, type ApprovalHook, type ApprovalRequest } from './approval.js';
 import { compileCrossRules, findCrossRule, type CompiledCrossRule, type CrossEnvironmentRule } from './crossEnvironment.js';
 import { globTarget } from './glob.js';
@@ -48,6 +49,8 @@ export interface GuardOptions {
 export interface GuardPlan {
   /** The canonical `scheme://path` globs match. */
   readonly target: string;
+  /** Other spellings the candidates read as the same secret; deny globs cover them too. */
+  readonly aliases: readonly string[];
   /** The environment the ref asks for: its `?env=`, else the process environment. */
   readonly targetEnvironment: string;
   /** The rule letting the process cross to `targetEnvironment`, when it differs. */
@@ -150,7 +153,7 @@ export class Guard {
     if (usable.length === 0) {
       denial ??= `every provider serving this ref is bound to another environment than "${targetEnvironment}" (${skipped.join(', ')}); none was called`;
     }
-    return { target, targetEnvironment, cross, candidates: usable, skipped, denial };
+    return { target, aliases: aliasesOf(ref, target, usable), targetEnvironment, cross, candidates: usable, skipped, denial };
   }
 
   /**
@@ -163,7 +166,7 @@ export class Guard {
     }
     if (!this.#hasPolicy) return plan.cross === undefined ? OPEN : { ...OPEN, cross: plan.cross };
     const policy = this.#usablePolicy(key);
-    const verdict = policy.evaluate({ target: plan.target, identity: this.#identity, now: this.#now(), sensitivity: declared });
+    const verdict = policy.evaluate({ target: plan.target, aliases: plan.aliases, identity: this.#identity, now: this.#now(), sensitivity: declared });
     if (!verdict.allowed) {
       if (verdict.outsideWindow) this.#onOutsideWindow?.(key, verdict.reason);
       throw new PolicyDeniedError(`denied by policy rule "${verdict.rule}": ${verdict.reason}`, { ref: key, rule: verdict.rule });
@@ -228,7 +231,7 @@ export class Guard {
     // above the declared one (a manifest cannot under-declare its way past the policy).
     if (!pass.deferred && known === declared) return;
     const sensitivity = known ?? this.#policy.defaultSensitivity;
-    const verdict = this.#policy.evaluate({ target: plan.target, identity: this.#identity, now, sensitivity });
+    const verdict = this.#policy.evaluate({ target: plan.target, aliases: plan.aliases, identity: this.#identity, now, sensitivity });
     if (!verdict.allowed) {
       throw new PolicyDeniedError(`denied by policy rule "${verdict.rule}": ${verdict.reason}; the value was dropped`, {
         ref: key,
@@ -268,6 +271,26 @@ export class Guard {
   ): ApprovalRequest {
     return { kind, ref, identity: this.#identity, environment: this.environment, targetEnvironment: plan.targetEnvironment, rule, ...extra };
   }
+}
+
+/**
+ * Every other spelling the candidates read as the same secret (their `aliases`, or the default:
+ * a logical provider reads `secret://p` and `<scheme>://p` as one secret).
+ */
+function aliasesOf(ref: SecretRef, target: string, candidates: readonly SecretProvider[]): readonly string[] {
+  const out = new Set<string>();
+  for (const provider of candidates) {
+    const list = provider.aliases !== undefined ? provider.aliases(ref) : defaultAliases(provider, ref);
+    for (const alias of list) if (alias !== target) out.add(alias);
+  }
+  return [...out];
+}
+
+function defaultAliases(provider: SecretProvider, ref: SecretRef): string[] {
+  if (provider.logical !== true) return [];
+  const parts = { path: ref.path, segments: ref.segments, params: {} };
+  if (!ref.logical) return [formatRef({ scheme: LOGICAL_SCHEME, ...parts })];
+  return provider.schemes.filter((s) => s !== '*').map((scheme) => formatRef({ scheme, ...parts }));
 }
 
 function parseInstant(text: string | undefined): number | undefined {

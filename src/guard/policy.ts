@@ -3,8 +3,9 @@ import { readFile, stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import type { Sensitivity } from '../provider.js';
-import { compileRefGlob, type RefGlob } from './glob.js';
+import { compileRefGlob, foldTarget, type RefGlob } from './glob.js';
 import { assertTimeZone, inDailyWindow, minuteOfDay, parseDailyWindow, type DailyWindow } from './timeWindow.js';
+import { describeIssues } from '../issues.js';
 
 const POLICY_BRAND = Symbol.for('connector-secrets.policy');
 const MAX_POLICY_BYTES = 1024 * 1024;
@@ -38,7 +39,10 @@ export interface PolicyRule {
   readonly allow?: readonly string[];
   /**
    * Ref globs this rule denies. A deny of any applicable rule wins over every allow. Matched
-   * against the canonical `scheme://path`, ignoring letter case.
+   * against the canonical `scheme://path`, ignoring letter case; a `secret://` (or `*://`) deny
+   * glob also denies every logical ref that reads an environment variable name it covers
+   * (`secret://orders-db/admin` denies `secret://orders_db/ADMIN` and `secret://orders/db-admin`,
+   * which `fromEnv` reads as the same `ORDERS_DB_ADMIN`).
    * @default []
    */
   readonly deny?: readonly string[];
@@ -146,6 +150,12 @@ export type PolicyVerdict =
 export interface PolicyQuery {
   /** The canonical `scheme://path` of the ref (see `globTarget`). */
   readonly target: string;
+  /**
+   * Other spellings (canonical `scheme://path`) the providers read as the same secret (see
+   * `SecretProvider.aliases`). Deny globs cover them too; allow globs match `target` only.
+   * @default []
+   */
+  readonly aliases?: readonly string[];
   /** The connector identity. */
   readonly identity: string | undefined;
   /** The instant, in epoch milliseconds. */
@@ -179,6 +189,7 @@ export class AccessPolicy {
   }[];
   readonly #rules: readonly CompiledRule[];
   readonly #byIdentity = new Map<string, readonly CompiledRule[]>();
+  readonly #foldedTargets = new Map<string, string | undefined>();
 
   /** @internal Use {@link definePolicy}. */
   constructor(doc: z.output<typeof documentSchema>) {
@@ -190,15 +201,16 @@ export class AccessPolicy {
       if ((rule.allow?.length ?? 0) === 0 && (rule.deny?.length ?? 0) === 0) {
         throw new ConfigError(`${where}: give at least one allow or deny glob`);
       }
+      // Our messages below never quote the value, so they can be passed on with the field named.
       const at = <T>(what: string, fn: () => T): T => {
         try {
           return fn();
         } catch (err) {
-          throw new ConfigError(`${where}: ${(err as Error).message}`, { cause: err });
+          throw new ConfigError(`${where}: ${what}: ${(err as Error).message}`, { cause: err });
         }
       };
       const timeZone = rule.timeZone ?? 'UTC';
-      at('timeZone', () => assertTimeZone(timeZone));
+      at('timeZone', () => assertTimeZone(timeZone, 'the value'));
       const notBefore = rule.notBefore === undefined ? undefined : Date.parse(rule.notBefore);
       const notAfter = rule.notAfter === undefined ? undefined : Date.parse(rule.notAfter);
       if (notBefore !== undefined && notAfter !== undefined && notAfter < notBefore) {
@@ -208,11 +220,11 @@ export class AccessPolicy {
       return {
         name: rule.name,
         identities: identities.map(identityPattern),
-        allow: at('allow', () => (rule.allow ?? []).map((g) => compileRefGlob(g))),
-        deny: at('deny', () => (rule.deny ?? []).map((g) => compileRefGlob(g, true))),
+        allow: (rule.allow ?? []).map((g, j) => at(`allow[${j}]`, () => compileRefGlob(g))),
+        deny: (rule.deny ?? []).map((g, j) => at(`deny[${j}]`, () => compileRefGlob(g, true))),
         notBefore,
         notAfter,
-        windows: rule.windows === undefined ? undefined : at('windows', () => rule.windows!.map(parseDailyWindow)),
+        windows: rule.windows?.map((w, j) => at(`windows[${j}]`, () => parseDailyWindow(w))),
         timeZone,
         maxSensitivity: rule.maxSensitivity,
         requireApproval: rule.requireApproval,
@@ -234,9 +246,17 @@ export class AccessPolicy {
   evaluate(query: PolicyQuery): PolicyVerdict {
     const rules = this.#applicable(query.identity);
     for (const rule of rules) {
-      const glob = rule.deny.find((g) => g.test(query.target));
-      if (glob !== undefined) {
-        return { allowed: false, rule: rule.name, reason: `the ref matches deny glob "${glob.source}"`, outsideWindow: false };
+      if (rule.deny.length === 0) continue;
+      let hit = this.#denied(rule, query.target);
+      let viaAlias = false;
+      for (const alias of query.aliases ?? []) {
+        if (hit !== undefined) break;
+        hit = this.#denied(rule, alias);
+        viaAlias = true;
+      }
+      if (hit !== undefined) {
+        const as = viaAlias ? ' under another spelling a provider reads as the same secret' : '';
+        return { allowed: false, rule: rule.name, reason: `the ref matches deny glob "${hit.source}"${as}`, outsideWindow: false };
       }
     }
     let failed: { rule: string; reason: string; outsideWindow: boolean } | undefined;
@@ -254,6 +274,22 @@ export class AccessPolicy {
     if (failed !== undefined) return { allowed: false, ...failed };
     const who = query.identity === undefined ? 'a client without identity' : `identity "${query.identity}"`;
     return { allowed: false, rule: '(default)', reason: `no policy rule allows this ref for ${who}`, outsideWindow: false };
+  }
+
+  /** The deny glob of `rule` covering `target`, directly or as a name-mapping provider reads it. */
+  #denied(rule: CompiledRule, target: string): RefGlob | undefined {
+    const folded = this.#folded(target);
+    return rule.deny.find((g) => g.test(target) || (folded !== undefined && g.testFolded(folded)));
+  }
+
+  #folded(target: string): string | undefined {
+    let folded = this.#foldedTargets.get(target);
+    if (folded === undefined && !this.#foldedTargets.has(target)) {
+      folded = foldTarget(target);
+      if (this.#foldedTargets.size >= 4096) this.#foldedTargets.clear();
+      this.#foldedTargets.set(target, folded);
+    }
+    return folded;
   }
 
   #applicable(identity: string | undefined): readonly CompiledRule[] {
@@ -284,7 +320,7 @@ export class AccessPolicy {
 export function definePolicy(doc: PolicyDocument): AccessPolicy {
   const checked = documentSchema.safeParse(doc);
   if (!checked.success) {
-    const why = checked.error.issues.map((i) => `${i.path.join('.') || '(policy)'}: ${i.message}`).join('; ');
+    const why = describeIssues(checked.error.issues, '(policy)');
     throw new ConfigError(`invalid policy: ${why}`);
   }
   return new AccessPolicy(checked.data);
@@ -346,13 +382,15 @@ export async function loadPolicy(path: string, options: LoadPolicyOptions = {}):
     try {
       doc = yaml.parse(text, { schema: 'core', maxAliasCount: 100, uniqueKeys: true });
     } catch (err) {
-      throw new ConfigError(`policy file ${path} is not valid YAML: ${(err as Error).message}`, { cause: err });
+      // The parser's message quotes the file (which may be a pasted secret): only where and which
+      // rule, and no cause that would carry the quote.
+      throw new ConfigError(`policy file ${path} is not valid YAML (${yamlWhere(err)}; the content is not shown)`);
     }
   } else {
     try {
       doc = JSON.parse(text);
     } catch (err) {
-      throw new ConfigError(`policy file ${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
+      throw new ConfigError(`policy file ${path} is not valid JSON (${jsonWhere(err, text)}; the content is not shown)`);
     }
   }
   try {
@@ -360,6 +398,24 @@ export async function loadPolicy(path: string, options: LoadPolicyOptions = {}):
   } catch (err) {
     throw new ConfigError(`policy file ${path}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/** Where a `JSON.parse` error is, as line and column, from the position V8 reports (never its quote). */
+function jsonWhere(err: unknown, text: string): string {
+  const m = /at position (\d+)/.exec(err instanceof Error ? err.message : '');
+  if (m === null) return /Unexpected end/.test(err instanceof Error ? err.message : '') ? 'it ends too early' : 'a syntax error';
+  const position = Number(m[1]);
+  const before = text.slice(0, position);
+  const line = before.split('\n').length;
+  return `a syntax error at line ${line}, column ${position - before.lastIndexOf('\n')}`;
+}
+
+/** Where a `yaml` parse error is, from its `linePos` and `code` (never its message, which quotes the line). */
+function yamlWhere(err: unknown): string {
+  const e = err as { code?: unknown; linePos?: readonly { line: number; col: number }[] } | null;
+  const pos = e?.linePos?.[0];
+  const code = typeof e?.code === 'string' && /^[A-Z_]+$/.test(e.code) ? ` ${e.code}` : '';
+  return pos === undefined ? `a syntax error${code}` : `a syntax error${code} at line ${pos.line}, column ${pos.col}`;
 }
 
 interface YamlModule {

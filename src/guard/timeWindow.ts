@@ -27,25 +27,32 @@ const quarters = new Map<string, { quarter: number; minute: number }>();
  * ```
  */
 export function parseDailyWindow(source: string): DailyWindow {
-  const m = WINDOW.exec(source);
-  if (m === null) throw new ConfigError(`"${source}" is not a daily window (use HH:MM-HH:MM, e.g. "01:00-05:00")`);
+  // The text is never repeated in an error: it may be a secret pasted into the wrong field.
+  const m = typeof source === 'string' ? WINDOW.exec(source) : null;
+  if (m === null) throw new ConfigError('not a daily window (use HH:MM-HH:MM on a 24-hour clock, e.g. "01:00-05:00")');
   const startMinute = Number(m[1]) * 60 + Number(m[2]);
   const endMinute = Number(m[3]) * 60 + Number(m[4]);
-  if (endMinute > 24 * 60) throw new ConfigError(`"${source}" ends after 24:00`);
-  if (startMinute === endMinute) throw new ConfigError(`"${source}" is empty (start equals end)`);
+  if (endMinute > 24 * 60) throw new ConfigError('the daily window ends after 24:00');
+  if (startMinute === endMinute) throw new ConfigError('the daily window is empty (start equals end)');
   return { source, startMinute, endMinute };
 }
 
 /**
- * Throws {@link ConfigError} unless `timeZone` is an IANA time zone this runtime knows.
+ * Throws {@link ConfigError} naming `field` (never the value) unless `timeZone` is an IANA time
+ * zone this runtime knows.
  *
  * @example
  * ```ts
  * assertTimeZone('Europe/Berlin');
  * ```
  */
-export function assertTimeZone(timeZone: string): void {
-  formatter(timeZone);
+export function assertTimeZone(timeZone: string, field = 'timeZone'): void {
+  try {
+    formatter(timeZone);
+  } catch {
+    // Neither the name nor Intl's message (which quotes it) is repeated, and no cause is kept.
+    throw new ConfigError(`${field} is not an IANA time zone this runtime knows (e.g. "Europe/Berlin")`);
+  }
 }
 
 /**
@@ -96,11 +103,7 @@ export function inDailyWindow(window: DailyWindow, minute: number): boolean {
 function formatter(timeZone: string): Intl.DateTimeFormat {
   let f = formatters.get(timeZone);
   if (f === undefined) {
-    try {
-      f = new Intl.DateTimeFormat('en-US', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
-    } catch (err) {
-      throw new ConfigError(`"${timeZone}" is not a known IANA time zone`, { cause: err });
-    }
+    f = new Intl.DateTimeFormat('en-US', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
     formatters.set(timeZone, f);
   }
   return f;

@@ -152,7 +152,7 @@ export class AnomalyDetector {
         throw new ConfigError(`anomaly.${name} must be a positive number`);
       }
     }
-    assertTimeZone(o.timeZone);
+    assertTimeZone(o.timeZone, 'anomaly.timeZone');
     this.#o = o;
     this.#environment = context.environment;
     this.#now = context.now;

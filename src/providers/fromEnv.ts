@@ -1,5 +1,8 @@
 import { SecretNotFoundError } from '../errors.js';
 import type { SecretProvider } from '../provider.js';
+import { envName } from '../ref/envName.js';
+import { formatRef, type RefParts } from '../ref/formatRef.js';
+import { LOGICAL_SCHEME } from '../ref/types.js';
 
 /**
  * Options of {@link fromEnv}.
@@ -50,6 +53,13 @@ export function fromEnv(init: FromEnvInit = {}): SecretProvider {
     schemes: ['env'],
     logical: true,
     ...(init.environment === undefined ? {} : { environment: init.environment }),
+    // A logical ref and `env://<its variable>` read one variable; so does every logical spelling
+    // that envName maps to it, which deny globs cover through their folded form.
+    aliases(ref) {
+      if (ref.logical) return [formatRef(single('env', prefix + envName(ref.segments)))];
+      const rest = ref.path.startsWith(prefix) ? ref.path.slice(prefix.length) : '';
+      return rest === '' ? [] : [formatRef(single(LOGICAL_SCHEME, rest))];
+    },
     async resolve(ref, ctx) {
       const variable = ref.logical ? prefix + envName(ref.segments) : ref.path;
       const value = (init.env ?? ctx.env)[variable];
@@ -61,7 +71,7 @@ export function fromEnv(init: FromEnvInit = {}): SecretProvider {
   };
 }
 
-/** `['orders-db', 'password']` → `ORDERS_DB_PASSWORD`. */
-export function envName(segments: readonly string[]): string {
-  return segments.join('_').toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+/** The parts of a one-segment ref. */
+function single(scheme: string, name: string): RefParts {
+  return { scheme, path: name, segments: [name], params: {} };
 }

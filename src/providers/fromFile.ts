@@ -2,6 +2,8 @@ import { readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { AccessDeniedError, InvalidSecretRefError, ProviderUnavailableError, SecretNotFoundError } from '../errors.js';
 import type { SecretProvider } from '../provider.js';
+import { formatRef } from '../ref/formatRef.js';
+import { LOGICAL_SCHEME } from '../ref/types.js';
 
 /**
  * Options of {@link fromFile}.
@@ -59,11 +61,24 @@ export function fromFile(init: FromFileInit = {}): SecretProvider {
     logical: init.logical ?? false,
     params: ['encoding'],
     ...(init.environment === undefined ? {} : { environment: init.environment }),
+    // `secret://a/b` (when logical), `file://a/b` and `file:///<root>/a/b` read one file.
+    aliases(ref) {
+      const wanted = ref.path.startsWith('/') ? ref.path : path.join(root, ...ref.segments);
+      if (!isInside(root, wanted)) return [];
+      const relative = path.relative(root, wanted).split(path.sep);
+      const absolute = wanted.split(path.sep).filter((s) => s !== '');
+      const out = [
+        formatRef({ scheme: 'file', path: relative.join('/'), segments: relative, params: {} }),
+        formatRef({ scheme: 'file', path: `/${absolute.join('/')}`, segments: absolute, params: {} }),
+      ];
+      if (init.logical === true) out.push(formatRef({ scheme: LOGICAL_SCHEME, path: relative.join('/'), segments: relative, params: {} }));
+      return out;
+    },
     async resolve(ref, ctx) {
       const id = { ref: String(ref), provider: name };
       const encoding = ref.params['encoding'] ?? 'utf8';
       if (encoding !== 'utf8' && encoding !== 'binary') {
-        throw new InvalidSecretRefError(`encoding must be utf8 or binary, not "${encoding}"`, id);
+        throw new InvalidSecretRefError('the encoding param must be utf8 or binary', id);
       }
       const wanted = ref.path.startsWith('/') ? ref.path : path.join(root, ...ref.segments);
       if (!isInside(root, wanted)) throw new AccessDeniedError(`${ref.path} is outside the secrets root`, id);

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import type { Redactor } from './redactor.js';
 import { REDACTION_FAILED } from './value.js';
+import { describeIssues } from '../issues.js';
 
 /** Log levels, from most to least verbose. */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
@@ -119,7 +120,7 @@ export interface Logger {
 export function createLogger(redactor: Redactor, options: LoggerOptions = {}): Logger {
   const checked = loggerOptionsSchema.safeParse(options);
   if (!checked.success) {
-    const why = checked.error.issues.map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`).join('; ');
+    const why = describeIssues(checked.error.issues, '(options)');
     throw new ConfigError(`invalid logger options: ${why}`);
   }
   const destination = options.destination ?? process.stdout;

@@ -11,6 +11,7 @@ import { Ranges } from './ranges.js';
 import { createRedactStream, type RedactStreamOptions } from './stream.js';
 import { REDACTION_FAILED, redactDeep } from './value.js';
 import { wrapConsole, wrapProcessOutput, type WrapConsoleOptions, type WrapProcessOutputOptions } from './wrap.js';
+import { describeIssues } from '../issues.js';
 
 /**
  * Options of {@link Redactor.add}.
@@ -149,7 +150,7 @@ const MAX_SCRATCH = 1 << 20;
 export function createRedactor(options: RedactorOptions = {}): Redactor {
   const checked = redactorOptionsSchema.safeParse(options);
   if (!checked.success) {
-    const why = checked.error.issues.map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`).join('; ');
+    const why = describeIssues(checked.error.issues, '(options)');
     throw new ConfigError(`invalid redactor options: ${why}`);
   }
   return new RedactorCore(options);

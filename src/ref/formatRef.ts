@@ -1,10 +1,11 @@
 import type { SecretRef } from './types.js';
 
 // Characters left as they are in the canonical form; everything else is percent-encoded.
-// `@` is always encoded in paths, so a canonical ref never looks like `user:password@host`.
+// `@` is always encoded, so a canonical ref never looks like `user:password@host` (parseRef
+// refuses a raw `@` anywhere).
 const PATH_SAFE = /[A-Za-z0-9\-._~!$'()*+,;=:&]/;
-const VALUE_SAFE = /[A-Za-z0-9\-._~!$'()*,;:@/]/;
-const FIELD_SAFE = /[A-Za-z0-9\-_~!$'()*+,;=:@&]/;
+const VALUE_SAFE = /[A-Za-z0-9\-._~!$'()*,;:/]/;
+const FIELD_SAFE = /[A-Za-z0-9\-_~!$'()*+,;=:&]/;
 
 /** The parts of a ref that its canonical form is made of. */
 export type RefParts = Pick<SecretRef, 'scheme' | 'path' | 'segments' | 'params' | 'fieldPath'>;

@@ -16,9 +16,18 @@ const MAX_LENGTH = 4096;
  * name here; the client rejects a param that neither is reserved (`version`, `env`, `stage`) nor is
  * declared by a provider serving the ref.
  *
- * @throws {@link InvalidSecretRefError} (code `INVALID_REF`) saying what is wrong and where.
- * When the input has no `scheme://`, it may be a secret pasted by mistake, so the message
- * gives only its length.
+ * A raw `@` anywhere is rejected (write `%40`): it is how a connection URL marks credentials
+ * (`postgres://user:p/ss@host`), and a password may contain `/`, `?` or `#`, so no other part of
+ * the input can be trusted to say where the credentials end.
+ *
+ * Path segments must read the same to every layer: a segment that is not in Unicode NFC, or that
+ * holds a character whose upper- or lower-case form changes length or becomes ASCII (`ß`, `ı`,
+ * `ſ`, the Kelvin sign, ligatures such as `ﬀ`), is rejected, because a provider that maps case
+ * (environment variable names) would read it as another, plain-ASCII name.
+ *
+ * @throws {@link InvalidSecretRefError} (code `INVALID_REF`) saying what is wrong and where. No
+ * message, property or cause ever contains a part of the input: it may be a secret pasted by
+ * mistake.
  *
  * @example
  * ```ts
@@ -39,47 +48,52 @@ export function parseRef(input: string): SecretRef {
     );
   }
   if (input.length > MAX_LENGTH) {
-    throw new InvalidSecretRefError(`${scheme}:// reference is ${input.length} characters long; the limit is ${MAX_LENGTH}`);
+    throw new InvalidSecretRefError(`the reference is ${input.length} characters long; the limit is ${MAX_LENGTH}`);
   }
   const lone = firstLoneSurrogate(input);
-  if (lone !== -1) throw fail(scheme, 'lone surrogate (not well-formed unicode)', lone);
+  if (lone !== -1) throw fail('lone surrogate (not well-formed unicode)', lone);
   const bad = firstControl(input);
-  if (bad !== -1) throw fail(scheme, 'control or NUL character', bad);
+  if (bad !== -1) throw fail('control or NUL character', bad);
+
+  const atSign = input.indexOf('@', sep + 3);
+  if (atSign !== -1) {
+    // `user:password@host` is a connection URL with credentials, not a reference: never echo it.
+    throw new InvalidSecretRefError(
+      `input of length ${input.length} has a raw "@" at position ${atSign}, as a connection URL with credentials has; it is not shown (write "@" in a reference as %40)`,
+      { position: atSign },
+    );
+  }
 
   let rest = input.slice(sep + 3);
   let offset = sep + 3;
   let fieldPath: string[] | undefined;
   const hash = rest.indexOf('#');
   if (hash !== -1) {
-    fieldPath = parseField(scheme, rest.slice(hash + 1), offset + hash + 1);
+    fieldPath = parseField(rest.slice(hash + 1), offset + hash + 1);
     rest = rest.slice(0, hash);
   }
   let params: Record<string, string> = {};
   const question = rest.indexOf('?');
   if (question !== -1) {
-    params = parseParams(scheme, rest.slice(question + 1), offset + question + 1);
+    params = parseParams(rest.slice(question + 1), offset + question + 1);
     rest = rest.slice(0, question);
   }
 
-  if (/^[^/@]*:[^/@]*@/.test(rest)) {
-    // `user:password@host` is a connection URL with credentials, not a reference: never echo it.
-    throw new InvalidSecretRefError(
-      `input of length ${input.length} looks like a ${scheme}:// connection URL with credentials, not a secret reference; it is not shown`,
-    );
-  }
   const absolute = rest.startsWith('/');
   if (absolute) {
     rest = rest.slice(1);
     offset += 1;
   }
-  if (rest === '') throw fail(scheme, 'empty path', offset);
+  if (rest === '') throw fail('empty path', offset);
   const segments: string[] = [];
   let at = offset;
   for (const raw of rest.split('/')) {
-    if (raw === '') throw fail(scheme, 'empty path segment', at);
-    const seg = decode(scheme, raw, at, 'path segment');
-    if (seg.includes('/')) throw fail(scheme, 'encoded "/" in a path segment', at);
-    if (seg === '.' || seg === '..') throw fail(scheme, `"${seg}" path segment`, at);
+    if (raw === '') throw fail('empty path segment', at);
+    const seg = decode(raw, at, 'path segment');
+    if (seg.includes('/')) throw fail('encoded "/" in a path segment', at);
+    if (seg === '.' || seg === '..') throw fail(`"${seg}" path segment`, at);
+    const unstable = caseUnstable(seg);
+    if (unstable !== undefined) throw fail(`path segment ${unstable}, so layers that map case would read another name`, at);
     segments.push(seg);
     at += raw.length + 1;
   }
@@ -125,43 +139,44 @@ function makeRef(
   return Object.freeze(ref) as SecretRef;
 }
 
-function parseParams(scheme: string, query: string, offset: number): Record<string, string> {
+function parseParams(query: string, offset: number): Record<string, string> {
   const params: Record<string, string> = Object.create(null);
-  if (query === '') throw fail(scheme, 'empty query', offset);
+  if (query === '') throw fail('empty query', offset);
   let at = offset;
   for (const pair of query.split('&')) {
     const eq = pair.indexOf('=');
     const name = eq === -1 ? pair : pair.slice(0, eq);
-    if (!PARAM_NAME.test(name)) throw fail(scheme, 'invalid param name', at);
-    if (eq === -1 || eq === pair.length - 1) throw fail(scheme, `param "${name}" has no value`, at);
-    if (name in params) throw fail(scheme, `param "${name}" given twice`, at);
-    params[name] = decode(scheme, pair.slice(eq + 1), at + eq + 1, `value of param "${name}"`);
+    // Param names are not quoted: `https://host/x?<token>` puts a secret where a name would be.
+    if (!PARAM_NAME.test(name)) throw fail('invalid param name', at);
+    if (eq === -1 || eq === pair.length - 1) throw fail('param has no value', at);
+    if (name in params) throw fail('param given twice', at);
+    params[name] = decode(pair.slice(eq + 1), at + eq + 1, 'param value');
     at += pair.length + 1;
   }
   return { ...params };
 }
 
-function parseField(scheme: string, raw: string, offset: number): string[] {
-  if (raw === '') throw fail(scheme, 'empty field after "#"', offset);
+function parseField(raw: string, offset: number): string[] {
+  if (raw === '') throw fail('empty field after "#"', offset);
   let at = offset;
   const parts: string[] = [];
   for (const part of raw.split('.')) {
-    if (part === '') throw fail(scheme, 'empty field segment', at);
-    parts.push(decode(scheme, part, at, 'field'));
+    if (part === '') throw fail('empty field segment', at);
+    parts.push(decode(part, at, 'field'));
     at += part.length + 1;
   }
   return parts;
 }
 
 /** Percent-decodes one component; an encoded control or NUL character is rejected like a raw one. */
-function decode(scheme: string, raw: string, at: number, what: string): string {
+function decode(raw: string, at: number, what: string): string {
   let text: string;
   try {
     text = decodeURIComponent(raw);
   } catch {
-    throw fail(scheme, `invalid percent-encoding in ${what}`, at);
+    throw fail(`invalid percent-encoding in ${what}`, at);
   }
-  if (firstControl(text) !== -1) throw fail(scheme, `encoded control or NUL character in ${what}`, at);
+  if (firstControl(text) !== -1) throw fail(`encoded control or NUL character in ${what}`, at);
   return text;
 }
 
@@ -179,6 +194,26 @@ function firstLoneSurrogate(text: string): number {
   return -1;
 }
 
+/**
+ * Why a path segment would be read differently by a layer that maps case or normalizes, or
+ * `undefined` when it reads the same everywhere. ASCII is stable; a non-ASCII character is
+ * unstable when its upper- or lower-case form has another length or contains ASCII (so
+ * `toUpperCase` turns `admın` into `ADMIN` and `paßword` into `PASSWORD`).
+ */
+export function caseUnstable(segment: string): string | undefined {
+  if (/^[\x00-\x7f]*$/.test(segment)) return undefined;
+  if (segment.normalize('NFC') !== segment) return 'is not in Unicode NFC';
+  for (const ch of segment) {
+    if (ch.charCodeAt(0) < 0x80) continue;
+    const upper = ch.toUpperCase();
+    const lower = ch.toLowerCase();
+    if (upper.length !== ch.length || lower.length !== ch.length || /[\x00-\x7f]/.test(upper + lower)) {
+      return 'has a character whose case mapping changes its length or makes it ASCII';
+    }
+  }
+  return undefined;
+}
+
 function firstControl(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -187,6 +222,6 @@ function firstControl(text: string): number {
   return -1;
 }
 
-function fail(scheme: string, what: string, position: number): InvalidSecretRefError {
-  return new InvalidSecretRefError(`invalid ${scheme}:// reference: ${what} at position ${position}`, { position });
+function fail(what: string, position: number): InvalidSecretRefError {
+  return new InvalidSecretRefError(`invalid reference: ${what} at position ${position}`, { position });
 }

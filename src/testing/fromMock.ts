@@ -210,6 +210,9 @@ export function fromMock(init: FromMockInit = {}): MockProvider {
     params: init.params ?? [],
     ...(init.environment === undefined ? {} : { environment: init.environment }),
 
+    // Every ref is its own key (scheme included): no two spellings name one value.
+    aliases: () => [],
+
     async resolve(ref, ctx) {
       const key = keyOf(ref);
       calls += 1;

@@ -84,7 +84,7 @@ describe('parseRef: valid refs', () => {
   });
 
   it('accepts raw unicode and sub-delimiters in segments', () => {
-    const ref = parseRef("local://ключ/日本語/🔑/a&b=c+d:e@f!$'()*,;~");
+    const ref = parseRef("local://ключ/日本語/🔑/a&b=c+d:e%40f!$'()*,;~");
     expect(ref.segments).toEqual(['ключ', '日本語', '🔑', "a&b=c+d:e@f!$'()*,;~"]);
   });
 
@@ -222,7 +222,9 @@ describe('parseRef: invalid refs say what and where', () => {
     expect(err.position).toBe(position);
     expect(err.message).toContain(what);
     expect(err.message).toContain(`position ${position}`);
-    expect(err.message).toContain('vault://');
+    // No part of an unparsed input is repeated, not even its scheme.
+    expect(err.message).toMatch(/^invalid reference: /);
+    expect(err.message).not.toContain('vault');
     expect(err.ref).toBeUndefined();
   });
 
@@ -335,6 +337,8 @@ describe('connection URLs with credentials', () => {
     }
     expect(message).toMatch(/connection URL with credentials/);
     expect(message).not.toContain(password);
-    expect(() => parse('vault://kv/team@example/x')).not.toThrow();
+    // A raw `@` anywhere is refused (it may end credentials whatever the rest looks like); `%40` is the way to write it.
+    expect(() => parse('vault://kv/team@example/x')).toThrow(InvalidSecretRefError);
+    expect(parse('vault://kv/team%40example/x').segments).toEqual(['kv', 'team@example', 'x']);
   });
 });
