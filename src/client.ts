@@ -10,7 +10,7 @@ import {
   isConnectorSecretsError,
 } from './errors.js';
 import { Emitter } from './events.js';
-import { systemClock } from './handles/clock.js';
+import { MAX_TIMER_MS, systemClock } from './handles/clock.js';
 import { createCredentialHandle, type CredentialHandle, type CredentialSource, type HandleOptions } from './handles/CredentialHandle.js';
 import { selectField } from './field.js';
 import { checkSchema, isManifest, refFor, type LoadedSecrets, type SecretManifest, type SecretSpecs } from './manifest.js';
@@ -149,7 +149,8 @@ export interface SecretsOptions {
    */
   readonly approve?: ApprovalHook;
   /**
-   * How long an approval hook may take before the access is denied, in milliseconds.
+   * How long an approval hook may take before the access is denied, in milliseconds (at most
+   * 2^31 - 1, the longest timer Node runs; a larger value is a ConfigError).
    * @default 30_000
    */
   readonly approvalTimeoutMs?: number;
@@ -370,7 +371,7 @@ const optionsSchema = z.object({
     .custom<PolicySource>((v) => typeof v === 'string' || (typeof v === 'object' && v !== null), 'policy must be a policy, a policy document or a file path')
     .optional(),
   approve: fn<ApprovalHook>('approve').optional(),
-  approvalTimeoutMs: z.number().int().positive().optional(),
+  approvalTimeoutMs: z.number().int().positive().max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} ms (2^31 - 1, the longest timer Node runs)`).optional(),
   strictEnvironment: z.boolean().optional(),
   anomaly: z.union([z.literal(false), z.object({}).passthrough()]).optional(),
   onAlert: fn<(a: AnomalyEvent) => void>('onAlert').optional(),

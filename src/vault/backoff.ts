@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { checkTimerMs } from '../handles/clock.js';
 
 /**
  * Retry settings of a Vault provider: exponential backoff with full jitter, inside a deadline.
@@ -49,9 +50,8 @@ export function retryPolicy(options: VaultRetryOptions = {}): RetryPolicy {
     deadlineMs: options.deadlineMs ?? 15_000,
   };
   if (!Number.isInteger(policy.maxAttempts) || policy.maxAttempts < 1) throw new ConfigError('retry.maxAttempts must be an integer >= 1');
-  for (const k of ['baseDelayMs', 'maxDelayMs', 'deadlineMs'] as const) {
-    if (!(policy[k] >= 0) || !Number.isFinite(policy[k])) throw new ConfigError(`retry.${k} must be a non-negative number of milliseconds`);
-  }
+  // Each becomes a timer delay (a wait, an attempt's timeout): Node would cut one above 2^31 - 1 ms to 1 ms.
+  for (const k of ['baseDelayMs', 'maxDelayMs', 'deadlineMs'] as const) checkTimerMs(`retry.${k}`, policy[k]);
   return policy;
 }
 
@@ -62,21 +62,4 @@ export function retryPolicy(options: VaultRetryOptions = {}): RetryPolicy {
 export function backoffDelay(policy: RetryPolicy, retry: number, random: () => number): number {
   const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retry - 1));
   return Math.floor(random() * cap);
-}
-
-/** Waits `ms`, or rejects with the signal's reason when it aborts first. The timer is unref'd. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    timer.unref?.();
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

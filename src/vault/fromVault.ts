@@ -1,5 +1,5 @@
 import { ConfigError, InvalidSecretRefError } from '../errors.js';
-import { systemClock, type Clock } from '../handles/clock.js';
+import { checkTimerMs, systemClock, type Clock } from '../handles/clock.js';
 import type { Lease, ResolveContext, ResolvedSecret, SecretProvider } from '../provider.js';
 import type { SecretRef } from '../ref/types.js';
 import { login, type VaultAuth } from './auth.js';
@@ -166,8 +166,7 @@ export function fromVault(init: FromVaultInit = {}): SecretProvider {
   const clock = init.clock ?? systemClock;
   const random = init.random ?? Math.random;
   const retry = retryPolicy(init.retry);
-  const requestTimeoutMs = init.requestTimeoutMs ?? 10_000;
-  if (!(requestTimeoutMs > 0)) throw new ConfigError('requestTimeoutMs must be a positive number of milliseconds', { provider: name });
+  const requestTimeoutMs = checkTimerMs('requestTimeoutMs', init.requestTimeoutMs ?? 10_000, 1, { provider: name });
   const refreshFraction = init.token?.refreshFraction ?? [0.6, 0.7];
   const auth: VaultAuth = init.auth ?? { method: 'token' };
   const logicalSegments = init.logicalMount?.split('/').filter(Boolean);
@@ -181,7 +180,7 @@ export function fromVault(init: FromVaultInit = {}): SecretProvider {
     const namespace = init.namespace ?? env['VAULT_NAMESPACE'];
     const credentials = new CredentialSource(env, init.resolveRef, name);
     const tls = await resolveTls(init.tls, env, credentials);
-    const transport = await VaultTransport.create({ address, namespace: namespace || undefined, tls, requestTimeoutMs, retry, now: () => clock.now(), random });
+    const transport = await VaultTransport.create({ address, namespace: namespace || undefined, tls, requestTimeoutMs, retry, clock, random });
     const token = createTokenHandle({
       provider: name,
       transport,

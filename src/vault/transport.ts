@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors.js';
-import { backoffDelay, sleep, type RetryPolicy } from './backoff.js';
+import { sleep, type Clock } from '../handles/clock.js';
+import { backoffDelay, type RetryPolicy } from './backoff.js';
 import { loadNodeVault, type NodeVaultClient, type NodeVaultOptions } from './loadNodeVault.js';
 import type { ResolvedTls } from './tls.js';
 import { scrubErrors, submittedValues, VaultApiError } from './VaultApiError.js';
@@ -12,7 +13,8 @@ export interface TransportConfig {
   readonly tls: ResolvedTls | undefined;
   readonly requestTimeoutMs: number;
   readonly retry: RetryPolicy;
-  readonly now: () => number;
+  /** Times the deadline and the waits between attempts. */
+  readonly clock: Clock;
   readonly random: () => number;
 }
 
@@ -80,7 +82,8 @@ export class VaultTransport {
 
   /** Sends a call with retries; resolves the response body (`undefined` for 204). */
   async send(call: VaultCall): Promise<unknown> {
-    const { retry, now, random, requestTimeoutMs } = this.#config;
+    const { retry, clock, random, requestTimeoutMs } = this.#config;
+    const now = () => clock.now();
     const started = now();
     const deadline = started + retry.deadlineMs;
     const maxAttempts = call.retry === false ? 1 : retry.maxAttempts;
@@ -100,7 +103,8 @@ export class VaultTransport {
       if (!retryable || attempt >= maxAttempts) throw failure;
       const wait = backoffDelay(retry, attempt, random);
       if (now() + wait >= deadline) throw failure;
-      await sleep(wait, call.signal);
+      // The caller awaits this wait: it keeps the process alive (a backoff must never let a script exit mid-call).
+      await sleep(wait, { clock, signal: call.signal });
     }
   }
 
