@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
 import { SecretCache, type CacheEntry, type CacheOptions } from './cache.js';
 import { candidatesFor, resolveChain } from './chain.js';
@@ -458,6 +459,9 @@ class Client implements SecretsClient {
     const placeholder = options.redaction?.placeholder ?? options.placeholder;
     this.redactor = createRedactor({ ...options.redaction, ...(placeholder === undefined ? {} : { placeholder }) });
     this.logger = createLogger(this.redactor, { now: this.#now, ...options.logger });
+    // Every call in flight listens to this one signal (to stop when the client closes), and each
+    // removes its listener when done: many concurrent calls are normal, not a leak to warn about.
+    setMaxListeners(0, this.#abort.signal);
     this.#ctx = { signal: this.#abort.signal, env, environment, identity: this.identity, now: this.#now };
     const now = this.#now;
     this.#onAlert = options.onAlert;

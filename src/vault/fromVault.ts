@@ -279,6 +279,7 @@ export function fromVault(init: FromVaultInit = {}): SecretProvider {
       const rt = await runtime?.catch(() => undefined);
       book.clear();
       await rt?.token.close();
+      rt?.session.transport.close();
     },
   };
 }
