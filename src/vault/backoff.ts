@@ -3,6 +3,9 @@ import { checkTimerMs } from '../handles/clock.js';
 
 /**
  * Retry settings of a Vault provider: exponential backoff with full jitter, inside a deadline.
+ * A `Retry-After` header on a retried answer (429 from a rate limit quota, 503 from a proxy)
+ * sets the least wait. The caller awaits every wait, so each keeps the process alive. Every
+ * duration is at most 2^31 - 1 ms (the longest timer Node runs); a larger one is a ConfigError.
  *
  * @example
  * ```ts
@@ -26,8 +29,9 @@ export interface VaultRetryOptions {
    */
   readonly maxDelayMs?: number;
   /**
-   * The whole call, every attempt and wait included, ends by this many ms after it started;
-   * no retry starts when its wait would cross the deadline.
+   * The whole call, every attempt (its body included) and wait, ends by this many ms after it
+   * started; no retry starts when its wait, the backoff or the `Retry-After` asked for, would
+   * cross the deadline: the call fails at once instead.
    * @default 15_000
    */
   readonly deadlineMs?: number;

@@ -69,12 +69,14 @@ export interface FromVaultInit {
    */
   readonly logicalMount?: string;
   /**
-   * The longest one HTTP attempt may take.
+   * The longest one HTTP attempt may take, from connecting to the last byte of the body (a
+   * server that trickles its answer is cut off too). At most 2^31 - 1.
    * @default 10_000
    */
   readonly requestTimeoutMs?: number;
   /**
-   * Retries of 412, 429, 5xx (sealed, standby), refused connections and timeouts.
+   * Retries of 412, 429, 5xx (sealed, standby), refused connections and timeouts, after a
+   * jittered backoff or the `Retry-After` Vault sends, whichever is longer, inside `deadlineMs`.
    * @default { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 2_000, deadlineMs: 15_000 }
    */
   readonly retry?: VaultRetryOptions;
@@ -110,8 +112,10 @@ export interface FromVaultInit {
   /** The environment this provider is bound to, if any. */
   readonly environment?: string;
   /**
-   * Time and timers (token refresh, retries, lease bookkeeping); tests pass a fake one.
-   * @default the system clock, with unref'd timers
+   * Time and timers (token refresh, retry waits, attempt timeouts, the deadline); tests pass a
+   * fake one. Token refreshes are background timers that never keep the process alive; every
+   * wait a call depends on keeps it alive until the call settles.
+   * @default the system clock
    */
   readonly clock?: Clock;
   /**
