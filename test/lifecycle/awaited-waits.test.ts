@@ -26,6 +26,7 @@ function runChild(kind: 'cjs' | 'esm', body: string, env: Record<string, string>
       ? `
 const core = await import('./src/index.ts');
 const vault = await import('./src/vault/index.ts');
+const testing = await import('./src/testing/index.ts');
 try {
   const result = await (async () => { ${body} })();
   console.log('result ' + result);
@@ -38,6 +39,7 @@ console.log('done');
       : `
 const core = require('./src/index.ts');
 const vault = require('./src/vault/index.ts');
+const testing = require('./src/testing/index.ts');
 (async () => { ${body} })().then(
   (result) => console.log('result ' + result),
   (err) => { console.log('error ' + (err?.code ?? err?.name)); process.exitCode = 2; },
@@ -129,6 +131,36 @@ describe.each(['cjs', 'esm'] as const)('awaited waits keep the process alive (%s
       }
     `;
     expect(await runChild(kind, body, env())).toEqual({ code: 0, lines: ['result retried after 2 calls', 'done'] });
+  });
+
+  it('the approval timeout, when the approve hook never answers', async () => {
+    const body = `
+      const mock = testing.fromMock();
+      mock.set('secret://db', process.env.EXPECTED, { metadata: { sensitivity: 'critical' } });
+      const policy = { version: 1, rules: [{ name: 'crit', identity: '*', allow: ['secret://db'], requireApproval: 'critical' }] };
+      const secrets = core.createSecrets({ environment: 'dev', audit: false, openTelemetry: false, providers: [mock], policy, approve: () => new Promise(() => {}), approvalTimeoutMs: 300 });
+      try {
+        return await secrets.get('secret://db');
+      } finally {
+        await secrets.close();
+      }
+    `;
+    expect(await runChild(kind, body, env())).toEqual({ code: 2, lines: ['error POLICY_DENIED', 'done'] });
+  });
+
+  it("a mock provider's answer delay (connector-secrets/testing)", async () => {
+    const body = `
+      const mock = testing.fromMock();
+      mock.set('secret://db', process.env.EXPECTED);
+      mock.delay(300);
+      const secrets = core.createSecrets({ environment: 'dev', audit: false, openTelemetry: false, providers: [mock] });
+      try {
+        return (await secrets.get('secret://db')).reveal() === process.env.EXPECTED ? 'value' : 'wrong value';
+      } finally {
+        await secrets.close();
+      }
+    `;
+    expect(await runChild(kind, body, env())).toEqual({ code: 0, lines: ['result value', 'done'] });
   });
 
   it('the backoff between retries when Vault is unreachable', async () => {
