@@ -89,6 +89,17 @@ describe('fromVault: Retry-After is honoured, inside the deadline', () => {
   });
 });
 
+describe('fromVault: timer options above 2^31 - 1 ms are configuration errors', () => {
+  it('requestTimeoutMs and every retry duration', () => {
+    const base = { address: 'http://127.0.0.1:8200' };
+    expect(() => fromVault({ ...base, requestTimeoutMs: 2 ** 31 })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('requestTimeoutMs') }));
+    for (const k of ['baseDelayMs', 'maxDelayMs', 'deadlineMs'] as const) {
+      expect(() => fromVault({ ...base, retry: { [k]: 2 ** 31 } }), k).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(`retry.${k}`) }));
+    }
+    expect(() => fromVault({ ...base, requestTimeoutMs: 2 ** 31 - 1, retry: { deadlineMs: 2 ** 31 - 1 } })).not.toThrow();
+  });
+});
+
 describe('fromVault: KV mount detection is shared per mount', () => {
   it('10 concurrent cold reads under one mount: 1 mount lookup, 10 reads, no listener warning', async () => {
     const warnings: string[] = [];
