@@ -34,8 +34,9 @@ const ref = parseRef('vault://kv/etl/db');
 
 describe('fromVault: the timeout and the deadline bound the whole exchange, body included', () => {
   for (const [what, init] of [
-    ['requestTimeoutMs', { requestTimeoutMs: 300, retry: { maxAttempts: 1 } }],
-    ['retry.deadlineMs', { retry: { maxAttempts: 4, deadlineMs: 300 } }],
+    // Both far shorter than the trickled answer (several seconds), long enough for the headers.
+    ['requestTimeoutMs', { requestTimeoutMs: 1_000, retry: { maxAttempts: 1 } }],
+    ['retry.deadlineMs', { retry: { maxAttempts: 4, deadlineMs: 1_000 } }],
   ] as const) {
     it(`${what}: a server that sends its headers, then trickles the body, is cut off`, async () => {
       const p = provider(init);
