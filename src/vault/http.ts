@@ -30,12 +30,17 @@ export interface VaultHttp {
   close(): void;
 }
 
+/** Redirects followed per exchange, as node-vault's own client did (a standby sends 307 to the active node). */
+const MAX_REDIRECTS = 5;
+
 /**
  * One HTTP exchange with Vault on Node's http(s), plugged into node-vault's `request-promise`
  * seam. node-vault's own client bounds an attempt with a socket idle timeout, which a server
  * that sends its headers and then trickles the body never trips, and it drops response headers;
  * here the caller's signal ends the whole exchange, body included, and the headers come back.
- * Connections are kept alive on one agent (Node unrefs idle ones, so they never hold a process).
+ * A 307 or 308 (a standby node pointing at the active one) is followed with the same method and
+ * body, never from https to http. Connections are kept alive on one agent (Node unrefs idle
+ * ones, so they never hold a process).
  */
 export function createVaultHttp(tls: ResolvedTls | undefined): VaultHttp {
   const agentOptions = {
@@ -50,9 +55,20 @@ export function createVaultHttp(tls: ResolvedTls | undefined): VaultHttp {
   const httpAgent = new http.Agent({ keepAlive: true });
   const httpsAgent = new https.Agent(agentOptions);
 
-  const exchange = (options: ExchangeOptions): Promise<ExchangeResponse> =>
+  const exchange = async (options: ExchangeOptions): Promise<ExchangeResponse> => {
+    let url = new URL(options.uri);
+    for (let hop = 0; ; hop++) {
+      const response = await once(url, options);
+      const location = response.headers.location;
+      if ((response.statusCode !== 307 && response.statusCode !== 308) || location === undefined || hop >= MAX_REDIRECTS) return response;
+      const next = new URL(location, url);
+      if (url.protocol === 'https:' && next.protocol !== 'https:') return response;
+      url = next;
+    }
+  };
+
+  const once = (url: URL, options: ExchangeOptions): Promise<ExchangeResponse> =>
     new Promise((resolve, reject) => {
-      const url = new URL(options.uri);
       const secure = url.protocol === 'https:';
       const payload = options.json === undefined ? undefined : Buffer.from(JSON.stringify(options.json));
       const headers: Record<string, string> = { accept: 'application/json', ...options.headers };

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSecrets } from '../../src/client.js';
 import { parseRef } from '../../src/ref/parseRef.js';
@@ -87,6 +89,26 @@ describe('fromVault: Retry-After is honoured, inside the deadline', () => {
     expect(err).toMatchObject({ code: 'PROVIDER_UNAVAILABLE', throttled: true });
     expect(reads().map((r) => r.status)).toEqual([429]);
     expect(clock.awaited).toEqual([]);
+  });
+});
+
+describe('fromVault: redirects', () => {
+  it('follows a 307 (a standby pointing at the active node) with the same method, token and body', async () => {
+    const standby = createServer((req, res) => {
+      res.writeHead(307, { Location: `${vault.url}${req.url ?? '/'}` });
+      res.end();
+    });
+    await new Promise<void>((resolve) => standby.listen(0, '127.0.0.1', resolve));
+    try {
+      const p = fromVault({ address: `http://127.0.0.1:${(standby.address() as AddressInfo).port}`, auth: { method: 'token', token: 'env://T' }, kvVersions: { kv: 2 } });
+      providers.push(p);
+      const before = requestsTo(vault, 'kv/data/etl/db').length;
+      expect(JSON.parse((await p.resolve(ref, ctx())).value as string).password).toBe(value);
+      expect(requestsTo(vault, 'kv/data/etl/db').slice(before)).toEqual([expect.objectContaining({ method: 'GET', hadToken: true, status: 200 })]);
+    } finally {
+      standby.closeAllConnections();
+      await new Promise((resolve) => standby.close(resolve));
+    }
   });
 });
 
