@@ -5,6 +5,7 @@ import { createSecrets } from '../../src/client.js';
 import { parseRef } from '../../src/ref/parseRef.js';
 import type { SecretProvider } from '../../src/provider.js';
 import { fromVault, VaultApiError, type FromVaultInit } from '../../src/vault/index.js';
+import { retryAfterMs } from '../../src/vault/transport.js';
 import { startVaultServer, type KvV2Engine, type VaultServer } from '../fixtures/vault-server/index.js';
 import { generated, rejection } from '../helpers.js';
 import { requestsTo, resolveContext, SimClock } from './helpers.js';
@@ -55,12 +56,12 @@ describe('fromVault: the timeout and the deadline bound the whole exchange, body
 });
 
 describe('fromVault: Retry-After is honoured, inside the deadline', () => {
-  /** Starts a read whose first answer is 429 with `retryAfter`; returns the pending read and the clock. */
-  function throttled(retryAfter: (clock: SimClock) => string, init: FromVaultInit = {}) {
+  /** Starts a read whose first answer is `status` (429) with `retryAfter`; returns the pending read and the clock. */
+  function throttled(retryAfter: (clock: SimClock) => string, init: FromVaultInit = {}, status = 429) {
     const clock = new SimClock();
     const p = provider({ clock, random: () => 0, ...init });
     const before = requestsTo(vault, 'kv/data/etl/db').length;
-    vault.failNext(1, 429, { path: 'kv/data/etl/db', retryAfter: retryAfter(clock) });
+    vault.failNext(1, status, { path: 'kv/data/etl/db', retryAfter: retryAfter(clock) });
     const pending = p.resolve(ref, resolveContext({ env: { T: vault.rootToken }, now: () => clock.now() }));
     return { clock, pending, reads: () => requestsTo(vault, 'kv/data/etl/db').slice(before) };
   }
@@ -82,6 +83,24 @@ describe('fromVault: Retry-After is honoured, inside the deadline', () => {
       expect(reads().map((r) => r.status)).toEqual([429, 200]);
     });
   }
+
+  it('on any retried answer: a 503 with Retry-After (a proxy in front of Vault)', async () => {
+    const { clock, pending, reads } = throttled(() => '2', {}, 503);
+    const start = clock.now();
+    await vi.waitFor(() => expect(clock.awaited).toEqual([start + 2_000]));
+    clock.advance(2_000);
+    await pending;
+    expect(reads().map((r) => r.status)).toEqual([503, 200]);
+  });
+
+  it('reads delay-seconds and HTTP dates; anything else asks for nothing', () => {
+    const now = Date.UTC(2030, 0, 1);
+    expect(retryAfterMs('120', now)).toBe(120_000);
+    expect(retryAfterMs(['3'], now)).toBe(3_000);
+    expect(retryAfterMs('Tue, 01 Jan 2030 00:00:30 GMT', now)).toBe(30_000);
+    expect(retryAfterMs('Mon, 31 Dec 2029 23:00:00 GMT', now)).toBe(0); // already past
+    for (const junk of [undefined, '', '5.5', '-1', '1e3', 'soon']) expect(retryAfterMs(junk, now), String(junk)).toBeUndefined();
+  });
 
   it('gives up at once when the wait asked for would cross the deadline', async () => {
     const { clock, pending, reads } = throttled(() => '3600', { retry: { deadlineMs: 15_000 } });
