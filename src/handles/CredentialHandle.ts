@@ -56,6 +56,7 @@ export interface HandleOptions {
   readonly refreshFraction?: readonly [number, number];
   /**
    * How often a credential without expiry is read again, so out-of-band rotation is noticed.
+   * Like every timer option of a handle, at most 2^31 - 1 (the longest timer Node runs).
    * @default 300_000 (5 minutes)
    */
   readonly ttlMs?: number;
