@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
 import { SecretCache, type CacheEntry, type CacheOptions } from './cache.js';
 import { candidatesFor, resolveChain } from './chain.js';
@@ -10,7 +11,7 @@ import {
   isConnectorSecretsError,
 } from './errors.js';
 import { Emitter } from './events.js';
-import { systemClock } from './handles/clock.js';
+import { MAX_TIMER_MS, systemClock } from './handles/clock.js';
 import { createCredentialHandle, type CredentialHandle, type CredentialSource, type HandleOptions } from './handles/CredentialHandle.js';
 import { selectField } from './field.js';
 import { checkSchema, isManifest, refFor, type LoadedSecrets, type SecretManifest, type SecretSpecs } from './manifest.js';
@@ -150,7 +151,8 @@ export interface SecretsOptions {
    */
   readonly approve?: ApprovalHook;
   /**
-   * How long an approval hook may take before the access is denied, in milliseconds.
+   * How long an approval hook may take before the access is denied, in milliseconds (at most
+   * 2^31 - 1, the longest timer Node runs; a larger value is a ConfigError).
    * @default 30_000
    */
   readonly approvalTimeoutMs?: number;
@@ -371,7 +373,7 @@ const optionsSchema = z.object({
     .custom<PolicySource>((v) => typeof v === 'string' || (typeof v === 'object' && v !== null), 'policy must be a policy, a policy document or a file path')
     .optional(),
   approve: fn<ApprovalHook>('approve').optional(),
-  approvalTimeoutMs: z.number().int().positive().optional(),
+  approvalTimeoutMs: z.number().int().positive().max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} ms (2^31 - 1, the longest timer Node runs)`).optional(),
   strictEnvironment: z.boolean().optional(),
   anomaly: z.union([z.literal(false), z.object({}).passthrough()]).optional(),
   onAlert: fn<(a: AnomalyEvent) => void>('onAlert').optional(),
@@ -458,6 +460,9 @@ class Client implements SecretsClient {
     const placeholder = options.redaction?.placeholder ?? options.placeholder;
     this.redactor = createRedactor({ ...options.redaction, ...(placeholder === undefined ? {} : { placeholder }) });
     this.logger = createLogger(this.redactor, { now: this.#now, ...options.logger });
+    // Every call in flight listens to this one signal (to stop when the client closes), and each
+    // removes its listener when done: many concurrent calls are normal, not a leak to warn about.
+    setMaxListeners(0, this.#abort.signal);
     this.#ctx = { signal: this.#abort.signal, env, environment, identity: this.identity, now: this.#now };
     const now = this.#now;
     this.#onAlert = options.onAlert;

@@ -4,7 +4,7 @@ export { createSecrets } from './client.js';
 export type { SecretsClient, SecretsOptions, SecretsEvents, StaleServedEvent } from './client.js';
 export type { CacheOptions } from './cache.js';
 export type { CredentialHandle, HandleOptions, HandleEvents, RenewedEvent, ExpiringEvent, ExpiredEvent } from './handles/CredentialHandle.js';
-export type { Clock, TimerId } from './handles/clock.js';
+export type { Clock, TimerId, TimerOptions } from './handles/clock.js';
 export { isAuthError } from './handles/isAuthError.js';
 export { defineSecrets } from './manifest.js';
 export type { SecretSpec, SecretSpecs, SecretManifest, LoadedSecrets, SpecValue, SchemaSpec, InventoryEntry } from './manifest.js';

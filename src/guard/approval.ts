@@ -1,3 +1,4 @@
+import { systemClock } from '../handles/clock.js';
 import type { Sensitivity } from '../provider.js';
 
 /**
@@ -47,9 +48,10 @@ export type ApprovalOutcome = { readonly approved: true } | { readonly approved:
  * ```
  */
 export async function askApproval(hook: ApprovalHook, request: ApprovalRequest, timeoutMs: number): Promise<ApprovalOutcome> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: unknown;
+  // The caller awaits the answer or this timeout, so the timer keeps the process alive.
   const timeout = new Promise<ApprovalOutcome>((resolve) => {
-    timer = setTimeout(() => resolve({ approved: false, why: `the approval hook gave no answer within ${timeoutMs} ms` }), timeoutMs);
+    timer = systemClock.setTimeout(() => resolve({ approved: false, why: `the approval hook gave no answer within ${timeoutMs} ms` }), timeoutMs);
   });
   const answer = (async (): Promise<ApprovalOutcome> => {
     try {
@@ -63,6 +65,6 @@ export async function askApproval(hook: ApprovalHook, request: ApprovalRequest, 
   try {
     return await Promise.race([answer, timeout]);
   } finally {
-    clearTimeout(timer);
+    systemClock.clearTimeout(timer);
   }
 }

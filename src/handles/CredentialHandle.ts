@@ -2,7 +2,7 @@ import { ConfigError, SecretExpiredError } from '../errors.js';
 import { Emitter } from '../events.js';
 import type { Lease } from '../provider.js';
 import type { Secret } from '../secret.js';
-import { systemClock, type Clock, type TimerId } from './clock.js';
+import { checkTimerMs, sleep, systemClock, type Clock, type TimerId } from './clock.js';
 import { isAuthError as defaultIsAuthError } from './isAuthError.js';
 import { backoffMs, nextRefreshAt, type RefreshPolicy } from './schedule.js';
 
@@ -56,6 +56,7 @@ export interface HandleOptions {
   readonly refreshFraction?: readonly [number, number];
   /**
    * How often a credential without expiry is read again, so out-of-band rotation is noticed.
+   * Like every timer option of a handle, at most 2^31 - 1 (the longest timer Node runs).
    * @default 300_000 (5 minutes)
    */
   readonly ttlMs?: number;
@@ -87,8 +88,9 @@ export interface HandleOptions {
    */
   readonly revokeOnClose?: boolean;
   /**
-   * The clock and timers.
-   * @default the system clock, with unref'd timers
+   * The clock and timers. Scheduled refreshes are background timers (they never keep the
+   * process alive); the pause inside `withCredential` is awaited, so it does.
+   * @default the system clock
    */
   readonly clock?: Clock;
   /**
@@ -226,11 +228,12 @@ class Handle<T> implements CredentialHandle<T> {
     this.#policy = { minFraction, maxFraction, refreshWindowMs: options.refreshWindowMs ?? 300_000 };
     this.#o = {
       safetyMarginMs: options.safetyMarginMs ?? 1000,
-      ttlMs: options.ttlMs ?? 300_000,
+      // These become timer delays: Node would cut one above 2^31 - 1 ms to 1 ms.
+      ttlMs: checkTimerMs('ttlMs', options.ttlMs ?? 300_000),
       maxStaleMs: options.maxStaleMs ?? 900_000,
-      backoffBaseMs: options.backoffBaseMs ?? 1000,
-      backoffMaxMs: options.backoffMaxMs ?? 300_000,
-      authRetryCooldownMs: options.authRetryCooldownMs ?? 250,
+      backoffBaseMs: checkTimerMs('backoffBaseMs', options.backoffBaseMs ?? 1000),
+      backoffMaxMs: checkTimerMs('backoffMaxMs', options.backoffMaxMs ?? 300_000),
+      authRetryCooldownMs: checkTimerMs('authRetryCooldownMs', options.authRetryCooldownMs ?? 250),
       revokeOnClose: options.revokeOnClose ?? true,
     };
     this.#events = new Emitter<HandleEvents<T>>();
@@ -316,7 +319,8 @@ class Handle<T> implements CredentialHandle<T> {
 
   #authRefresh(): Promise<Secret<T>> {
     this.#authFlight ??= (async () => {
-      await this.#sleep(this.#random() * this.#o.authRetryCooldownMs);
+      // The caller of withCredential awaits this pause, so it keeps the process alive.
+      await sleep(this.#random() * this.#o.authRetryCooldownMs, { clock: this.#clock, signal: this.#abort.signal });
       return this.#acquire(true, false);
     })().finally(() => {
       this.#authFlight = undefined;
@@ -430,21 +434,22 @@ class Handle<T> implements CredentialHandle<T> {
   #schedule(at: number): void {
     this.#cancelTimer();
     if (this.#closed) return;
-    this.#timer = this.#clock.setTimeout(() => {
-      this.#timer = undefined;
-      const held = this.#held;
-      if (held !== undefined && this.#clock.now() >= held.validUntil) this.#expire();
-      else if (this.#flight === undefined) this.#background();
-    }, Math.max(0, at - this.#clock.now()));
+    // Nobody awaits a scheduled refresh: it must not keep the process alive.
+    this.#timer = this.#clock.setTimeout(
+      () => {
+        this.#timer = undefined;
+        const held = this.#held;
+        if (held !== undefined && this.#clock.now() >= held.validUntil) this.#expire();
+        else if (this.#flight === undefined) this.#background();
+      },
+      Math.max(0, at - this.#clock.now()),
+      { background: true },
+    );
   }
 
   #cancelTimer(): void {
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => this.#clock.setTimeout(resolve, ms));
   }
 
   #assertOpen(): void {

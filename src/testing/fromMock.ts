@@ -4,6 +4,7 @@ import {
   SecretNotFoundError,
   type ConnectorSecretsError,
 } from '../errors.js';
+import { checkTimerMs, sleep } from '../handles/clock.js';
 import type { ResolveContext, ResolvedSecret, SecretMetadata, SecretProvider } from '../provider.js';
 import { parseRef } from '../ref/parseRef.js';
 import { formatRef } from '../ref/formatRef.js';
@@ -108,7 +109,7 @@ export interface MockProvider extends SecretProvider {
   fail(ref: string, kind: MockFailure, options?: { times?: number }): void;
   /** Removes every failure rule. */
   clearFailures(): void;
-  /** Delays every answer by `ms` (uses `setTimeout`, so fake timers apply). */
+  /** Delays every answer by `ms` (a timer that keeps the process alive; fake timers apply). */
   delay(ms: number): void;
   /** How many times `resolve` was called. */
   readonly calls: number;
@@ -217,7 +218,7 @@ export function fromMock(init: FromMockInit = {}): MockProvider {
       const key = keyOf(ref);
       calls += 1;
       counts.set(key, (counts.get(key) ?? 0) + 1);
-      if (delayMs > 0) await sleep(delayMs, ctx.signal);
+      if (delayMs > 0) await sleep(delayMs, { signal: ctx.signal });
       const id = { ref: key, provider: name };
       const failed = failure(key, id);
       if (failed !== undefined) throw failed;
@@ -298,7 +299,7 @@ export function fromMock(init: FromMockInit = {}): MockProvider {
     },
 
     delay(ms) {
-      delayMs = ms;
+      delayMs = checkTimerMs('delay(ms)', ms);
     },
 
     get calls() {
@@ -314,19 +315,4 @@ export function fromMock(init: FromMockInit = {}): MockProvider {
       counts.clear();
     },
   };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -1,7 +1,11 @@
 import { ConfigError } from '../errors.js';
+import { checkTimerMs } from '../handles/clock.js';
 
 /**
  * Retry settings of a Vault provider: exponential backoff with full jitter, inside a deadline.
+ * A `Retry-After` header on a retried answer (429 from a rate limit quota, 503 from a proxy)
+ * sets the least wait. The caller awaits every wait, so each keeps the process alive. Every
+ * duration is at most 2^31 - 1 ms (the longest timer Node runs); a larger one is a ConfigError.
  *
  * @example
  * ```ts
@@ -25,8 +29,9 @@ export interface VaultRetryOptions {
    */
   readonly maxDelayMs?: number;
   /**
-   * The whole call, every attempt and wait included, ends by this many ms after it started;
-   * no retry starts when its wait would cross the deadline.
+   * The whole call, every attempt (its body included) and wait, ends by this many ms after it
+   * started; no retry starts when its wait, the backoff or the `Retry-After` asked for, would
+   * cross the deadline: the call fails at once instead.
    * @default 15_000
    */
   readonly deadlineMs?: number;
@@ -49,9 +54,8 @@ export function retryPolicy(options: VaultRetryOptions = {}): RetryPolicy {
     deadlineMs: options.deadlineMs ?? 15_000,
   };
   if (!Number.isInteger(policy.maxAttempts) || policy.maxAttempts < 1) throw new ConfigError('retry.maxAttempts must be an integer >= 1');
-  for (const k of ['baseDelayMs', 'maxDelayMs', 'deadlineMs'] as const) {
-    if (!(policy[k] >= 0) || !Number.isFinite(policy[k])) throw new ConfigError(`retry.${k} must be a non-negative number of milliseconds`);
-  }
+  // Each becomes a timer delay (a wait, an attempt's timeout): Node would cut one above 2^31 - 1 ms to 1 ms.
+  for (const k of ['baseDelayMs', 'maxDelayMs', 'deadlineMs'] as const) checkTimerMs(`retry.${k}`, policy[k]);
   return policy;
 }
 
@@ -62,21 +66,4 @@ export function retryPolicy(options: VaultRetryOptions = {}): RetryPolicy {
 export function backoffDelay(policy: RetryPolicy, retry: number, random: () => number): number {
   const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retry - 1));
   return Math.floor(random() * cap);
-}
-
-/** Waits `ms`, or rejects with the signal's reason when it aborts first. The timer is unref'd. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    timer.unref?.();
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -1,5 +1,5 @@
 import { ConfigError, InvalidSecretRefError } from '../errors.js';
-import { systemClock, type Clock } from '../handles/clock.js';
+import { checkTimerMs, systemClock, type Clock } from '../handles/clock.js';
 import type { Lease, ResolveContext, ResolvedSecret, SecretProvider } from '../provider.js';
 import type { SecretRef } from '../ref/types.js';
 import { login, type VaultAuth } from './auth.js';
@@ -69,12 +69,14 @@ export interface FromVaultInit {
    */
   readonly logicalMount?: string;
   /**
-   * The longest one HTTP attempt may take.
+   * The longest one HTTP attempt may take, from connecting to the last byte of the body (a
+   * server that trickles its answer is cut off too). At most 2^31 - 1.
    * @default 10_000
    */
   readonly requestTimeoutMs?: number;
   /**
-   * Retries of 412, 429, 5xx (sealed, standby), refused connections and timeouts.
+   * Retries of 412, 429, 5xx (sealed, standby), refused connections and timeouts, after a
+   * jittered backoff or the `Retry-After` Vault sends, whichever is longer, inside `deadlineMs`.
    * @default { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 2_000, deadlineMs: 15_000 }
    */
   readonly retry?: VaultRetryOptions;
@@ -110,8 +112,10 @@ export interface FromVaultInit {
   /** The environment this provider is bound to, if any. */
   readonly environment?: string;
   /**
-   * Time and timers (token refresh, retries, lease bookkeeping); tests pass a fake one.
-   * @default the system clock, with unref'd timers
+   * Time and timers (token refresh, retry waits, attempt timeouts, the deadline); tests pass a
+   * fake one. Token refreshes are background timers that never keep the process alive; every
+   * wait a call depends on keeps it alive until the call settles.
+   * @default the system clock
    */
   readonly clock?: Clock;
   /**
@@ -166,8 +170,7 @@ export function fromVault(init: FromVaultInit = {}): SecretProvider {
   const clock = init.clock ?? systemClock;
   const random = init.random ?? Math.random;
   const retry = retryPolicy(init.retry);
-  const requestTimeoutMs = init.requestTimeoutMs ?? 10_000;
-  if (!(requestTimeoutMs > 0)) throw new ConfigError('requestTimeoutMs must be a positive number of milliseconds', { provider: name });
+  const requestTimeoutMs = checkTimerMs('requestTimeoutMs', init.requestTimeoutMs ?? 10_000, 1, { provider: name });
   const refreshFraction = init.token?.refreshFraction ?? [0.6, 0.7];
   const auth: VaultAuth = init.auth ?? { method: 'token' };
   const logicalSegments = init.logicalMount?.split('/').filter(Boolean);
@@ -181,7 +184,7 @@ export function fromVault(init: FromVaultInit = {}): SecretProvider {
     const namespace = init.namespace ?? env['VAULT_NAMESPACE'];
     const credentials = new CredentialSource(env, init.resolveRef, name);
     const tls = await resolveTls(init.tls, env, credentials);
-    const transport = await VaultTransport.create({ address, namespace: namespace || undefined, tls, requestTimeoutMs, retry, now: () => clock.now(), random });
+    const transport = await VaultTransport.create({ address, namespace: namespace || undefined, tls, requestTimeoutMs, retry, clock, random });
     const token = createTokenHandle({
       provider: name,
       transport,
@@ -280,6 +283,7 @@ export function fromVault(init: FromVaultInit = {}): SecretProvider {
       const rt = await runtime?.catch(() => undefined);
       book.clear();
       await rt?.token.close();
+      rt?.session.transport.close();
     },
   };
 }

@@ -1,5 +1,6 @@
 import { isObject, parseEnvelope } from './envelope.js';
 import { encodePath, type VaultSession } from './session.js';
+import { raceAbort } from './transport.js';
 import { VaultHttpFailure } from './VaultHttpFailure.js';
 
 /** What a mount is, as sys/internal/ui/mounts (or configuration) says. */
@@ -20,14 +21,23 @@ export interface Located {
 
 const isPrefix = (prefix: readonly string[], of: readonly string[]) => prefix.length <= of.length && prefix.every((s, i) => of[i] === s);
 
+/** A mount lookup under way, and the signal of the caller who started it. */
+interface Flight {
+  readonly promise: Promise<MountInfo>;
+  readonly signal: AbortSignal | undefined;
+}
+
 /**
  * Finds the mount of a path: configured KV versions first, then a per-mount cache, then
- * `GET sys/internal/ui/mounts/<path>` (one call per mount, concurrent lookups share it). A 404
- * means a Vault too old for the endpoint: the first segment is taken as a KV v1 mount.
+ * `GET sys/internal/ui/mounts/<path>`. One lookup at a time per first segment: which mount a
+ * path is under is only known from the answer, so concurrent reads under a cold mount wait for
+ * the lookup in flight and use its answer when it covers their path (`kv/a` and `kv/b` send one
+ * lookup; `secret/team-a` and `secret/team-b`, two mounts, send two in turn). A 404 means a
+ * Vault too old for the endpoint: the first segment is taken as a KV v1 mount.
  */
 export class MountTable {
   readonly #known: MountInfo[] = [];
-  readonly #inflight = new Map<string, Promise<MountInfo>>();
+  readonly #inflight = new Map<string, Flight>();
 
   constructor(
     private readonly session: VaultSession,
@@ -42,13 +52,25 @@ export class MountTable {
   async locate(segments: readonly string[], signal: AbortSignal | undefined): Promise<Located> {
     const known = this.#match(segments);
     if (known !== undefined) return { mount: known, rest: segments.slice(known.segments.length) };
-    const key = segments.join('/');
-    let flight = this.#inflight.get(key);
-    if (flight === undefined) {
-      flight = this.#lookup(segments, signal).finally(() => this.#inflight.delete(key));
-      this.#inflight.set(key, flight);
+    const key = segments[0]!;
+    for (;;) {
+      const ahead = this.#inflight.get(key);
+      if (ahead === undefined) break;
+      try {
+        await raceAbort(ahead.promise, signal);
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        // The same failure would meet this caller, unless it was the other caller's abort or
+        // a refusal of the other path (policies differ by path).
+        const theirs = ahead.signal?.aborted === true || (err instanceof VaultHttpFailure && err.status === 403);
+        if (!theirs) throw err;
+      }
+      const found = this.#match(segments);
+      if (found !== undefined) return { mount: found, rest: segments.slice(found.segments.length) };
     }
-    const mount = await flight;
+    const promise = this.#lookup(segments, signal).finally(() => this.#inflight.delete(key));
+    this.#inflight.set(key, { promise, signal });
+    const mount = await promise;
     return { mount, rest: segments.slice(mount.segments.length) };
   }
 

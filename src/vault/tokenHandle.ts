@@ -43,8 +43,9 @@ export interface VaultTokenHandle {
  * The provider's Vault token on the generic {@link createCredentialHandle}: renew-self at a
  * jittered point of its TTL (default 60–70 %), a new login when it is not renewable or its max
  * TTL is near (a renewal that comes back shorter than asked marks the max TTL), a forced login
- * after a refused request, and revoke-self on close. Timers come from the injected clock and
- * never keep the process alive.
+ * after a refused request, and revoke-self on close. Timers come from the injected clock: the
+ * scheduled renewals are background timers that never keep the process alive; the short pause
+ * before the forced login, which the refused request waits on, keeps it alive.
  */
 export function createTokenHandle(deps: TokenHandleDeps): VaultTokenHandle {
   const { clock, provider, transport } = deps;

@@ -1,4 +1,4 @@
-import type { Clock, TimerId } from '../../src/handles/clock.js';
+import type { Clock, TimerId, TimerOptions } from '../../src/handles/clock.js';
 import type { ResolveContext } from '../../src/provider.js';
 import type { FixtureClock, VaultServer } from '../fixtures/vault-server/index.js';
 
@@ -14,7 +14,7 @@ export function resolveContext(overrides: Partial<ResolveContext> = {}): Resolve
 export class SimClock implements Clock, FixtureClock {
   #t: number;
   #seq = 0;
-  readonly #timers = new Map<number, { at: number; fn: () => void }>();
+  readonly #timers = new Map<number, { at: number; fn: () => void; background: boolean }>();
 
   constructor(start = Date.UTC(2030, 0, 1)) {
     this.#t = start;
@@ -22,9 +22,9 @@ export class SimClock implements Clock, FixtureClock {
   now(): number {
     return this.#t;
   }
-  setTimeout(fn: () => void, ms: number): TimerId {
+  setTimeout(fn: () => void, ms: number, options: TimerOptions = {}): TimerId {
     const id = ++this.#seq;
-    this.#timers.set(id, { at: this.#t + Math.max(0, ms), fn });
+    this.#timers.set(id, { at: this.#t + Math.max(0, ms), fn, background: options.background === true });
     return id;
   }
   clearTimeout(id: TimerId): void {
@@ -34,11 +34,15 @@ export class SimClock implements Clock, FixtureClock {
   get pending(): number[] {
     return [...this.#timers.values()].map((t) => t.at).sort((a, b) => a - b);
   }
+  /** Due times of the pending timers a caller awaits (not background work), earliest first. */
+  get awaited(): number[] {
+    return [...this.#timers.values()].filter((t) => !t.background).map((t) => t.at).sort((a, b) => a - b);
+  }
   /** Moves to `now + ms`, firing due timers one by one (each at its own time). */
   advance(ms: number): void {
     const end = this.#t + ms;
     for (;;) {
-      let next: [number, { at: number; fn: () => void }] | undefined;
+      let next: [number, { at: number; fn: () => void; background: boolean }] | undefined;
       for (const e of this.#timers) if (e[1].at <= end && (next === undefined || e[1].at < next[1].at)) next = e;
       if (next === undefined) break;
       this.#timers.delete(next[0]);
