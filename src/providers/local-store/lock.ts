@@ -18,6 +18,7 @@ import { readFileSync, unlinkSync } from 'node:fs';
 import { link, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { ConnectorSecretsError, ProviderError, type ErrorOptions, type ProviderUnavailableError } from '../../errors.js';
+import { sleep } from '../../handles/clock.js';
 import { isAlive } from './liveness.js';
 import { tempPathOf } from './temps.js';
 
@@ -150,9 +151,8 @@ export async function acquireLock(lockPath: string, options: AcquireOptions): Pr
         { ...errorOptions, lockPath, holder: seen.holder },
       );
     }
-    // A plain timer: the caller awaits this wait, so it must keep the process alive.
-    const delay = Math.min(Math.ceil(pause * (0.5 + random())), options.timeoutMs - waited);
-    await new Promise<void>((done) => setTimeout(done, delay));
+    // sleep() keeps the process alive: the caller awaits this wait.
+    await sleep(Math.min(Math.ceil(pause * (0.5 + random())), options.timeoutMs - waited));
     pause = Math.min(pause * 2, MAX_PAUSE_MS);
   }
 }
