@@ -1,7 +1,8 @@
 import { ConfigError, InvalidSecretRefError } from '../errors.js';
 import { checkTimerMs, systemClock, type Clock } from '../handles/clock.js';
 import type { Lease, ResolveContext, ResolvedSecret, SecretProvider } from '../provider.js';
-import type { SecretRef } from '../ref/types.js';
+import { formatRef } from '../ref/formatRef.js';
+import { LOGICAL_SCHEME, type SecretRef } from '../ref/types.js';
 import { login, type VaultAuth } from './auth.js';
 import { retryPolicy, type VaultRetryOptions } from './backoff.js';
 import { CredentialSource, type VaultRefResolver } from './credentials.js';
@@ -222,6 +223,17 @@ export function fromVault(init: FromVaultInit = {}): SecretProvider {
     logical: logicalSegments !== undefined && logicalSegments.length > 0,
     params: [...PKI_PARAMS],
     ...(init.environment === undefined ? {} : { environment: init.environment }),
+
+    // `secret://p` and `vault://<logicalMount>/p` read one secret: a deny glob on either spelling
+    // covers both (the default alias, `vault://p`, would miss the mount).
+    aliases(ref) {
+      const mount = logicalSegments ?? [];
+      if (mount.length === 0) return [];
+      const spell = (scheme: string, segments: readonly string[]) => formatRef({ scheme, path: segments.join('/'), segments, params: {} });
+      if (ref.logical) return [spell('vault', [...mount, ...ref.segments])];
+      const under = ref.segments.length > mount.length && mount.every((s, i) => ref.segments[i] === s);
+      return under ? [spell(LOGICAL_SCHEME, ref.segments.slice(mount.length))] : [];
+    },
 
     async resolve(ref, ctx): Promise<ResolvedSecret> {
       const ids = { ref: String(ref), provider: name };

@@ -62,7 +62,7 @@ export class VaultTransport {
     try {
       url = new URL(config.address);
     } catch {
-      throw new ConfigError(`Vault address "${config.address}" is not a URL (expected e.g. https://vault.internal:8200)`);
+      throw new ConfigError('Vault address (address option or VAULT_ADDR) is not a URL (expected e.g. https://vault.internal:8200)');
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`Vault address must be http(s), not ${url.protocol}`);
     // TLS settings (and the refusal to honour VAULT_SKIP_VERIFY) live on the exchange's agent.

@@ -187,6 +187,21 @@ describe('fromVault: KV', () => {
     await secrets.close();
   });
 
+  it('a deny rule on either spelling of a logicalMount secret covers the other', async () => {
+    const p = provider({ logicalMount: 'kv/etl' });
+    expect(p.aliases?.(parseRef('secret://dev-db#password'))).toEqual(['vault://kv/etl/dev-db']);
+    expect(p.aliases?.(parseRef('vault://kv/etl/dev-db'))).toEqual(['secret://dev-db']);
+    expect(p.aliases?.(parseRef('vault://kv/other/dev-db'))).toEqual([]);
+    for (const [denied, asked] of [
+      ['vault://kv/etl/dev-db', 'secret://dev-db#password'],
+      ['secret://dev-db', 'vault://kv/etl/dev-db#password'],
+    ] as const) {
+      const secrets = createSecrets({ environment: 'dev', providers: [p], env: env(), cache: false, policy: { version: 1, rules: [{ name: 'all', identity: '*', allow: ['*://**'], deny: [denied] }] } });
+      await expect(secrets.get(asked)).rejects.toMatchObject({ code: 'POLICY_DENIED' });
+      await secrets.close();
+    }
+  });
+
   it('refuses PKI params on KV refs and refs without a path below the mount', async () => {
     const p = provider();
     await expect(p.resolve(parseRef('vault://kv/etl/orders-db?common_name=x.test'), ctx())).rejects.toMatchObject({ code: 'INVALID_REF' });
