@@ -214,8 +214,11 @@ class RedactorCore implements Redactor {
 
   #add(value: unknown, ref: string | undefined, depth: number): boolean {
     if (typeof value === 'string') return this.#addText(value, ref, depth);
+    if (typeof value === 'number' || typeof value === 'bigint') return this.#addNumber(value, ref);
     if (value instanceof Uint8Array) return this.#addBytes(value, ref);
     if (value instanceof Secret) return false;
+    // `new String(secret)`, a String subclass, a boxed number: the primitive they hold.
+    if (value instanceof String || value instanceof Number || value instanceof BigInt) return this.#add(value.valueOf(), ref, depth);
     if (typeof value === 'object' && value !== null) return this.#addFields(value, ref, depth);
     return false;
   }
@@ -271,6 +274,7 @@ class RedactorCore implements Redactor {
       const p = path === '' ? key : `${path}.${key}`;
       const fieldRef = ref === undefined ? undefined : `${ref}#${p}`;
       if (typeof v === 'string') added = this.#addText(v, fieldRef, depth + 1) || added;
+      else if (typeof v === 'number' || typeof v === 'bigint') added = this.#addNumber(v, fieldRef) || added;
       else if (v instanceof Uint8Array) added = this.#addBytes(v, fieldRef) || added;
       else if (typeof v === 'object' && v !== null && !(v instanceof Secret)) added = this.#addFields(v, ref, depth + 1, p) || added;
     }
@@ -283,6 +287,12 @@ class RedactorCore implements Redactor {
       }
     }
     return added;
+  }
+
+  /** A number's decimal form (an account number, a PIN): a text like any other, so minLength applies. */
+  #addNumber(value: number | bigint, ref: string | undefined): boolean {
+    if (typeof value === 'number' && !Number.isFinite(value)) return false;
+    return this.#addText(String(value), ref, 0);
   }
 
   #addBytes(bytes: Uint8Array, ref: string | undefined): boolean {

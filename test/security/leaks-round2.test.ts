@@ -153,3 +153,234 @@ describe('item 8: a JSON-escaped secret escaped once more', () => {
     expect(lines.join('').includes(escaped(secret, 3))).toBe(false);
   });
 });
+
+describe('item 3: String objects and String subclasses are strings', () => {
+  class Tagged extends String {}
+
+  it('redactValue, the logger fields and %s mask them as text', () => {
+    const secret = rand();
+    const r = quiet();
+    r.add(secret);
+    for (const boxed of [new String(secret), new Tagged(`id ${secret}`)]) {
+      expect(r.redactValue(boxed)).toBe(r.redact(String(boxed)));
+      expect(r.redactValue({ note: boxed })).toEqual({ note: r.redact(String(boxed)) });
+      const lines: string[] = [];
+      const log = createLogger(r, { destination: { write: (l: string) => lines.push(l) } });
+      log.info('boxed', { note: boxed, list: [boxed] });
+      const printed: string[] = [];
+      const c = { log: (...a: unknown[]) => printed.push(a.map(String).join(' ')) } as unknown as Console;
+      const undo = r.wrapConsole({ console: c, methods: ['log'] });
+      c.log('%s and %o', boxed, boxed);
+      c.log(boxed);
+      undo();
+      const out = lines.join('') + printed.join('\n');
+      expect(out).not.toContain(secret);
+      expect(out).toContain('[REDACTED]');
+      // Not walked as an object of characters.
+      expect(out).not.toContain('"0":');
+    }
+  });
+
+  it('add() registers a String object', () => {
+    const secret = rand();
+    const r = quiet();
+    expect(r.add(new String(secret))).toBe(true);
+    expect(r.redact(`x ${secret}`)).toBe('x [REDACTED]');
+  });
+});
+
+describe('item 4: redactError and prototype getters', () => {
+  it('a message getter on the prototype does not return the secret from the copy', () => {
+    const secret = rand();
+    const r = quiet();
+    r.add(secret);
+    class LazyError extends Error {
+      override get message(): string {
+        return `login failed with ${secret}`;
+      }
+      get detail(): string {
+        return secret;
+      }
+    }
+    Object.defineProperty(LazyError.prototype, 'name', { get: () => `Lazy ${secret}` });
+    const copy = r.redactError(new LazyError());
+    expect(copy).toBeInstanceOf(LazyError);
+    expect(copy.message).toBe('login failed with [REDACTED]');
+    expect((copy as LazyError).detail).toBe('[REDACTED]');
+    expect(copy.name).toBe('Lazy [REDACTED]');
+    for (const text of [String(copy), `${copy}`, copy.toString(), inspect(copy), format('%s', copy), JSON.stringify(copy)]) expect(text).not.toContain(secret);
+  });
+
+  it('toString, valueOf, toJSON, Symbol.toPrimitive and inspect.custom on the prototype are answered redacted', () => {
+    const secret = rand();
+    const r = quiet();
+    r.add(secret);
+    class Chatty extends Error {
+      override toString(): string {
+        return `Chatty: ${secret}`;
+      }
+      valueOf(): string {
+        return secret;
+      }
+      toJSON(): unknown {
+        return { secret };
+      }
+      [Symbol.for('nodejs.util.inspect.custom')](): string {
+        return `<Chatty ${secret}>`;
+      }
+    }
+    const copy = r.redactError(new Chatty('boom'));
+    expect(copy).toBeInstanceOf(Chatty);
+    expect(String(copy)).toBe('Chatty: [REDACTED]');
+    for (const text of [String(copy), `${copy}`, `${copy as unknown as string}` + '', String(copy.valueOf()), inspect(copy), JSON.stringify(copy), format('%s %o %j', copy, copy, copy)]) {
+      expect(text).not.toContain(secret);
+    }
+    class Primitive extends Error {
+      [Symbol.toPrimitive](): string {
+        return secret;
+      }
+    }
+    const p = r.redactError(new Primitive('x'));
+    expect(`${p}`).toBe('[REDACTED]');
+    expect(String(p)).toBe('[REDACTED]');
+  });
+
+  it('a getter on the prototype of a cause or of an AggregateError member', () => {
+    const secret = rand();
+    const r = quiet();
+    r.add(secret);
+    class Inner extends Error {
+      override get message(): string {
+        return secret;
+      }
+    }
+    const outer = r.redactError(new AggregateError([new Inner()], 'many', { cause: new Inner() }));
+    expect((outer.cause as Error).message).toBe('[REDACTED]');
+    expect((outer.errors[0] as Error).message).toBe('[REDACTED]');
+    expect(inspect(outer, { depth: 5 })).not.toContain(secret);
+  });
+});
+
+describe('item 5: numbers', () => {
+  it('add(number) and add(bigint) register the decimal form, subject to minLength with a warning', () => {
+    const warnings: string[] = [];
+    const r = createRedactor({ onWarning: (w) => warnings.push(w.code) });
+    expect(r.add(987654321)).toBe(true);
+    expect(r.add(123456789012345678901234567890n)).toBe(true);
+    expect(r.redact('account 987654321 and 123456789012345678901234567890')).toBe('account [REDACTED] and [REDACTED]');
+    expect(r.redactValue({ account: 987654321 })).toEqual({ account: '[REDACTED]' });
+    expect(r.add(4321, { ref: 'env://PIN' })).toBe(false);
+    expect(warnings).toEqual(['SHORT_VALUE']);
+    expect(r.add(Number.NaN)).toBe(false);
+    expect(r.add(Number.POSITIVE_INFINITY)).toBe(false);
+  });
+
+  it('numeric fields of a JSON secret are registered', () => {
+    const r = quiet();
+    const pin = 10_000_000 + Math.floor(Math.random() * 80_000_000);
+    r.add(JSON.stringify({ user: 'etl', password: rand(), accountNumber: pin, nested: { code: pin + 1 } }), { ref: 'vault://kv/bank' });
+    expect(r.redact(`acct=${pin} code ${pin + 1}`)).toBe('acct=[REDACTED] code [REDACTED]');
+    r.add({ apiPin: pin + 2 });
+    expect(r.redact(`pin ${pin + 2}`)).toBe('pin [REDACTED]');
+  });
+});
+
+describe('item 7: symbols, typed arrays, DataView, ArrayBuffer', () => {
+  it('a symbol key or value keeps no secret in its description', () => {
+    const secret = rand();
+    const r = quiet();
+    r.add(secret);
+    const sym = Symbol(`tag ${secret}`);
+    const copy = r.redactValue({ [sym]: 'v', plain: Symbol(secret), list: [Symbol.for(`k ${secret}`)], map: new Map([[sym, 1]]), set: new Set([sym]) });
+    expect(inspect(copy, { depth: 5 })).not.toContain(secret);
+    expect(inspect(copy, { depth: 5 })).toContain('[REDACTED]');
+    expect((r.redactValue(Symbol(secret)) as symbol).description).toBe('[REDACTED]');
+    const safe = Symbol('kept');
+    expect(r.redactValue(safe)).toBe(safe);
+    // A symbol key named like a sensitive key hides its value.
+    const masked = r.redactValue({ [Symbol('password')]: 'hunter2x' }) as Record<symbol, unknown>;
+    const [key] = Object.getOwnPropertySymbols(masked);
+    expect(key?.description).toBe('password');
+    expect(masked[key!]).toBe('[REDACTED]');
+  });
+
+  it('every TypedArray, DataView, ArrayBuffer and Buffer is copied redacted', () => {
+    const secret = rand();
+    const r = quiet();
+    r.add(secret);
+    const bytes = Buffer.from(`pre ${secret} post`);
+    const ab = () => {
+      const b = new ArrayBuffer(Math.ceil(bytes.length / 8) * 8 + 8);
+      new Uint8Array(b).set(bytes);
+      return b;
+    };
+    const views: unknown[] = [
+      Buffer.from(bytes),
+      new Uint8Array(ab()),
+      new Int8Array(ab()),
+      new Uint8ClampedArray(ab()),
+      new Int16Array(ab()),
+      new Uint16Array(ab()),
+      new Int32Array(ab()),
+      new Uint32Array(ab()),
+      new Float32Array(ab()),
+      new Float64Array(ab()),
+      new BigInt64Array(ab()),
+      new BigUint64Array(ab()),
+      new DataView(ab()),
+      new DataView(ab(), 2, bytes.length - 2),
+      ab(),
+      new SharedArrayBuffer(8),
+    ];
+    for (const v of views) {
+      const copy = r.redactValue(v);
+      expect(Object.prototype.toString.call(copy)).toBe(Object.prototype.toString.call(v));
+      const raw = copy instanceof ArrayBuffer || copy instanceof SharedArrayBuffer ? new Uint8Array(copy) : new Uint8Array((copy as ArrayBufferView).buffer, (copy as ArrayBufferView).byteOffset, (copy as ArrayBufferView).byteLength);
+      const text = Buffer.from(raw).toString('latin1');
+      expect(text.includes(secret), Object.prototype.toString.call(v)).toBe(false);
+      if (!(v instanceof SharedArrayBuffer)) expect(text).toContain('[REDACTED]');
+    }
+  });
+});
+
+describe('item 8: a sensitive name in a sibling field (Kubernetes env, Airflow, AWS tags)', () => {
+  it('masks value beside a sensitive name, in every spelling and in lists', () => {
+    const r = quiet();
+    const [a, b, c, d, e] = [rand(), rand(), rand(), rand(), rand()];
+    const pod = {
+      env: [
+        { name: 'DB_PASSWORD', value: a },
+        { name: 'LOG_LEVEL', value: 'debug' },
+        { Name: 'apiToken', Value: b },
+        { key: 'client_secret', value: c },
+        { Key: 'SECRET_KEY', Value: d },
+        { ParameterKey: 'MasterUserPassword', ParameterValue: e },
+        { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } },
+      ],
+    };
+    const out = r.redactValue(pod) as typeof pod;
+    const text = JSON.stringify(out);
+    for (const s of [a, b, c, d, e]) expect(text).not.toContain(s);
+    expect(out.env[0]).toEqual({ name: 'DB_PASSWORD', value: '[REDACTED]' });
+    expect(out.env[1]).toEqual({ name: 'LOG_LEVEL', value: 'debug' });
+    // A reference to a secret is not a secret: its names stay readable.
+    expect(out.env[6]).toEqual(pod.env[6]);
+
+    const lines: string[] = [];
+    createLogger(r, { destination: { write: (l: string) => lines.push(l) } }).info('pod', { spec: pod });
+    pino(withRedaction(r), sink(lines)).info({ spec: r.redactValue(pod) }, 'pod');
+    for (const s of [a, b, c, d, e]) expect(lines.join('')).not.toContain(s);
+  });
+
+  it('winston and wrapConsole see the same rule', () => {
+    const r = quiet();
+    const secret = rand();
+    const printed: string[] = [];
+    const c = { log: (...a: unknown[]) => printed.push(a.map(String).join(' ')) } as unknown as Console;
+    const undo = r.wrapConsole({ console: c, methods: ['log'] });
+    c.log('env %o', [{ name: 'AIRFLOW_CONN_PASSWORD', value: secret }]);
+    undo();
+    const info = redactFormat(r).transform({ level: 'info', message: 'x', env: [{ name: 'token', value: secret }] }) as Record<string, unknown>;
+    expect(printed.join('') + JSON.stringify(info)).not.toContain(secret);
+  });
+});
