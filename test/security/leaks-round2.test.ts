@@ -219,7 +219,7 @@ describe('item 4: redactError and prototype getters', () => {
       override toString(): string {
         return `Chatty: ${secret}`;
       }
-      valueOf(): string {
+      override valueOf(): string {
         return secret;
       }
       toJSON(): unknown {
