@@ -11,13 +11,9 @@
  *
  * @module
  */
-import { inspect } from 'node:util';
-import { CIRCULAR, DEPTH_LIMIT, REDACTION_FAILED, redactDeep, redactKey, safe, type DeepContext } from './value.js';
+import { CIRCULAR, CONVERSIONS, conversionMethod, DEPTH_LIMIT, REDACTION_FAILED, redactDeep, redactKey, safe, type DeepContext } from './value.js';
 
-const INSPECT = Symbol.for('nodejs.util.inspect.custom');
-/** Conversion methods that `String(e)`, `${e}`, `e + ''`, JSON.stringify and util.inspect call. */
-const CONVERSIONS: readonly (string | symbol)[] = ['toString', 'valueOf', 'toJSON', Symbol.toPrimitive, INSPECT];
-/** The built-in versions of those, which read only the (already redacted) own properties. */
+/** The built-in conversions, which read only the (already redacted) own properties. */
 const BUILTIN: ReadonlySet<unknown> = new Set([Error.prototype.toString, Object.prototype.toString, Object.prototype.valueOf]);
 
 /**
@@ -60,7 +56,8 @@ export function redactErrorCopy(
       const desc = safe(() => Object.getOwnPropertyDescriptor(err, key), undefined);
       if (desc === undefined) continue;
       const raw = safe(() => ('value' in desc ? desc.value : desc.get?.call(err)) as unknown, REDACTION_FAILED);
-      define(key, redactProp(key, raw), desc.enumerable ?? false);
+      if (typeof raw === 'function' && CONVERSIONS.has(key)) define(key, conversionMethod(err, copy, key, raw as (...a: unknown[]) => unknown, ctx, child), false);
+      else define(key, redactProp(key, raw), desc.enumerable ?? false);
     }
     // The prototype chain below Object.prototype: its getters (a lazy `message`, DOMException's
     // `name` and `message`) and data properties are read from the original, redacted and shadowed
@@ -74,10 +71,7 @@ export function redactErrorCopy(
           const getter = desc.get;
           define(key, redactProp(key, safe(() => getter.call(err) as unknown, REDACTION_FAILED)), false);
         } else if (typeof desc.value === 'function') {
-          if (CONVERSIONS.includes(key) && !BUILTIN.has(desc.value)) {
-            done.add(key);
-            shadowConversion(copy, err, key, desc.value as (...args: unknown[]) => unknown, ctx, child);
-          }
+          if (CONVERSIONS.has(key) && !BUILTIN.has(desc.value)) define(key, conversionMethod(err, copy, key, desc.value as (...a: unknown[]) => unknown, ctx, child), false);
         } else {
           const redacted = redactProp(key, desc.value);
           if (redacted !== desc.value) define(key, redacted, false);
@@ -93,29 +87,4 @@ export function redactErrorCopy(
   } finally {
     ancestors.delete(err);
   }
-}
-
-/**
- * Gives the copy its own `key` method answering what the original's method answered, redacted.
- * The original's method runs once, now, with the original as `this`.
- */
-function shadowConversion(copy: Error, err: Error, key: string | symbol, fn: (...args: unknown[]) => unknown, ctx: DeepContext, child: (v: unknown) => unknown): void {
-  let method: (...args: unknown[]) => unknown;
-  if (key === Symbol.toPrimitive) {
-    const answers = new Map<unknown, unknown>();
-    for (const hint of ['string', 'number', 'default']) {
-      const raw = safe(() => fn.call(err, hint), REDACTION_FAILED);
-      answers.set(hint, typeof raw === 'string' ? ctx.redact(raw) : raw === err ? copy : child(raw));
-    }
-    method = (hint) => answers.get(hint);
-  } else if (key === INSPECT) {
-    // What util.inspect printed for the original, redacted.
-    const text = ctx.redact(safe(() => inspect(err), REDACTION_FAILED));
-    method = () => text;
-  } else {
-    const raw = safe(() => fn.call(err), REDACTION_FAILED);
-    const answer = typeof raw === 'string' ? ctx.redact(raw) : raw === err ? copy : child(raw);
-    method = () => answer;
-  }
-  Object.defineProperty(copy, key, { value: method, enumerable: false, writable: true, configurable: true });
 }

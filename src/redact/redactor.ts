@@ -91,8 +91,10 @@ export interface Redactor {
    */
   redactError<E>(err: E): E;
   /**
-   * A Transform stream that redacts what flows through it, across chunk boundaries: it holds
-   * back at most the longest registered pattern's length minus one character.
+   * A Transform stream that redacts what flows through it, across chunk boundaries: its output
+   * is `redact(whole input)` however the input is split. With detectors off it holds back at
+   * most the longest registered pattern's length minus one character; with detectors on it
+   * holds back the unfinished last line (at most 64 KiB, beyond which it cuts anyway).
    * @example
    * ```ts
    * child.stdout.pipe(secrets.redactor.createRedactStream()).pipe(process.stdout);
@@ -100,8 +102,8 @@ export interface Redactor {
    */
   createRedactStream(options?: RedactStreamOptions): Transform;
   /**
-   * Makes `console.log`, `info`, `warn`, `error`, `debug`, `trace`, `dir`, `table` and `assert`
-   * redact their arguments. Returns the function that undoes it.
+   * Makes `console.log`, `info`, `warn`, `error`, `debug`, `trace`, `dir`, `dirxml`, `table` and
+   * `assert` redact their arguments. Returns the function that undoes it.
    * @example
    * ```ts
    * const undo = secrets.redactor.wrapConsole();

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { inspect } from 'node:util';
 import { Secret } from '../secret.js';
 import { redactErrorCopy } from './error.js';
 
@@ -117,6 +118,11 @@ export function copyObject(value: object, ctx: DeepContext, depth: number, ances
     const desc = Object.getOwnPropertyDescriptor(value, key);
     if (desc === undefined || !desc.enumerable) continue;
     const v = safe(() => (value as Record<string | symbol, unknown>)[key], REDACTION_FAILED);
+    if (typeof v === 'function' && CONVERSIONS.has(key)) {
+      const method = conversionMethod(value, out, key, v as (...a: unknown[]) => unknown, ctx, (x) => redactDeep(x, ctx, depth, ancestors));
+      Object.defineProperty(out, key, { value: method, enumerable: true, writable: true, configurable: true });
+      continue;
+    }
     const hide = v != null && (sensitiveKey(key, ctx) || (named && typeof key === 'string' && VALUE_FIELDS.has(key.toLowerCase())));
     const outValue = hide ? ctx.placeholder : safe(() => redactDeep(v, ctx, depth, ancestors), REDACTION_FAILED);
     Object.defineProperty(out, redactKey(key, ctx), { value: outValue, enumerable: true, writable: true, configurable: true });
@@ -124,10 +130,36 @@ export function copyObject(value: object, ctx: DeepContext, depth: number, ances
   return out;
 }
 
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+/** Methods that `String(x)`, `${x}`, `x + ''`, JSON.stringify and util.inspect call on an object. */
+export const CONVERSIONS: ReadonlySet<string | symbol> = new Set(['toString', 'valueOf', 'toJSON', Symbol.toPrimitive, INSPECT]);
+
+/**
+ * The stand-in, on a copy, for a conversion method of the original (`toString`, `toJSON`,
+ * `Symbol.toPrimitive`, `util.inspect.custom` …): the original's method runs once, now, with the
+ * original as `this`, and the stand-in answers its result redacted, so a method closing over a
+ * secret cannot print it through the copy.
+ */
+export function conversionMethod(original: object, copy: object, key: string | symbol, fn: (...args: unknown[]) => unknown, ctx: Pick<DeepContext, 'redact'>, child: (v: unknown) => unknown): (...args: unknown[]) => unknown {
+  const answer = (raw: unknown): unknown => (typeof raw === 'string' ? ctx.redact(raw) : raw === original ? copy : child(raw));
+  if (key === Symbol.toPrimitive) {
+    const answers = new Map<unknown, unknown>();
+    for (const hint of ['string', 'number', 'default']) answers.set(hint, answer(safe(() => fn.call(original, hint), REDACTION_FAILED)));
+    return (hint) => answers.get(hint);
+  }
+  if (key === INSPECT) {
+    // What util.inspect printed for the original, redacted.
+    const text = ctx.redact(safe(() => inspect(original), REDACTION_FAILED));
+    return () => text;
+  }
+  const result = answer(safe(() => fn.call(original), REDACTION_FAILED));
+  return () => result;
+}
+
 /** Field names that name an entry of a name/value list (Kubernetes and ECS env, AWS SSM and tags, CloudFormation parameters, Airflow variables). */
 const NAME_FIELDS: ReadonlySet<string> = new Set(['name', 'key', 'parameterkey', 'parametername', 'variable']);
 /** Field names that hold the value of such an entry. */
-const VALUE_FIELDS: ReadonlySet<string> = new Set(['value', 'val', 'parametervalue', 'secretvalue']);
+export const VALUE_FIELDS: ReadonlySet<string> = new Set(['value', 'val', 'parametervalue', 'secretvalue']);
 
 /**
  * Whether `record` is a name/value entry whose name field holds a sensitive key name:

@@ -25,6 +25,7 @@
  */
 import type { Logform } from 'winston';
 import type { Redactor } from '../redact/redactor.js';
+import { namedSensitive, VALUE_FIELDS } from '../redact/value.js';
 
 const LEVEL = Symbol.for('level');
 const MESSAGE = Symbol.for('message');
@@ -44,6 +45,8 @@ export function redactFormat(redactor: Redactor): Logform.Format {
     options: {},
     transform(info: Logform.TransformableInfo): Logform.TransformableInfo {
       const record = info as Record<string | symbol, unknown>;
+      // `log.info('env', { name: 'DB_PASSWORD', value })` merges the entry into the info itself.
+      const named = namedSensitive(record, redactor);
       for (const key of Reflect.ownKeys(record)) {
         if (key === 'level' || key === LEVEL) continue;
         const value = record[key];
@@ -51,7 +54,7 @@ export function redactFormat(redactor: Redactor): Logform.Format {
           if (typeof value === 'string') record[key] = redactor.redact(value);
           continue;
         }
-        if (typeof key === 'string' && redactor.isSensitiveKey(key) && value != null) {
+        if (typeof key === 'string' && (redactor.isSensitiveKey(key) || (named && VALUE_FIELDS.has(key.toLowerCase()))) && value != null) {
           record[key] = redactor.placeholder;
           continue;
         }

@@ -1,12 +1,13 @@
 // Leaks of issue 10 ("Redaction, round two"), items 2, 3, 4, 5, 7 and 8 (the Kubernetes
 // name/value shape and JSON escaped once more), each across the channels it was found in.
+import { Console } from 'node:console';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { format, inspect } from 'node:util';
 import pino from 'pino';
 import winston from 'winston';
 import { describe, expect, it } from 'vitest';
-import { createLogger, createRedactor, type Redactor } from '../../src/index.js';
+import { createLogger, createRedactor, Secret, type Redactor } from '../../src/index.js';
 import { withRedaction } from '../../src/pino/index.js';
 import { findLeaks } from '../../src/testing/expectNoSecrets.js';
 import { redactFormat } from '../../src/winston/index.js';
@@ -382,5 +383,62 @@ describe('item 8: a sensitive name in a sibling field (Kubernetes env, Airflow, 
     undo();
     const info = redactFormat(r).transform({ level: 'info', message: 'x', env: [{ name: 'token', value: secret }] }) as Record<string, unknown>;
     expect(printed.join('') + JSON.stringify(info)).not.toContain(secret);
+  });
+});
+
+describe('the rest of the classes', () => {
+  it('own conversion methods of plain objects and errors answer redacted (toJSON, toString, toPrimitive, inspect.custom)', () => {
+    const secret = rand();
+    const r = quiet();
+    r.add(secret);
+    const texts = [
+      JSON.stringify(r.redactValue({ toJSON: () => secret })),
+      JSON.stringify(r.redactValue({ a: { toJSON: () => ({ password: 'x', s: secret }) } })),
+      inspect(r.redactValue({ [inspect.custom]: () => secret })),
+      String(r.redactValue({ toString: () => secret })),
+      `${r.redactValue({ [Symbol.toPrimitive]: () => secret }) as string}`,
+    ];
+    const e = Object.assign(new Error('x'), { toJSON: () => ({ secret }), toString: () => secret, [inspect.custom]: () => secret });
+    const copy = r.redactError(e);
+    texts.push(JSON.stringify(copy), String(copy), inspect(copy));
+    for (const t of texts) expect(t).not.toContain(secret);
+    expect(String(copy)).toBe('[REDACTED]');
+  });
+
+  it('a secret in a property name of an error copy is masked', () => {
+    const secret = rand();
+    const r = quiet();
+    r.add(secret);
+    const copy = r.redactError(Object.assign(new Error('x'), { [`k_${secret}`]: 1, [Symbol(secret)]: 2 }));
+    expect(inspect(copy, { showHidden: true })).not.toContain(secret);
+  });
+
+  it('wrapConsole covers console.dirxml (an alias of log in Node, so wrapping log misses it)', () => {
+    const secret = rand();
+    const r = quiet();
+    r.add(secret);
+    let out = '';
+    const c = new Console({ stdout: new Writable({ write: (chunk: Buffer, _e, cb) => ((out += chunk.toString()), cb()) }) });
+    const undo = r.wrapConsole({ console: c });
+    c.dirxml({ a: secret });
+    c.group(secret);
+    c.table([{ a: secret }]);
+    undo();
+    expect(out).not.toContain(secret);
+    expect(out).toContain('[REDACTED]');
+  });
+
+  it('winston: a top-level name/value entry', () => {
+    const secret = rand();
+    const r = quiet();
+    const info = redactFormat(r).transform({ level: 'info', message: 'env', name: 'DB_PASSWORD', value: secret }) as Record<string, unknown>;
+    expect(info['value']).toBe('[REDACTED]');
+    expect(info['name']).toBe('DB_PASSWORD');
+  });
+
+  it('expectNoSecrets looks for a numeric Secret and the numeric fields of a JSON secret', () => {
+    const n = 100_000_000 + Math.floor(Math.random() * 800_000_000);
+    expect(findLeaks(`acct ${n}`, [new Secret(n)]).length).toBe(1);
+    expect(findLeaks(`acct ${n}`, [JSON.stringify({ account: n })]).map((l) => l.part)).toEqual(['field account']);
   });
 });
