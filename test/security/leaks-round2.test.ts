@@ -442,3 +442,22 @@ describe('the rest of the classes', () => {
     expect(findLeaks(`acct ${n}`, [JSON.stringify({ account: n })]).map((l) => l.part)).toEqual(['field account']);
   });
 });
+
+describe('item 5 in pino: a registered number printed as a JSON number', () => {
+  it('is masked and the line stays valid JSON', () => {
+    const r = quiet();
+    const n = 100_000_000 + Math.floor(Math.random() * 800_000_000);
+    r.add(n);
+    const lines: string[] = [];
+    const log = pino(withRedaction(r), sink(lines));
+    log.info({ acct: n, list: [n, 1], longer: Number(`1${n}`), text: `acct ${n}` }, 'pay %d', n);
+    for (const line of lines) {
+      expect(line).not.toContain(String(n));
+      const parsed = JSON.parse(line) as Record<string, unknown>;
+      expect(parsed['acct']).toBe('[REDACTED]');
+      expect(parsed['list']).toEqual(['[REDACTED]', 1]);
+      expect(parsed['longer']).toBe('1[REDACTED]');
+      expect(parsed['text']).toBe('acct [REDACTED]');
+    }
+  });
+});
