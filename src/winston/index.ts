@@ -25,6 +25,7 @@
  */
 import type { Logform } from 'winston';
 import type { Redactor } from '../redact/redactor.js';
+import { redactJsonLine } from '../redact/jsonLine.js';
 import { namedSensitive, VALUE_FIELDS } from '../redact/value.js';
 
 const LEVEL = Symbol.for('level');
@@ -51,7 +52,8 @@ export function redactFormat(redactor: Redactor): Logform.Format {
         if (key === 'level' || key === LEVEL) continue;
         const value = record[key];
         if (key === MESSAGE) {
-          if (typeof value === 'string') record[key] = redactor.redact(value);
+          // A line from format.json() stays valid JSON; other finalized lines are plain text.
+          if (typeof value === 'string') record[key] = value.startsWith('{') ? redactJsonLine(redactor, value) : redactor.redact(value);
           continue;
         }
         if (typeof key === 'string' && (redactor.isSensitiveKey(key) || (named && VALUE_FIELDS.has(key.toLowerCase()))) && value != null) {
