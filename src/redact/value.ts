@@ -71,6 +71,8 @@ export function redactDeep(value: unknown, ctx: DeepContext, depth = 0, ancestor
   try {
     const next = depth + 1;
     if (Array.isArray(value)) {
+      // An entry pair (`Object.entries`, `[...headers]`, `[...searchParams]`): the key decides.
+      if (value.length === 2 && typeof value[0] === 'string' && value[1] != null && ctx.isSensitiveKey(value[0])) return [ctx.redact(value[0]), ctx.placeholder];
       const out: unknown[] = new Array(value.length);
       for (let i = 0; i < value.length; i++) out[i] = safe(() => redactDeep(value[i], ctx, next, ancestors), REDACTION_FAILED);
       return out;

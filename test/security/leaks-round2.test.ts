@@ -478,3 +478,19 @@ describe('item 5 in winston: format.json() then redactFormat', () => {
     expect(JSON.parse(lines[0]!)['acct']).toBe('[REDACTED]');
   });
 });
+
+describe('item 8, entry pairs: a sensitive key in the first slot of a pair', () => {
+  it('Object.entries, Headers and URLSearchParams entries hide the value', () => {
+    const r = quiet();
+    const [a, b, c] = [rand(), rand(), rand()];
+    const copy = r.redactValue({
+      entries: Object.entries({ password: a, user: 'etl' }),
+      headers: [...new Headers({ authorization: `Bearer ${b}`, accept: 'application/json' })],
+      params: [...new URLSearchParams({ client_secret: c, page: '2' })],
+    });
+    const text = JSON.stringify(copy);
+    for (const s of [a, b, c]) expect(text).not.toContain(s);
+    expect(text).toContain('["user","etl"]');
+    expect(text).toContain('["page","2"]');
+  });
+});
