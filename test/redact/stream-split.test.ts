@@ -11,7 +11,7 @@ const ALNUM = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 const word = (min: number, max: number) => fc.string({ unit: fc.constantFrom(...ALNUM), minLength: min, maxLength: max });
 /** Secret material: mostly ASCII, sometimes with 2-, 3- and 4-byte UTF-8 characters and quotes. */
 const secretText = fc
-  .array(fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...ALNUM) }, { weight: 1, arbitrary: fc.constantFrom('é', '✓', '😀', '-', '_', '"', '\\', '/', '+') }), { minLength: 8, maxLength: 20 })
+  .array(fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...ALNUM) }, { weight: 1, arbitrary: fc.constantFrom('é', '✓', '😀', '-', '_', '"', '\\', '/', '+', '\n', ' ') }), { minLength: 8, maxLength: 20 })
   .map((cs) => cs.join(''));
 
 const DASHES = '-'.repeat(5);
@@ -32,6 +32,8 @@ function piece(secrets: readonly string[]) {
     { weight: 2, arbitrary: fc.tuple(word(2, 6), word(4, 12)).map(([u, p]) => `postgres://${u}:${p}@db.internal:5432/orders`) },
     { weight: 1, arbitrary: fc.tuple(word(2, 6), word(4, 12)).map(([u, p]) => `https://${u}:${p}@api.example.com/x?key=${p}`) },
     { weight: 1, arbitrary: word(20, 30).map((t) => `Authorization: Bearer ${t}`) },
+    { weight: 1, arbitrary: fc.tuple(word(3, 8), word(4, 10)).map(([u, p]) => `Authorization: Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`) },
+    { weight: 1, arbitrary: word(3, 14).map((v) => `{"password": "${v}", "note": "a\\"b"}`) },
     { weight: 1, arbitrary: word(36, 36).map((t) => `ghp_${t}`) },
     { weight: 1, arbitrary: word(16, 16).map((t) => `AKIA${t.toUpperCase()}`) },
     { weight: 1, arbitrary: fc.tuple(word(8, 12), word(8, 12), word(8, 12)).map(([a, b, c]) => `eyJ${a}.eyJ${b}.${c}`) },
@@ -110,6 +112,25 @@ describe('createRedactStream split invariance (default detectors)', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  it('gives redact(whole) for long inputs (many lines) in random partitions', async () => {
+    const long = fc
+      .array(secretText, { minLength: 1, maxLength: 4 })
+      .chain((secrets) => fc.tuple(fc.constant(secrets), fc.array(piece(secrets), { minLength: 20, maxLength: 80 }).map((ps) => ps.join(''))));
+    await fc.assert(
+      fc.asyncProperty(
+        long.chain(([secrets, text]) => fc.tuple(fc.constant(secrets), fc.constant(text), partition(Buffer.byteLength(text), 7), partition(Buffer.byteLength(text), 200))),
+        async ([secrets, text, small, large]) => {
+          const redactor = redactorFor(secrets);
+          const expected = redactor.redact(text);
+          const bytes = Buffer.from(text, 'utf8');
+          expect(await through(redactor, cutAt(bytes, small))).toBe(expected);
+          expect(await through(redactor, cutAt(bytes, large))).toBe(expected);
+        },
+      ),
+      { numRuns: 25 },
     );
   });
 
