@@ -125,7 +125,7 @@ export function copyObject(value: object, ctx: DeepContext, depth: number, ances
       Object.defineProperty(out, key, { value: method, enumerable: true, writable: true, configurable: true });
       continue;
     }
-    const hide = v != null && (sensitiveKey(key, ctx) || (named && typeof key === 'string' && VALUE_FIELDS.has(key.toLowerCase())));
+    const hide = v != null && (sensitiveKey(key, ctx) || (named && typeof key === 'string' && VALUE_FIELDS.has(key)));
     const outValue = hide ? ctx.placeholder : safe(() => redactDeep(v, ctx, depth, ancestors), REDACTION_FAILED);
     Object.defineProperty(out, redactKey(key, ctx), { value: outValue, enumerable: true, writable: true, configurable: true });
   }
@@ -158,23 +158,33 @@ export function conversionMethod(original: object, copy: object, key: string | s
   return () => result;
 }
 
+/** Every casing of `words` a serializer writes: lower, Capitalized, UPPER, camelCase of the given form. */
+function casings(words: readonly string[]): ReadonlySet<string> {
+  const out = new Set<string>();
+  for (const w of words) {
+    out.add(w).add(w.toLowerCase()).add(w.toUpperCase()).add(w.charAt(0).toUpperCase() + w.slice(1)).add(w.charAt(0).toLowerCase() + w.slice(1));
+  }
+  return out;
+}
+
 /** Field names that name an entry of a name/value list (Kubernetes and ECS env, AWS SSM and tags, CloudFormation parameters, Airflow variables). */
-const NAME_FIELDS: ReadonlySet<string> = new Set(['name', 'key', 'parameterkey', 'parametername', 'variable']);
+const NAME_FIELDS = casings(['name', 'key', 'ParameterKey', 'ParameterName', 'variable']);
 /** Field names that hold the value of such an entry. */
-export const VALUE_FIELDS: ReadonlySet<string> = new Set(['value', 'val', 'parametervalue', 'secretvalue']);
+export const VALUE_FIELDS = casings(['value', 'val', 'ParameterValue', 'SecretValue']);
 
 /**
  * Whether `record` is a name/value entry whose name field holds a sensitive key name:
  * `{ name: 'DB_PASSWORD', value: '…' }`, `{ Key: 'apiToken', Value: '…' }`,
- * `{ ParameterKey: 'MasterUserPassword', ParameterValue: '…' }`. Its value fields are then hidden.
+ * `{ ParameterKey: 'MasterUserPassword', ParameterValue: '…' }`. Its value fields (see
+ * {@link VALUE_FIELDS}) are then hidden. Set lookups only: this runs for every object copied.
  */
 export function namedSensitive(record: object, ctx: Pick<DeepContext, 'isSensitiveKey'>): boolean {
   let hasValue = false;
   let sensitive = false;
-  for (const key of Object.keys(record)) {
-    const lower = key.toLowerCase();
-    if (VALUE_FIELDS.has(lower)) hasValue = true;
-    else if (NAME_FIELDS.has(lower)) {
+  for (const key in record) {
+    if (!Object.hasOwn(record, key)) continue;
+    if (VALUE_FIELDS.has(key)) hasValue = true;
+    else if (NAME_FIELDS.has(key)) {
       const name = safe(() => (record as Record<string, unknown>)[key], undefined);
       if (typeof name === 'string' && ctx.isSensitiveKey(name)) sensitive = true;
     }

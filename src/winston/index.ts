@@ -56,7 +56,7 @@ export function redactFormat(redactor: Redactor): Logform.Format {
           if (typeof value === 'string') record[key] = value.startsWith('{') ? redactJsonLine(redactor, value) : redactor.redact(value);
           continue;
         }
-        if (typeof key === 'string' && (redactor.isSensitiveKey(key) || (named && VALUE_FIELDS.has(key.toLowerCase()))) && value != null) {
+        if (typeof key === 'string' && (redactor.isSensitiveKey(key) || (named && VALUE_FIELDS.has(key))) && value != null) {
           record[key] = redactor.placeholder;
           continue;
         }
