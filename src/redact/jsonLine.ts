@@ -1,20 +1,61 @@
 /**
  * Redacting a serialized JSON line (pino's, winston's `format.json()`, the built-in logger's)
- * without breaking it: a registered number printed as a JSON number would otherwise become a
- * bare placeholder.
+ * without breaking it, and with the one structured rule text rules cannot see: a registered
+ * number printed as a JSON number would otherwise become a bare placeholder, and a
+ * `{"name":"DB_PASSWORD","value":"…"}` entry names its secret in a sibling field.
  *
  * @module
  */
 import type { Redactor } from './redactor.js';
+import { namedSensitive, VALUE_FIELDS } from './value.js';
 
 /**
  * `redactor.redact(line)`, kept valid JSON: a registered number (an account number) printed as a
  * JSON number becomes a bare placeholder (`"acct":[REDACTED]`); such a placeholder, with any
  * digits the match left beside it, is put in quotes. Lines with nothing masked return at once.
  */
-export function redactJsonLine(redactor: Pick<Redactor, 'redact' | 'placeholder'>, line: string): string {
-  const out = redactor.redact(line);
-  return out === line ? out : quoteBarePlaceholders(out, redactor.placeholder);
+export function redactJsonLine(redactor: Pick<Redactor, 'redact' | 'placeholder' | 'isSensitiveKey'>, line: string): string {
+  let out = redactor.redact(line);
+  if (out !== line) out = quoteBarePlaceholders(out, redactor.placeholder);
+  // Only lines with a `…value"` key can hold a name/value entry: one fast search for the rest.
+  return out.includes('alue"') ? hideNamedValues(out, redactor) : out;
+}
+
+/**
+ * The line with the value of every name/value entry whose name is sensitive masked (parsed and
+ * serialized again only when something is masked). A line that is not JSON is returned as is.
+ */
+function hideNamedValues(line: string, redactor: Pick<Redactor, 'placeholder' | 'isSensitiveKey'>): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    return line;
+  }
+  if (!hide(parsed, redactor, 0)) return line;
+  const end = line.length - line.trimEnd().length;
+  return JSON.stringify(parsed) + line.slice(line.length - end);
+}
+
+/** Masks, in place, the value fields of sensitive name/value entries in `node`; true when any was. */
+function hide(node: unknown, redactor: Pick<Redactor, 'placeholder' | 'isSensitiveKey'>, depth: number): boolean {
+  if (typeof node !== 'object' || node === null || depth > 64) return false;
+  let changed = false;
+  if (Array.isArray(node)) {
+    for (const v of node) changed = hide(v, redactor, depth + 1) || changed;
+    return changed;
+  }
+  const record = node as Record<string, unknown>;
+  const named = namedSensitive(record, redactor);
+  for (const key of Object.keys(record)) {
+    if (named && VALUE_FIELDS.has(key) && record[key] != null && record[key] !== redactor.placeholder) {
+      record[key] = redactor.placeholder;
+      changed = true;
+    } else {
+      changed = hide(record[key], redactor, depth + 1) || changed;
+    }
+  }
+  return changed;
 }
 
 const isNumberChar = (c: number): boolean => (c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46 || c === 101 || c === 69;

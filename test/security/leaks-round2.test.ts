@@ -494,3 +494,24 @@ describe('item 8, entry pairs: a sensitive key in the first slot of a pair', () 
     expect(text).toContain('["page","2"]');
   });
 });
+
+describe('item 8 in JSON lines: a name/value entry that only text reaches', () => {
+  it('pino and winston format.json() hide the value beside a sensitive name', () => {
+    const r = quiet();
+    const [a, b] = [rand(), rand()];
+    const lines: string[] = [];
+    const log = pino(withRedaction(r), sink(lines));
+    log.info({ env: [{ name: 'DB_PASSWORD', value: a }, { name: 'LOG_LEVEL', value: 'debug' }] }, 'pod');
+    log.info({ metric: 'rows', value: 12 }, 'plain');
+    const w = winston.createLogger({
+      format: winston.format.combine(winston.format.json(), redactFormat(r)),
+      transports: [new winston.transports.Stream({ stream: sink(lines) })],
+    });
+    w.info('pod', { spec: { containers: [{ env: [{ Name: 'apiToken', Value: b }] }] } });
+    const out = lines.join('');
+    for (const s of [a, b]) expect(out).not.toContain(s);
+    const first = JSON.parse(lines[0]!) as { env: { value: string }[] };
+    expect(first.env.map((e) => e.value)).toEqual(['[REDACTED]', 'debug']);
+    expect(JSON.parse(lines[1]!)['value']).toBe(12);
+  });
+});
