@@ -9,7 +9,7 @@
  * before the *cut* is emitted. The cut is never after:
  * - the earliest position where a registered pattern could still start and end in a later chunk
  *   (the automaton's state tells), nor more than `longest pattern − 1` characters before the end;
- * - with detectors on, the start of the line the cut would fall in, so the unfinished last line
+ * - with detectors on, the start of the line (after `\n` or `\r`) the cut would fall in, so the unfinished last line
  *   is held whole: a detector's verdict on a line (`password=…` runs to whitespace,
  *   `Authorization:` to the end of the line, a JWT needs its third part) is final only once the
  *   line is, and the text in front of a value (the key, the scheme) decides it; no detector
@@ -86,8 +86,10 @@ export function createRedactStream(ctx: StreamContext, options: RedactStreamOpti
         const n = ranges.count;
         // A range reaching the end may still grow: keep it back with the trigger in front of it.
         if (n > 0 && ranges.end(n - 1) >= full.length) cut = Math.min(cut, ranges.start(n - 1));
-        // Detectors see whole lines only: cut at the start of the line the cut falls in.
-        cut = cut === 0 ? 0 : full.lastIndexOf('\n', cut - 1) + 1;
+        // Detectors see whole lines only: cut at the start of the line the cut falls in. A bare
+        // `\r` ends a line too (no detector value runs across one unless a quote or PEM body is
+        // still open, which the rule above holds back), so progress output keeps flowing.
+        cut = cut === 0 ? 0 : Math.max(full.lastIndexOf('\n', cut - 1), full.lastIndexOf('\r', cut - 1)) + 1;
         cut = Math.max(cut, full.length - Math.max(bound, MAX_HOLD_BACK));
       }
       // Never split a surrogate pair.
@@ -108,7 +110,9 @@ export function createRedactStream(ctx: StreamContext, options: RedactStreamOpti
       if (!(s === 0 && joined)) out += ctx.placeholder;
       if (!final && e >= cut) {
         // A range reaching the cut may go on (or be touched by the next one): one placeholder.
-        nextMasked = e - cut;
+        // With nothing emitted (cut 0) only what was already masked stays so: the rest of the
+        // range may be a detector's guess that more text undoes.
+        nextMasked = cut === 0 ? masked : e - cut;
         nextJoined = true;
         from = cut;
         break;

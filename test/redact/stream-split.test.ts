@@ -40,6 +40,7 @@ function piece(secrets: readonly string[]) {
     { weight: 1, arbitrary: word(16, 24).map(pemBlock) },
     { weight: 1, arbitrary: word(3, 8).map((v) => `password='${v}\\\n${v}'`) },
     { weight: 1, arbitrary: word(3, 8).map((v) => `progress ${v}\r`) },
+    { weight: 1, arbitrary: word(3, 8).map((v) => `password="${v}\r${v}" Authorization: Bearer ${v}${v}\r${v}`) },
   );
 }
 
@@ -132,6 +133,18 @@ describe('createRedactStream split invariance (default detectors)', () => {
       ),
       { numRuns: 25 },
     );
+  });
+
+  it('does not keep a detector guess masked when a held-back range touches a registered one (found by the property)', async () => {
+    // A multi-line secret, then an AWS-key-shaped run that the next character ('a') undoes.
+    const cases: [string[], string][] = [
+      [['-eAFSp_DHw B+éT\nTi\\'], '-eAFSp_DHw B+éT\nTi\\AKIAAAAAAAAAAAAAAAAAa'],
+      [['raOhRY_😀kol\\c1\n\n', 'W8y😀✓jX-zNO1+WWUw0'], 'raOhRY_😀kol\\c1\n\nAKIAAAAAAAAAAAAAAAAAW8y😀✓jX-zNO1+WWUw0'],
+    ];
+    for (const [secrets, text] of cases) {
+      const redactor = redactorFor(secrets);
+      expect(await through(redactor, [...text])).toBe(redactor.redact(text));
+    }
   });
 
   it('masks a registered secret fed one to three bytes at a time (issue 10, item 1)', async () => {
