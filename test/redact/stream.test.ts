@@ -54,8 +54,9 @@ describe('createRedactStream', () => {
     expect(await emittedAfterWrite(redactor, `done
 ${'z'.repeat(500)}`)).toBe(5);
     expect(await emittedAfterWrite(redactor, 'z'.repeat(500))).toBe(0);
-    // A bare carriage return ends a line too: progress output keeps flowing.
-    expect(await emittedAfterWrite(redactor, 'rows 10%\rrows 20%\rrows 3')).toBe('rows 10%\rrows 20%\r'.length);
+    // A bare carriage return ends a line too: progress output keeps flowing (nothing registered
+    // here, so only the detectors hold text back).
+    expect(await emittedAfterWrite(createRedactor(), 'rows 10%\rrows 20%\rrows 3')).toBe('rows 10%\rrows 20%\r'.length);
     const long = 'z'.repeat(MAX_HOLD_BACK + 1000);
     expect(await emittedAfterWrite(redactor, long)).toBe(1000);
   });
