@@ -9,8 +9,8 @@
  * before the *cut* is emitted. The cut is never after:
  * - the earliest position where a registered pattern could still start and end in a later chunk
  *   (the automaton's state tells), nor more than `longest pattern − 1` characters before the end;
- * - with detectors on, the start of the line (after `\n` or `\r`) the cut would fall in, so the unfinished last line
- *   is held whole: a detector's verdict on a line (`password=…` runs to whitespace,
+ * - with detectors on, the start of the line (after `\n` or `\r`) the cut would fall in, so
+ *   the unfinished last line is held whole: a detector's verdict on a line (`password=…` runs to whitespace,
  *   `Authorization:` to the end of the line, a JWT needs its third part) is final only once the
  *   line is, and the text in front of a value (the key, the scheme) decides it; no detector
  *   reads across a newline except the PEM body, which the next rule covers;
@@ -82,7 +82,6 @@ export function createRedactStream(ctx: StreamContext, options: RedactStreamOpti
       const bound = Math.max(ctx.longest - 1, 0);
       cut = Math.max(open, full.length - bound);
       if (ctx.detecting) {
-        cut = Math.min(cut, full.length);
         const n = ranges.count;
         // A range reaching the end may still grow: keep it back with the trigger in front of it.
         if (n > 0 && ranges.end(n - 1) >= full.length) cut = Math.min(cut, ranges.start(n - 1));

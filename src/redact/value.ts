@@ -217,17 +217,24 @@ export function redactSymbol(sym: symbol, ctx: Pick<DeepContext, 'redact'>): sym
 
 const NOT_BOXED = Symbol('not boxed');
 
-/** The primitive inside a boxed String, Number, BigInt, Boolean or Symbol of any realm, else NOT_BOXED. */
+/** The `valueOf` that reads each boxed primitive's internal slot, by the object's tag. */
+const UNBOX: ReadonlyMap<string, (this: unknown) => unknown> = new Map<string, (this: unknown) => unknown>([
+  ['[object String]', String.prototype.valueOf],
+  ['[object Number]', Number.prototype.valueOf],
+  ['[object BigInt]', BigInt.prototype.valueOf],
+  ['[object Boolean]', Boolean.prototype.valueOf],
+  ['[object Symbol]', Symbol.prototype.valueOf],
+]);
+
+/**
+ * The primitive inside a boxed String, Number, BigInt, Boolean or Symbol of any realm, else
+ * NOT_BOXED. The tag picks the candidate (no exception for ordinary objects); its `valueOf`
+ * throws unless the object really carries that slot (a spoofed `Symbol.toStringTag`).
+ */
 function unboxed(value: object): unknown {
-  for (const proto of [String.prototype, Number.prototype, BigInt.prototype, Boolean.prototype, Symbol.prototype]) {
-    try {
-      // Throws unless `value` carries that primitive's internal slot.
-      return (proto.valueOf as (this: unknown) => unknown).call(value);
-    } catch {
-      // Not this kind.
-    }
-  }
-  return NOT_BOXED;
+  const valueOf = UNBOX.get(safe(() => Object.prototype.toString.call(value), ''));
+  if (valueOf === undefined) return NOT_BOXED;
+  return safe(() => valueOf.call(value), NOT_BOXED);
 }
 
 /**

@@ -4,6 +4,7 @@ import { Console } from 'node:console';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { format, inspect } from 'node:util';
+import { runInNewContext } from 'node:vm';
 import pino from 'pino';
 import winston from 'winston';
 import { describe, expect, it } from 'vitest';
@@ -180,6 +181,16 @@ describe('item 3: String objects and String subclasses are strings', () => {
       // Not walked as an object of characters.
       expect(out).not.toContain('"0":');
     }
+  });
+
+  it('a String object from another realm (vm context) and a spoofed tag', () => {
+    const secret = rand();
+    const r = quiet();
+    r.add(secret);
+    const foreign: unknown = runInNewContext(`new String(${JSON.stringify(`id ${secret}`)})`);
+    expect(r.redactValue(foreign)).toBe('id [REDACTED]');
+    const spoofed = r.redactValue({ [Symbol.toStringTag]: 'String', a: 1 }) as Record<string | symbol, unknown>;
+    expect([spoofed['a'], spoofed[Symbol.toStringTag]]).toEqual([1, 'String']);
   });
 
   it('add() registers a String object', () => {
