@@ -64,7 +64,9 @@ export function redactErrorCopy(
     // on the copy; its own conversion methods are answered from the original's results, redacted.
     for (let p = proto; p !== null && p !== Object.prototype; p = safe(() => Object.getPrototypeOf(p) as object | null, null)) {
       for (const key of safe(() => Reflect.ownKeys(p!), [] as (string | symbol)[])) {
+        // The nearest definition of a key is the one the copy would see: farther ones are skipped.
         if (done.has(key) || key === 'constructor') continue;
+        done.add(key);
         const desc = safe(() => Object.getOwnPropertyDescriptor(p, key), undefined);
         if (desc === undefined) continue;
         if (desc.get !== undefined) {
@@ -77,11 +79,6 @@ export function redactErrorCopy(
           if (redacted !== desc.value) define(key, redacted, false);
         }
       }
-    }
-    // The stack may live on the prototype chain as plain data (errors made by some hosts).
-    if (!Object.hasOwn(copy, 'stack')) {
-      const raw = safe(() => err.stack as unknown, undefined);
-      if (typeof raw === 'string') Object.defineProperty(copy, 'stack', { value: ctx.redact(raw), enumerable: false, writable: true, configurable: true });
     }
     return copy;
   } finally {

@@ -257,6 +257,23 @@ describe('item 4: redactError and prototype getters', () => {
     expect(String(p)).toBe('[REDACTED]');
   });
 
+  it('the nearest definition on the prototype chain wins (a method over an ancestor getter stays a method)', () => {
+    const secret = rand();
+    const r = quiet();
+    r.add(secret);
+    class Base extends Error {
+      get detail(): unknown {
+        return secret;
+      }
+    }
+    class Child extends Base {}
+    Object.defineProperty(Child.prototype, 'detail', { value: () => 'child detail', configurable: true });
+    const copy = r.redactError(new Child('x')) as unknown as { detail: () => string };
+    expect(typeof copy.detail).toBe('function');
+    expect(copy.detail()).toBe('child detail');
+    expect(r.redactError(new Base('x')) as unknown as { detail: string }).toHaveProperty('detail', '[REDACTED]');
+  });
+
   it('a getter on the prototype of a cause or of an AggregateError member', () => {
     const secret = rand();
     const r = quiet();
