@@ -44,10 +44,11 @@ export interface Redactor {
   readonly size: number;
   /**
    * Registers a value so that it is masked from now on, with its derived forms (base64 and
-   * base64url in every alignment, URL-encoded, JSON-escaped …). A JSON text also registers each
-   * of its string fields (and `user:password` Basic-auth tokens when it has username and
-   * password fields); a multi-line text also registers each line; bytes also register their
-   * hex and base64 forms. Values shorter than `minLength`, empty or whitespace-only values and
+   * base64url in every alignment, URL-encoded, JSON-escaped, util.inspect-escaped …). A JSON
+   * text also registers each of its string and number fields (and `user:password` Basic-auth
+   * tokens when it has username and password fields); a multi-line text also registers each
+   * line; bytes also register their hex and base64 forms; a number or bigint registers its
+   * decimal text, a String object the text it holds. Values shorter than `minLength`, empty or whitespace-only values and
    * allowlisted words are not registered (the first two kinds with a warning naming the ref).
    * The cost is proportional to the value's length.
    *
