@@ -73,6 +73,13 @@ export function createRedactStream(ctx: StreamContext, options: RedactStreamOpti
   const step = (text: string, final: boolean): string => {
     const full = pending + text;
     if (full.length === 0) return '';
+    // With detectors on, a chunk that ends no line may simply be held (holding more is always
+    // correct; the next line end, the bound or the end of input scans it): skip the scan, so a
+    // line written a few bytes at a time is not scanned again with every write.
+    if (!final && ctx.detecting && full.length <= MAX_HOLD_BACK && text.indexOf('\n') === -1 && text.indexOf('\r') === -1) {
+      pending = full;
+      return '';
+    }
     ranges.clear();
     if (masked > 0) ranges.push(0, masked);
     const open = ctx.scanInto(full, ranges);

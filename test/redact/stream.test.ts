@@ -106,3 +106,18 @@ async function emittedAfterWrite(redactor: ReturnType<typeof createRedactor>, te
   stream.end();
   return emitted;
 }
+
+describe('createRedactStream cost', () => {
+  it('does not scan a line again for every write that does not end it', async () => {
+    const redactor = createRedactor();
+    redactor.add(rand(30));
+    let scans = 0;
+    const core = redactor as unknown as { scanInto: (...a: unknown[]) => number };
+    const scanInto = core.scanInto.bind(core);
+    core.scanInto = (...a: unknown[]) => ((scans += 1), scanInto(...a));
+    const line = `${'word '.repeat(400)}\n`;
+    await through(redactor, [...Buffer.from(line)].map((b) => Buffer.from([b])));
+    // One scan when the newline arrives and one at the end, not one per byte.
+    expect(scans).toBeLessThanOrEqual(2);
+  });
+});
