@@ -28,6 +28,7 @@
  * @module
  */
 import type { DestinationStream, LoggerOptions } from 'pino';
+import { redactJsonLine as redactLine } from '../redact/jsonLine.js';
 import type { Redactor } from '../redact/redactor.js';
 
 /**
@@ -46,7 +47,7 @@ export function withRedaction<O extends LoggerOptions>(redactor: Redactor, optio
   const base = (options ?? {}) as O;
   const previous = base.hooks?.streamWrite;
   const streamWrite =
-    previous === undefined ? (line: string): string => redactor.redact(line) : (line: string): string => redactor.redact(previous(line));
+    previous === undefined ? (line: string): string => redactLine(redactor, line) : (line: string): string => redactLine(redactor, previous(line));
   return { ...base, hooks: { ...base.hooks, streamWrite } };
 }
 
@@ -65,7 +66,7 @@ export function redactingDestination(redactor: Redactor, destination?: Destinati
   const target: DestinationStream = destination ?? process.stdout;
   const wrapper: DestinationStream & Record<string, unknown> = {
     write(line: string) {
-      return target.write(redactor.redact(line));
+      return target.write(redactLine(redactor, line));
     },
   };
   // Pass flushing and closing through (sonic-boom, thread-stream, fs streams …).
@@ -75,3 +76,4 @@ export function redactingDestination(redactor: Redactor, destination?: Destinati
   }
   return wrapper;
 }
+

@@ -12,6 +12,7 @@ export type FormKind =
   | 'base64url'
   | 'url-encoded'
   | 'json-escaped'
+  | 'inspect-escaped'
   | 'unicode'
   | 'utf8-as-latin1'
   | 'hex'
@@ -80,15 +81,55 @@ function urlForms(value: string): string[] {
   return out;
 }
 
-/** JSON string escapes: as `JSON.stringify` writes them, ASCII-only (`\uXXXX`), and escaped twice. */
+/** How many times a secret may be JSON-escaped on its way out: JSON in JSON, logged by a JSON logger. */
+const JSON_LEVELS = 3;
+
+/** The body of `JSON.stringify(text)`. */
+const jsonBody = (text: string): string => JSON.stringify(text).slice(1, -1);
+
+/**
+ * JSON string escapes: as `JSON.stringify` writes them, ASCII-only (`\uXXXX`, both hex cases, as
+ * Python's `json.dumps` writes them), each escaped again up to {@link JSON_LEVELS} times in all
+ * (a JSON document inside a JSON string, written by a JSON logger: pino's `%j`, a payload field).
+ */
 function jsonForms(value: string): string[] {
-  const once = JSON.stringify(value).slice(1, -1);
-  const out = [once, JSON.stringify(once).slice(1, -1)];
+  const out: string[] = [];
+  const once = jsonBody(value);
+  const starts = [once];
   if (/[^\x00-\x7f]/.test(once)) {
     const ascii = once.replace(/[^\x00-\x7f]/g, (ch) => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0'));
-    out.push(ascii, ascii.replace(/\\u[0-9a-f]{4}/g, (m) => m.toUpperCase().replace('\\U', '\\u')));
+    starts.push(ascii, ascii.replace(/\\u[0-9a-f]{4}/g, (m) => m.toUpperCase().replace('\\U', '\\u')));
+  }
+  for (const start of starts) {
+    let form = start;
+    out.push(form);
+    for (let level = 2; level <= JSON_LEVELS; level++) {
+      const next = jsonBody(form);
+      if (next === form) break;
+      out.push((form = next));
+    }
   }
   return out;
+}
+
+/** `util.inspect`'s escapes of control characters (the ones without a short form become `\xHH`). */
+const INSPECT_NAMED: Readonly<Record<string, string>> = { '\b': '\\b', '\t': '\\t', '\n': '\\n', '\f': '\\f', '\r': '\\r', '\\': '\\\\' };
+const INSPECT_ESCAPED = /[\x00-\x1f\x27\x5c\x7f-\x9f]/g;
+
+/**
+ * The bodies `util.inspect` (console.log of an object, `%o`, `%O`) writes for a string: the
+ * backslash doubled and control characters escaped; it quotes with `'`, or with `"` or a backtick
+ * when the string holds a `'`, and escapes the quote only when it had to fall back to `'`. So
+ * there are two bodies: `'` kept, and `'` escaped. Quotes `"` and backticks are never escaped.
+ */
+function inspectForms(value: string): string[] {
+  const escape = (quote: boolean): string =>
+    value.replace(INSPECT_ESCAPED, (c) => {
+      if (c === "'") return quote ? "\\'" : "'";
+      return INSPECT_NAMED[c] ?? `\\x${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
+    });
+  const kept = escape(false);
+  return value.includes("'") ? [kept, escape(true)] : [kept];
 }
 
 type AddForm = (kind: FormKind, text: string) => void;
@@ -135,6 +176,13 @@ export function deriveForms(value: string, minLength = 1): DerivedForm[] {
   if (!plain) {
     for (const f of urlForms(value)) add('url-encoded', f);
     for (const f of jsonForms(value)) add('json-escaped', f);
+    // util.inspect of the value, of its JSON form (an object holding a JSON payload), and the
+    // inspected text logged as JSON.
+    for (const f of inspectForms(value)) {
+      add('inspect-escaped', f);
+      add('inspect-escaped', jsonBody(f));
+    }
+    for (const f of inspectForms(jsonBody(value))) add('inspect-escaped', f);
     // The UTF-8 bytes of every non-ASCII form read as Latin-1: what a Buffer scan (and mojibake
     // in a log) shows.
     for (const form of [...out]) {

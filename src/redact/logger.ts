@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { redactJsonLine } from './jsonLine.js';
 import type { Redactor } from './redactor.js';
 import { REDACTION_FAILED } from './value.js';
 import { describeIssues } from '../issues.js';
@@ -179,7 +180,7 @@ class JsonLogger implements Logger {
       }
       // The final line is redacted once more: whatever the serialization produced is checked
       // against every registered form (JSON-escaped ones included).
-      line = r.redact(JSON.stringify(entry, jsonReplacer)) + '\n';
+      line = redactJsonLine(r, JSON.stringify(entry, jsonReplacer)) + '\n';
     } catch {
       line = `${JSON.stringify({ level, time: safeTime(this.#now), msg: REDACTION_FAILED })}\n`;
     }

@@ -45,10 +45,11 @@ export interface Redactor {
   readonly size: number;
   /**
    * Registers a value so that it is masked from now on, with its derived forms (base64 and
-   * base64url in every alignment, URL-encoded, JSON-escaped …). A JSON text also registers each
-   * of its string fields (and `user:password` Basic-auth tokens when it has username and
-   * password fields); a multi-line text also registers each line; bytes also register their
-   * hex and base64 forms. Values shorter than `minLength`, empty or whitespace-only values and
+   * base64url in every alignment, URL-encoded, JSON-escaped, util.inspect-escaped …). A JSON
+   * text also registers each of its string and number fields (and `user:password` Basic-auth
+   * tokens when it has username and password fields); a multi-line text also registers each
+   * line; bytes also register their hex and base64 forms; a number or bigint registers its
+   * decimal text, a String object the text it holds. Values shorter than `minLength`, empty or whitespace-only values and
    * allowlisted words are not registered (the first two kinds with a warning naming the ref).
    * The cost is proportional to the value's length.
    *
@@ -92,8 +93,10 @@ export interface Redactor {
    */
   redactError<E>(err: E): E;
   /**
-   * A Transform stream that redacts what flows through it, across chunk boundaries: it holds
-   * back at most the longest registered pattern's length minus one character.
+   * A Transform stream that redacts what flows through it, across chunk boundaries: its output
+   * is `redact(whole input)` however the input is split. With detectors off it holds back at
+   * most the longest registered pattern's length minus one character; with detectors on it
+   * holds back the unfinished last line (at most 64 KiB, beyond which it cuts anyway).
    * @example
    * ```ts
    * child.stdout.pipe(secrets.redactor.createRedactStream()).pipe(process.stdout);
@@ -101,8 +104,8 @@ export interface Redactor {
    */
   createRedactStream(options?: RedactStreamOptions): Transform;
   /**
-   * Makes `console.log`, `info`, `warn`, `error`, `debug`, `trace`, `dir`, `table` and `assert`
-   * redact their arguments. Returns the function that undoes it.
+   * Makes `console.log`, `info`, `warn`, `error`, `debug`, `trace`, `dir`, `dirxml`, `table` and
+   * `assert` redact their arguments. Returns the function that undoes it.
    * @example
    * ```ts
    * const undo = secrets.redactor.wrapConsole();
@@ -215,8 +218,11 @@ class RedactorCore implements Redactor {
 
   #add(value: unknown, ref: string | undefined, depth: number): boolean {
     if (typeof value === 'string') return this.#addText(value, ref, depth);
+    if (typeof value === 'number' || typeof value === 'bigint') return this.#addNumber(value, ref);
     if (value instanceof Uint8Array) return this.#addBytes(value, ref);
     if (value instanceof Secret) return false;
+    // `new String(secret)`, a String subclass, a boxed number: the primitive they hold.
+    if (value instanceof String || value instanceof Number || value instanceof BigInt) return this.#add(value.valueOf(), ref, depth);
     if (typeof value === 'object' && value !== null) return this.#addFields(value, ref, depth);
     return false;
   }
@@ -272,6 +278,7 @@ class RedactorCore implements Redactor {
       const p = path === '' ? key : `${path}.${key}`;
       const fieldRef = ref === undefined ? undefined : `${ref}#${p}`;
       if (typeof v === 'string') added = this.#addText(v, fieldRef, depth + 1) || added;
+      else if (typeof v === 'number' || typeof v === 'bigint') added = this.#addNumber(v, fieldRef) || added;
       else if (v instanceof Uint8Array) added = this.#addBytes(v, fieldRef) || added;
       else if (typeof v === 'object' && v !== null && !(v instanceof Secret)) added = this.#addFields(v, ref, depth + 1, p) || added;
     }
@@ -284,6 +291,12 @@ class RedactorCore implements Redactor {
       }
     }
     return added;
+  }
+
+  /** A number's decimal form (an account number, a PIN): a text like any other, so minLength applies. */
+  #addNumber(value: number | bigint, ref: string | undefined): boolean {
+    if (typeof value === 'number' && !Number.isFinite(value)) return false;
+    return this.#addText(String(value), ref, 0);
   }
 
   #addBytes(bytes: Uint8Array, ref: string | undefined): boolean {

@@ -16,9 +16,14 @@ export interface WrapContext {
 }
 
 /** The console methods `redactor.wrapConsole()` can wrap (all of them by default). */
-export type ConsoleMethod = 'log' | 'info' | 'warn' | 'error' | 'debug' | 'trace' | 'dir' | 'table' | 'assert';
+export type ConsoleMethod = 'log' | 'info' | 'warn' | 'error' | 'debug' | 'trace' | 'dir' | 'dirxml' | 'table' | 'assert';
 
-const ALL_METHODS: readonly ConsoleMethod[] = ['log', 'info', 'warn', 'error', 'debug', 'trace', 'dir', 'table', 'assert'];
+/**
+ * Every console method that prints what it is given. `group`, `timeLog`, `count` and `timeEnd`
+ * print through `this.log`; `dirxml` is the same function as `log` in Node (so wrapping `log`
+ * alone misses it).
+ */
+const ALL_METHODS: readonly ConsoleMethod[] = ['log', 'info', 'warn', 'error', 'debug', 'trace', 'dir', 'dirxml', 'table', 'assert'];
 
 /**
  * Options of `redactor.wrapConsole()`.
@@ -36,7 +41,7 @@ export interface WrapConsoleOptions {
   readonly console?: Console;
   /**
    * The methods to wrap.
-   * @default ['log', 'info', 'warn', 'error', 'debug', 'trace', 'dir', 'table', 'assert']
+   * @default ['log', 'info', 'warn', 'error', 'debug', 'trace', 'dir', 'dirxml', 'table', 'assert']
    */
   readonly methods?: readonly ConsoleMethod[];
 }

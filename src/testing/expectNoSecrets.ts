@@ -134,6 +134,8 @@ function formsOf(secret: SecretLike, minLength: number): PartForms[] {
   const value: unknown = secret instanceof Secret ? secret.reveal() : secret;
   if (value instanceof Uint8Array) return value.byteLength === 0 ? [] : [{ part: undefined, forms: deriveBinaryForms(value) }];
   if (typeof value === 'object' && value !== null) return fieldForms(value, '', minLength);
+  // A number (an account number, a PIN) leaks as its decimal form, which the redactor registers.
+  if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'bigint') return [{ part: undefined, forms: deriveForms(String(value)) }];
   if (typeof value !== 'string' || value.trim() === '') return [];
   const out: PartForms[] = [{ part: undefined, forms: deriveForms(value) }];
   if (value.trim() !== value) out.push({ part: 'trimmed', forms: deriveForms(value.trim()) });
@@ -160,6 +162,9 @@ function fieldForms(node: object, path: string, minLength: number): PartForms[] 
   for (const [key, v] of Object.entries(node)) {
     const p = path === '' ? key : `${path}.${key}`;
     if (typeof v === 'string' && v.trim().length >= minLength) out.push({ part: `field ${p}`, forms: deriveForms(v, minLength) });
+    else if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'bigint') {
+      if (String(v).length >= minLength) out.push({ part: `field ${p}`, forms: deriveForms(String(v), minLength) });
+    }
     else if (typeof v === 'object' && v !== null) out.push(...fieldForms(v, p, minLength));
   }
   return out;

@@ -25,6 +25,8 @@
  */
 import type { Logform } from 'winston';
 import type { Redactor } from '../redact/redactor.js';
+import { redactJsonLine } from '../redact/jsonLine.js';
+import { namedSensitive, VALUE_FIELDS } from '../redact/value.js';
 
 const LEVEL = Symbol.for('level');
 const MESSAGE = Symbol.for('message');
@@ -44,14 +46,17 @@ export function redactFormat(redactor: Redactor): Logform.Format {
     options: {},
     transform(info: Logform.TransformableInfo): Logform.TransformableInfo {
       const record = info as Record<string | symbol, unknown>;
+      // `log.info('env', { name: 'DB_PASSWORD', value })` merges the entry into the info itself.
+      const named = namedSensitive(record, redactor);
       for (const key of Reflect.ownKeys(record)) {
         if (key === 'level' || key === LEVEL) continue;
         const value = record[key];
         if (key === MESSAGE) {
-          if (typeof value === 'string') record[key] = redactor.redact(value);
+          // A line from format.json() stays valid JSON; other finalized lines are plain text.
+          if (typeof value === 'string') record[key] = value.startsWith('{') ? redactJsonLine(redactor, value) : redactor.redact(value);
           continue;
         }
-        if (typeof key === 'string' && redactor.isSensitiveKey(key) && value != null) {
+        if (typeof key === 'string' && (redactor.isSensitiveKey(key) || (named && VALUE_FIELDS.has(key))) && value != null) {
           record[key] = redactor.placeholder;
           continue;
         }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createRedactor } from '../../src/index.js';
+import { MAX_HOLD_BACK } from '../../src/redact/stream.js';
 import { through } from './through.js';
 
 const rand = (n = 18) => randomBytes(n).toString('base64url');
@@ -34,25 +35,30 @@ describe('createRedactStream', () => {
     }
   });
 
-  it('holds back at most the longest pattern minus one character', async () => {
-    // Detectors on: an unfinished last word is held back too, up to the same bound (a text
-    // without spaces reaches it). Detectors off: only a possible start of a secret is held.
-    for (const detectors of [undefined, false] as const) {
-      const redactor = createRedactor(detectors === undefined ? {} : { detectors });
-      const secret = rand(30);
-      redactor.add(secret);
-      const longest = (redactor as unknown as { longest: number }).longest;
-      for (const text of ['z'.repeat(500), `${'z'.repeat(500)}${secret.slice(0, -1)}`]) {
-        const stream = redactor.createRedactStream();
-        const seen: string[] = [];
-        stream.on('data', (c: Buffer) => seen.push(c.toString()));
-        stream.write(text);
-        await new Promise((r) => setImmediate(r));
-        const emitted = seen.join('').length;
-        expect(text.length - emitted).toBeLessThanOrEqual(longest - 1);
-        stream.end();
-      }
+  it('holds back at most the longest pattern minus one character (detectors off)', async () => {
+    const redactor = createRedactor({ detectors: false });
+    const secret = rand(30);
+    redactor.add(secret);
+    const longest = (redactor as unknown as { longest: number }).longest;
+    for (const text of ['z'.repeat(500), `${'z'.repeat(500)}${secret.slice(0, -1)}`]) {
+      const emitted = await emittedAfterWrite(redactor, text);
+      expect(text.length - emitted).toBeLessThanOrEqual(longest - 1);
     }
+  });
+
+  it('with detectors on, holds back the unfinished last line, at most MAX_HOLD_BACK', async () => {
+    // Split invariance needs whole lines: `password=…` and `Authorization:` values run to the end
+    // of a word or line, so their verdict is final only when the line is.
+    const redactor = createRedactor();
+    redactor.add(rand(30));
+    expect(await emittedAfterWrite(redactor, `done
+${'z'.repeat(500)}`)).toBe(5);
+    expect(await emittedAfterWrite(redactor, 'z'.repeat(500))).toBe(0);
+    // A bare carriage return ends a line too: progress output keeps flowing (nothing registered
+    // here, so only the detectors hold text back).
+    expect(await emittedAfterWrite(createRedactor(), 'rows 10%\rrows 20%\rrows 3')).toBe('rows 10%\rrows 20%\r'.length);
+    const long = 'z'.repeat(MAX_HOLD_BACK + 1000);
+    expect(await emittedAfterWrite(redactor, long)).toBe(1000);
   });
 
   it('emits everything immediately when nothing is registered', async () => {
@@ -86,5 +92,32 @@ describe('createRedactStream', () => {
     const binary = Buffer.concat([randomBytes(50).map((b) => (b === 0x5b ? 0 : b)), Buffer.from(secret), Buffer.from([0xff, 0x00, 0x80])]);
     const out = await through(redactor, [binary.subarray(0, 60), binary.subarray(60)], 'latin1');
     expect(Buffer.from(out, 'latin1').equals(Buffer.concat([binary.subarray(0, 50), Buffer.from('[REDACTED]'), Buffer.from([0xff, 0x00, 0x80])]))).toBe(true);
+  });
+});
+
+/** How many characters a fresh stream emits right after one write of `text`. */
+async function emittedAfterWrite(redactor: ReturnType<typeof createRedactor>, text: string): Promise<number> {
+  const stream = redactor.createRedactStream();
+  const seen: string[] = [];
+  stream.on('data', (c: Buffer) => seen.push(c.toString()));
+  stream.write(text);
+  await new Promise((r) => setImmediate(r));
+  const emitted = seen.join('').length;
+  stream.end();
+  return emitted;
+}
+
+describe('createRedactStream cost', () => {
+  it('does not scan a line again for every write that does not end it', async () => {
+    const redactor = createRedactor();
+    redactor.add(rand(30));
+    let scans = 0;
+    const core = redactor as unknown as { scanInto: (...a: unknown[]) => number };
+    const scanInto = core.scanInto.bind(core);
+    core.scanInto = (...a: unknown[]) => ((scans += 1), scanInto(...a));
+    const line = `${'word '.repeat(400)}\n`;
+    await through(redactor, [...Buffer.from(line)].map((b) => Buffer.from([b])));
+    // One scan when the newline arrives and one at the end, not one per byte.
+    expect(scans).toBeLessThanOrEqual(2);
   });
 });

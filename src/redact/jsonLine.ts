@@ -1,0 +1,96 @@
+/**
+ * Redacting a serialized JSON line (pino's, winston's `format.json()`, the built-in logger's)
+ * without breaking it, and with the one structured rule text rules cannot see: a registered
+ * number printed as a JSON number would otherwise become a bare placeholder, and a
+ * `{"name":"DB_PASSWORD","value":"…"}` entry names its secret in a sibling field.
+ *
+ * @module
+ */
+import type { Redactor } from './redactor.js';
+import { namedSensitive, VALUE_FIELDS } from './value.js';
+
+/**
+ * `redactor.redact(line)`, kept valid JSON: a registered number (an account number) printed as a
+ * JSON number becomes a bare placeholder (`"acct":[REDACTED]`); such a placeholder, with any
+ * digits the match left beside it, is put in quotes. Lines with nothing masked return at once.
+ */
+export function redactJsonLine(redactor: Pick<Redactor, 'redact' | 'placeholder' | 'isSensitiveKey'>, line: string): string {
+  let out = redactor.redact(line);
+  if (out !== line) out = quoteBarePlaceholders(out, redactor.placeholder);
+  // Only lines with a `…value"` key can hold a name/value entry: one fast search for the rest.
+  return out.includes('alue"') ? hideNamedValues(out, redactor) : out;
+}
+
+/**
+ * The line with the value of every name/value entry whose name is sensitive masked (parsed and
+ * serialized again only when something is masked). A line that is not JSON is returned as is.
+ */
+function hideNamedValues(line: string, redactor: Pick<Redactor, 'placeholder' | 'isSensitiveKey'>): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    return line;
+  }
+  if (!hide(parsed, redactor, 0)) return line;
+  const end = line.length - line.trimEnd().length;
+  return JSON.stringify(parsed) + line.slice(line.length - end);
+}
+
+/** Masks, in place, the value fields of sensitive name/value entries in `node`; true when any was. */
+function hide(node: unknown, redactor: Pick<Redactor, 'placeholder' | 'isSensitiveKey'>, depth: number): boolean {
+  if (typeof node !== 'object' || node === null || depth > 64) return false;
+  let changed = false;
+  if (Array.isArray(node)) {
+    for (const v of node) changed = hide(v, redactor, depth + 1) || changed;
+    return changed;
+  }
+  const record = node as Record<string, unknown>;
+  const named = namedSensitive(record, redactor);
+  for (const key of Object.keys(record)) {
+    if (named && VALUE_FIELDS.has(key) && record[key] != null && record[key] !== redactor.placeholder) {
+      record[key] = redactor.placeholder;
+      changed = true;
+    } else {
+      changed = hide(record[key], redactor, depth + 1) || changed;
+    }
+  }
+  return changed;
+}
+
+const isNumberChar = (c: number): boolean => (c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46 || c === 101 || c === 69;
+
+/** Quotes every placeholder outside JSON strings (with adjacent number characters). */
+function quoteBarePlaceholders(json: string, placeholder: string): string {
+  // A placeholder with a quote or backslash would confuse the string tracking below.
+  if (placeholder === '' || /["\\]/.test(placeholder)) return json;
+  let out = '';
+  let last = 0;
+  let inString = false;
+  const n = json.length;
+  for (let i = 0; i < n; i++) {
+    const c = json.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+      continue;
+    }
+    if (c === 34) {
+      inString = true;
+      continue;
+    }
+    if (!json.startsWith(placeholder, i)) continue;
+    let s = i;
+    while (s > last && isNumberChar(json.charCodeAt(s - 1))) s--;
+    let e = i + placeholder.length;
+    while (e < n) {
+      if (json.startsWith(placeholder, e)) e += placeholder.length;
+      else if (isNumberChar(json.charCodeAt(e))) e++;
+      else break;
+    }
+    out += json.slice(last, s) + JSON.stringify(json.slice(s, e));
+    last = e;
+    i = e - 1;
+  }
+  return last === 0 ? json : out + json.slice(last);
+}
