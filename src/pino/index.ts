@@ -65,6 +65,9 @@ export function withRedaction<O extends LoggerOptions>(redactor: Redactor, optio
 export function redactingDestination(redactor: Redactor, destination?: DestinationStream): DestinationStream {
   const target: DestinationStream = destination ?? process.stdout;
   const wrapper: DestinationStream & Record<string, unknown> = {
+    // pino takes a lone argument for a stream only when it says it is writable; without this,
+    // `pino(redactingDestination(r))` reads the wrapper as options and logs unredacted to stdout.
+    writable: true,
     write(line: string) {
       return target.write(redactLine(redactor, line));
     },

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createRedactor } from '../../src/index.js';
 import { redactingDestination, withRedaction } from '../../src/pino/index.js';
 
@@ -49,7 +49,21 @@ describe('connector-secrets/pino', () => {
     const log = pino(dest);
     log.info(`x ${secret}`);
     (dest as unknown as { flushSync(): void }).flushSync();
-    expect(lines.join('')).not.toContain(secret);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('x [REDACTED]');
     expect(flushed).toBe(1);
+  });
+
+  it('pino(redactingDestination(r)) alone takes the wrapper as its stream, not as options', () => {
+    const { redactor, secret } = setup();
+    const written: string[] = [];
+    const stdoutWrite = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => written.push(String(chunk)) > 0);
+    try {
+      pino(redactingDestination(redactor)).info(`x ${secret}`);
+    } finally {
+      stdoutWrite.mockRestore();
+    }
+    expect(written.join('')).toContain('x [REDACTED]');
+    expect(written.join('')).not.toContain(secret);
   });
 });
