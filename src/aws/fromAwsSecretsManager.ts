@@ -1,0 +1,325 @@
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { randomUUID } from 'node:crypto';
+import { ConfigError, ProviderError } from '../errors.js';
+import type { ResolveContext, ResolvedSecret, SecretMetadata, SecretProvider } from '../provider.js';
+import type { SecretRef } from '../ref/types.js';
+import { loadSecretsManager, type SecretsManagerModule } from './loadAwsSdk.js';
+import { metadataOf } from './metadata.js';
+import { AWS_SM_PARAMS, answers, locate, type SecretLocator } from './secretId.js';
+import { batchErrorToSecretsError, isExpiredToken, toSecretsError } from './toSecretsError.js';
+import { isAwsCredentialsHandle, type AwsCredentialIdentity, type AwsCredentialIdentityProvider, type AwsCredentialsHandle } from './types.js';
+
+/**
+ * Options of {@link fromAwsSecretsManager}.
+ *
+ * @example
+ * ```ts
+ * fromAwsSecretsManager({ region: 'eu-west-1', credentials: awsCredentials({ assumeRole: { roleArn, sessionName: 'orders-sync' } }) });
+ * ```
+ */
+export interface FromAwsSecretsManagerInit {
+  /**
+   * The AWS region.
+   * @default the AWS_REGION (else AWS_DEFAULT_REGION) variable; an error when none is set
+   */
+  readonly region?: string;
+  /**
+   * A service endpoint other than AWS's (a VPC endpoint, a test double).
+   * @default AWS's regional endpoint
+   * @example
+   * ```ts
+   * endpoint: 'https://vpce-0abc.secretsmanager.eu-west-1.vpce.amazonaws.com'
+   * ```
+   */
+  readonly endpoint?: string;
+  /**
+   * The credentials. An {@link AwsCredentialsHandle} is preferred: a request refused with
+   * `ExpiredTokenException` then refreshes it and is retried once.
+   * @default the AWS SDK's default chain (environment, SSO, web identity, container, instance)
+   */
+  readonly credentials?: AwsCredentialsHandle | AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  /**
+   * A Secrets Manager client of your own; `region`, `endpoint`, `credentials`, `maxAttempts` and
+   * `requestTimeoutMs` are then ignored, and `close()` leaves it open.
+   * @default a client the provider makes on its first request
+   */
+  readonly client?: SecretsManagerClient;
+  /**
+   * Attempts per call, the SDK's own retries included (standard mode: exponential backoff with
+   * full jitter, for throttling, 5xx and network errors).
+   * @default 3
+   */
+  readonly maxAttempts?: number;
+  /**
+   * The longest one HTTP attempt may take.
+   * @default 10_000
+   */
+  readonly requestTimeoutMs?: number;
+  /**
+   * Whether to read each secret's tags and rotation facts (`DescribeSecret`, cached for
+   * `metadataTtlMs`) as metadata. Without them, the environment guard sees untagged secrets.
+   * @default true
+   */
+  readonly tags?: boolean;
+  /**
+   * How long a secret's tags are reused before `DescribeSecret` is asked again.
+   * @default 300_000 (5 minutes)
+   */
+  readonly metadataTtlMs?: number;
+  /**
+   * The provider name shown in errors and on `Secret.provider`.
+   * @default 'aws-sm'
+   */
+  readonly name?: string;
+  /** The environment this provider is bound to, if any. */
+  readonly environment?: string;
+}
+
+/** BatchGetSecretValue takes at most this many ids. */
+const BATCH = 20;
+
+interface Runtime {
+  readonly sdk: SecretsManagerModule;
+  readonly client: SecretsManagerClient;
+  readonly own: boolean;
+}
+
+/**
+ * A provider for AWS Secrets Manager, serving
+ * `aws-sm://<name-or-ARN>[?versionStage=AWSCURRENT|AWSPENDING|AWSPREVIOUS|versionId=<id>][#field]`.
+ *
+ * - `SecretString` is text (JSON fields through `#field`), `SecretBinary` bytes; `VersionId` is
+ *   the version.
+ * - Tags become metadata (`environment`, `owner`, `purpose`, `sensitivity`, `rotation`), so the
+ *   environment guard and the policy apply; `rotationEnabled`, `lastRotatedAt`, `nextRotationAt`
+ *   and `arn` join them as facts.
+ * - A cold `getMany` / `load` reads its refs with `BatchGetSecretValue` (20 per call).
+ * - `rotate(ref, value)` writes a new AWSCURRENT version with `PutSecretValue` and a
+ *   `ClientRequestToken` (a retry cannot write twice); the old one stays readable as AWSPREVIOUS.
+ * - Errors: `ResourceNotFoundException` and secrets marked for deletion → `SECRET_NOT_FOUND`;
+ *   `AccessDeniedException`, `DecryptionFailure`, refused credentials → `ACCESS_DENIED`;
+ *   throttling, 5xx, network errors and timeouts → `PROVIDER_UNAVAILABLE` after the SDK's retries.
+ *   AWS's messages are never passed on (see {@link AwsApiError}).
+ *
+ * `@aws-sdk/client-secrets-manager` (an optional peer dependency) is loaded on the first request.
+ *
+ * @example
+ * ```ts
+ * import { createSecrets } from 'connector-secrets';
+ * import { awsCredentials, fromAwsSecretsManager } from 'connector-secrets/aws';
+ *
+ * const secrets = createSecrets({ environment: 'prod', providers: [fromAwsSecretsManager({ region: 'eu-west-1' })] });
+ * const password = await secrets.get('aws-sm://prod/orders-db#password');
+ * ```
+ */
+export function fromAwsSecretsManager(init: FromAwsSecretsManagerInit = {}): SecretProvider {
+  const name = init.name ?? 'aws-sm';
+  const maxAttempts = init.maxAttempts ?? 3;
+  const requestTimeoutMs = init.requestTimeoutMs ?? 10_000;
+  const metadataTtlMs = init.metadataTtlMs ?? 300_000;
+  if (!(Number.isInteger(maxAttempts) && maxAttempts >= 1)) throw new ConfigError('maxAttempts must be a whole number of at least 1', { provider: name });
+  if (!(requestTimeoutMs > 0)) throw new ConfigError('requestTimeoutMs must be a positive number of milliseconds', { provider: name });
+  if (!(metadataTtlMs >= 0)) throw new ConfigError('metadataTtlMs must be a number of milliseconds, 0 or more', { provider: name });
+  const handle = isAwsCredentialsHandle(init.credentials) ? init.credentials : undefined;
+  const describedCache = new Map<string, { metadata: SecretMetadata; until: number }>();
+  let runtime: Promise<Runtime> | undefined;
+  let closed = false;
+
+  const start = async (env: ResolveContext['env']): Promise<Runtime> => {
+    const sdk = await loadSecretsManager();
+    if (init.client !== undefined) return { sdk, client: init.client, own: false };
+    const region = init.region ?? (env['AWS_REGION'] || env['AWS_DEFAULT_REGION']);
+    if (region === undefined || region === '') throw new ConfigError('no AWS region: pass fromAwsSecretsManager({ region }) or set AWS_REGION', { provider: name });
+    const credentials = handle !== undefined ? handle.toAwsCredentialProvider() : (init.credentials as AwsCredentialIdentity | AwsCredentialIdentityProvider | undefined);
+    const client = new sdk.SecretsManagerClient({
+      region,
+      maxAttempts,
+      requestHandler: { requestTimeout: requestTimeoutMs, connectionTimeout: requestTimeoutMs },
+      ...(init.endpoint === undefined ? {} : { endpoint: init.endpoint }),
+      ...(credentials === undefined ? {} : { credentials }),
+    });
+    return { sdk, client, own: true };
+  };
+
+  const ready = (ctx: ResolveContext): Promise<Runtime> => {
+    if (closed) throw new ConfigError('the AWS Secrets Manager provider was closed', { provider: name });
+    runtime ??= start(ctx.env).catch((err: unknown) => {
+      runtime = undefined;
+      throw err;
+    });
+    return runtime;
+  };
+
+  /** One SDK call; refused for expired session credentials, the handle is refreshed and the call made once more. */
+  const send = async <T>(call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (err) {
+      if (handle === undefined || !isExpiredToken(err)) throw err;
+      await handle.refresh();
+      return call();
+    }
+  };
+
+  /** Tags and rotation facts of a secret, reused for `metadataTtlMs`. */
+  const describe = async (rt: Runtime, secretId: string, ctx: ResolveContext): Promise<SecretMetadata | undefined> => {
+    if (init.tags === false) return undefined;
+    const now = ctx.now();
+    const cached = describedCache.get(secretId);
+    if (cached !== undefined && now < cached.until) return cached.metadata;
+    const out = await send(() => rt.client.send(new rt.sdk.DescribeSecretCommand({ SecretId: secretId }), { abortSignal: ctx.signal }));
+    const metadata = metadataOf(out);
+    if (describedCache.size >= 10_000) describedCache.delete(describedCache.keys().next().value!);
+    describedCache.set(secretId, { metadata, until: now + metadataTtlMs });
+    return metadata;
+  };
+
+  const resolved = (ids: { ref: string; provider: string }, out: { SecretString?: string | undefined; SecretBinary?: Uint8Array | undefined; VersionId?: string | undefined }, metadata: SecretMetadata | undefined): ResolvedSecret => {
+    const value = out.SecretString ?? (out.SecretBinary === undefined ? undefined : Uint8Array.from(out.SecretBinary));
+    if (value === undefined) throw new ProviderError('AWS Secrets Manager returned neither SecretString nor SecretBinary', ids);
+    return {
+      value,
+      ...(out.VersionId === undefined ? {} : { version: out.VersionId }),
+      ...(metadata === undefined ? {} : { metadata }),
+    };
+  };
+
+  const resolveOne = async (rt: Runtime, ref: SecretRef, at: SecretLocator, ctx: ResolveContext): Promise<ResolvedSecret> => {
+    const ids = { ref: String(ref), provider: name };
+    const [out, metadata] = await Promise.all([
+      send(() =>
+        rt.client.send(new rt.sdk.GetSecretValueCommand({ SecretId: at.secretId, VersionId: at.versionId, VersionStage: at.versionStage }), { abortSignal: ctx.signal }),
+      ),
+      describe(rt, at.secretId, ctx),
+    ]);
+    return resolved(ids, out, metadata);
+  };
+
+  /** Up to 20 refs (AWSCURRENT, distinct ids) in one BatchGetSecretValue call. */
+  const batch = async (rt: Runtime, items: readonly { ref: SecretRef; at: SecretLocator }[], ctx: ResolveContext): Promise<PromiseSettledResult<ResolvedSecret>[]> => {
+    const ids = [...new Set(items.map((i) => i.at.secretId))];
+    const [out, described] = await Promise.all([
+      send(() => rt.client.send(new rt.sdk.BatchGetSecretValueCommand({ SecretIdList: ids }), { abortSignal: ctx.signal })),
+      Promise.allSettled(ids.map((id) => describe(rt, id, ctx))),
+    ]);
+    return items.map(({ ref, at }): PromiseSettledResult<ResolvedSecret> => {
+      const refIds = { ref: String(ref), provider: name };
+      try {
+        const error = out.Errors?.find((e) => e.SecretId === at.secretId);
+        if (error !== undefined) throw batchErrorToSecretsError(error.ErrorCode, error.Message, refIds);
+        const value = out.SecretValues?.find((v) => answers(at.secretId, v.ARN, v.Name));
+        // No answer for this id (a page AWS cut short): the client asks resolve() for it.
+        if (value === undefined) throw new ProviderError('BatchGetSecretValue gave no answer for this secret', refIds);
+        const facts = described[ids.indexOf(at.secretId)]!;
+        if (facts.status === 'rejected') throw toSecretsError(facts.reason, refIds);
+        return { status: 'fulfilled', value: resolved(refIds, value, facts.value) };
+      } catch (err) {
+        return { status: 'rejected', reason: toSecretsError(err, refIds) };
+      }
+    });
+  };
+
+  return {
+    name,
+    schemes: ['aws-sm'],
+    params: [...AWS_SM_PARAMS],
+    ...(init.environment === undefined ? {} : { environment: init.environment }),
+
+    async resolve(ref, ctx): Promise<ResolvedSecret> {
+      const ids = { ref: String(ref), provider: name };
+      try {
+        const at = locate(ref, name);
+        return await resolveOne(await ready(ctx), ref, at, ctx);
+      } catch (err) {
+        throw toSecretsError(err, ids);
+      }
+    },
+
+    async resolveMany(refs, ctx): Promise<PromiseSettledResult<ResolvedSecret>[]> {
+      const rt = await ready(ctx);
+      const results: PromiseSettledResult<ResolvedSecret>[] = new Array(refs.length);
+      const current: { index: number; ref: SecretRef; at: SecretLocator }[] = [];
+      const single: Promise<void>[] = [];
+      refs.forEach((ref, index) => {
+        let at: SecretLocator;
+        try {
+          at = locate(ref, name);
+        } catch (err) {
+          results[index] = { status: 'rejected', reason: err };
+          return;
+        }
+        // BatchGetSecretValue reads AWSCURRENT only; pinned versions and stages are read one by one.
+        if (at.versionId !== undefined || at.versionStage !== undefined) {
+          single.push(
+            resolveOne(rt, ref, at, ctx).then(
+              (value) => void (results[index] = { status: 'fulfilled', value }),
+              (err: unknown) => void (results[index] = { status: 'rejected', reason: toSecretsError(err, { ref: String(ref), provider: name }) }),
+            ),
+          );
+        } else current.push({ index, ref, at });
+      });
+      // Distinct secret ids, 20 to a call; calls run concurrently.
+      const byId = new Map<string, typeof current>();
+      for (const item of current) byId.set(item.at.secretId, [...(byId.get(item.at.secretId) ?? []), item]);
+      const idList = [...byId.keys()];
+      const calls: Promise<void>[] = [];
+      for (let i = 0; i < idList.length; i += BATCH) {
+        const chunk = idList.slice(i, i + BATCH).flatMap((id) => byId.get(id)!);
+        calls.push(
+          batch(rt, chunk, ctx).then(
+            (answered) => chunk.forEach((item, k) => (results[item.index] = answered[k]!)),
+            async (err: unknown) => {
+              // Unavailable: every ref of the call is. Refused (a role may lack
+              // secretsmanager:BatchGetSecretValue but hold GetSecretValue): read them one by one.
+              const mapped = toSecretsError(err, { provider: name });
+              await Promise.all(
+                chunk.map(async (item) => {
+                  const ids = { ref: String(item.ref), provider: name };
+                  results[item.index] =
+                    mapped.code === 'PROVIDER_UNAVAILABLE'
+                      ? { status: 'rejected', reason: toSecretsError(err, ids) }
+                      : await resolveOne(rt, item.ref, item.at, ctx).then(
+                          (value) => ({ status: 'fulfilled', value }) as const,
+                          (e: unknown) => ({ status: 'rejected', reason: toSecretsError(e, ids) }) as const,
+                        );
+                }),
+              );
+            },
+          ),
+        );
+      }
+      await Promise.all([...single, ...calls]);
+      return results;
+    },
+
+    async rotate(ref: SecretRef, value: string, ctx: ResolveContext): Promise<ResolvedSecret> {
+      const ids = { ref: String(ref), provider: name };
+      try {
+        const at = locate(ref, name);
+        if (at.versionId !== undefined || (at.versionStage !== undefined && at.versionStage !== 'AWSCURRENT')) {
+          throw new ConfigError('rotate writes a new AWSCURRENT version: give the ref without versionId or versionStage', ids);
+        }
+        if (ref.fieldPath !== undefined) throw new ConfigError('rotate writes the whole secret: give the ref without #field', ids);
+        const rt = await ready(ctx);
+        // One token for every attempt of this rotation (the SDK's retries and ours): AWS writes
+        // the version once, and a retry after a lost answer gets the same version back.
+        const token = randomUUID();
+        const out = await send(() =>
+          rt.client.send(new rt.sdk.PutSecretValueCommand({ SecretId: at.secretId, SecretString: value, ClientRequestToken: token }), { abortSignal: ctx.signal }),
+        );
+        describedCache.delete(at.secretId);
+        return { value, ...(out.VersionId === undefined ? {} : { version: out.VersionId }) };
+      } catch (err) {
+        throw toSecretsError(err, ids);
+      }
+    },
+
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      const rt = await runtime?.catch(() => undefined);
+      describedCache.clear();
+      if (rt?.own) rt.client.destroy();
+    },
+  };
+}
