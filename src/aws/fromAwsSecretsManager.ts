@@ -150,16 +150,11 @@ export function fromAwsSecretsManager(init: FromAwsSecretsManagerInit = {}): Sec
     return runtime;
   };
 
-  /** One SDK call; refused for expired session credentials, the handle is refreshed and the call made once more. */
-  const send = async <T>(call: () => Promise<T>): Promise<T> => {
-    try {
-      return await call();
-    } catch (err) {
-      if (handle === undefined || !isExpiredToken(err)) throw err;
-      await handle.refresh();
-      return call();
-    }
-  };
+  /**
+   * One SDK call. With a credentials handle, a call refused for expired session credentials
+   * refreshes the handle (coalesced with any other caller's refresh) and is made once more.
+   */
+  const send = <T>(call: () => Promise<T>): Promise<T> => (handle === undefined ? call() : handle.withCredential(() => call(), { isAuthError: isExpiredToken }));
 
   /** Tags and rotation facts of a secret, reused for `metadataTtlMs`. */
   const describe = async (rt: Runtime, secretId: string, ctx: ResolveContext): Promise<SecretMetadata | undefined> => {

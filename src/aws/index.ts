@@ -4,3 +4,5 @@ export { fromAwsSecretsManager } from './fromAwsSecretsManager.js';
 export type { FromAwsSecretsManagerInit } from './fromAwsSecretsManager.js';
 export type { AwsCredentialIdentity, AwsCredentialIdentityProvider, AwsCredentialsHandle } from './types.js';
 export { AwsApiError } from './AwsApiError.js';
+export { awsCredentials } from './awsCredentials.js';
+export type { AwsCredentialsOptions, AwsAssumeRoleOptions, AwsWebIdentityOptions, AwsContainerOptions } from './awsCredentials.js';

@@ -22,6 +22,11 @@ const DENIED = new Set([
   'MissingAuthenticationToken',
   'ExpiredTokenException',
   'ExpiredToken',
+  'InvalidIdentityToken',
+  'InvalidIdentityTokenException',
+  'IDPRejectedClaim',
+  'IDPRejectedClaimException',
+  'RegionDisabledException',
 ]);
 
 /** Codes meaning "not now": the chain may try the next provider, a cached value may be served. */
@@ -81,7 +86,9 @@ export function toSecretsError(err: unknown, ids: { ref?: string; provider: stri
         : code === 'ExpiredTokenException' || code === 'ExpiredToken'
           ? 'the AWS credentials expired and could not be replaced'
           : code === 'AccessDeniedException' || code === 'AccessDenied'
-            ? 'the principal is not allowed to read it'
+            ? 'the principal is not allowed to do this'
+            : code.startsWith('InvalidIdentityToken') || code.startsWith('IDPRejectedClaim')
+              ? 'the web identity token was refused'
             : 'the AWS credentials were refused';
     return new AccessDeniedError(`${service} denied access: ${why} (${code})`, options);
   }
