@@ -6,3 +6,5 @@ export type { AwsCredentialIdentity, AwsCredentialIdentityProvider, AwsCredentia
 export { AwsApiError } from './AwsApiError.js';
 export { awsCredentials } from './awsCredentials.js';
 export type { AwsCredentialsOptions, AwsAssumeRoleOptions, AwsWebIdentityOptions, AwsContainerOptions } from './awsCredentials.js';
+export { awsRdsAuthToken } from './awsRdsAuthToken.js';
+export type { AwsRdsAuthTokenOptions } from './awsRdsAuthToken.js';
