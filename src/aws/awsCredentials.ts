@@ -129,6 +129,16 @@ export interface AwsCredentialsOptions extends HandleOptions {
    */
   readonly maxAttempts?: number;
   /**
+   * More configuration of the STS client (AssumeRole, web identity, default chain), for example
+   * a `requestHandler` that goes through a proxy.
+   * @default {}
+   * @example
+   * ```ts
+   * stsClientConfig: { requestHandler: new NodeHttpHandler({ httpsAgent: new HttpsProxyAgent(proxyUrl) }) }
+   * ```
+   */
+  readonly stsClientConfig?: Readonly<Record<string, unknown>>;
+  /**
    * Learns every credential's secret key and session token, so they are masked in logs.
    * @default none; pass `secrets.redactor`
    */
@@ -171,6 +181,7 @@ export function awsCredentials(options: AwsCredentialsOptions = {}): AwsCredenti
   const kind = kinds[0] ?? 'default';
   const region = options.region ?? (env['AWS_REGION'] || env['AWS_DEFAULT_REGION'] || 'us-east-1');
   const clientConfig = {
+    ...options.stsClientConfig,
     region,
     maxAttempts: options.maxAttempts ?? 3,
     ...(options.stsEndpoint === undefined ? {} : { endpoint: options.stsEndpoint }),
@@ -222,7 +233,7 @@ function makeFetcher(
   kind: 'default' | 'assumeRole' | 'webIdentity' | 'container' | 'static',
   options: AwsCredentialsOptions,
   env: Readonly<Record<string, string | undefined>>,
-  clientConfig: { region: string; maxAttempts: number; endpoint?: string },
+  clientConfig: { region: string; maxAttempts: number; endpoint?: string; [key: string]: unknown },
   owned: AwsCredentialsHandle[],
 ): { ref: string; fetcher: Fetcher } {
   switch (kind) {
@@ -313,6 +324,7 @@ function pick(options: AwsCredentialsOptions): Partial<AwsCredentialsOptions> {
     ...(options.random === undefined ? {} : { random: options.random }),
     ...(options.redactor === undefined ? {} : { redactor: options.redactor }),
     ...(options.env === undefined ? {} : { env: options.env }),
+    ...(options.stsClientConfig === undefined ? {} : { stsClientConfig: options.stsClientConfig }),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { ConfigError, ProviderError } from '../errors.js';
 import type { ResolveContext, ResolvedSecret, SecretMetadata, SecretProvider } from '../provider.js';
 import type { SecretRef } from '../ref/types.js';
@@ -77,6 +78,8 @@ export interface FromAwsSecretsManagerInit {
 
 /** BatchGetSecretValue takes at most this many ids. */
 const BATCH = 20;
+/** A ListSecrets filter takes at most this many values. */
+const LIST_FILTER = 10;
 
 interface Runtime {
   readonly sdk: SecretsManagerModule;
@@ -156,17 +159,60 @@ export function fromAwsSecretsManager(init: FromAwsSecretsManagerInit = {}): Sec
    */
   const send = <T>(call: () => Promise<T>): Promise<T> => (handle === undefined ? call() : handle.withCredential(() => call(), { isAuthError: isExpiredToken }));
 
-  /** Tags and rotation facts of a secret, reused for `metadataTtlMs`. */
-  const describe = async (rt: Runtime, secretId: string, ctx: ResolveContext): Promise<SecretMetadata | undefined> => {
-    if (init.tags === false) return undefined;
-    const now = ctx.now();
-    const cached = describedCache.get(secretId);
-    if (cached !== undefined && now < cached.until) return cached.metadata;
-    const out = await send(() => rt.client.send(new rt.sdk.DescribeSecretCommand({ SecretId: secretId }), { abortSignal: ctx.signal }));
-    const metadata = metadataOf(out);
+  const remember = (secretId: string, metadata: SecretMetadata, now: number): SecretMetadata => {
     if (describedCache.size >= 10_000) describedCache.delete(describedCache.keys().next().value!);
     describedCache.set(secretId, { metadata, until: now + metadataTtlMs });
     return metadata;
+  };
+
+  const cachedFacts = (secretId: string, now: number): SecretMetadata | undefined => {
+    const cached = describedCache.get(secretId);
+    return cached !== undefined && now < cached.until ? cached.metadata : undefined;
+  };
+
+  /** Tags and rotation facts of a secret (DescribeSecret), reused for `metadataTtlMs`. */
+  const describe = async (rt: Runtime, secretId: string, ctx: ResolveContext): Promise<SecretMetadata | undefined> => {
+    if (init.tags === false) return undefined;
+    const known = cachedFacts(secretId, ctx.now());
+    if (known !== undefined) return known;
+    const out = await send(() => rt.client.send(new rt.sdk.DescribeSecretCommand({ SecretId: secretId }), { abortSignal: ctx.signal }));
+    return remember(secretId, metadataOf(out), ctx.now());
+  };
+
+  /**
+   * Tags of many secrets in few calls: secrets named by name are listed with ListSecrets (a
+   * `name` filter of up to 10 names per call, all calls concurrent); ARNs, names the listing does
+   * not return, and every name when ListSecrets is refused (it cannot be scoped to resources, so
+   * least-privilege roles often lack it) are described one by one.
+   */
+  const describeMany = async (rt: Runtime, ids: readonly string[], ctx: ResolveContext): Promise<PromiseSettledResult<SecretMetadata | undefined>[]> => {
+    if (init.tags === false) return ids.map(() => ({ status: 'fulfilled', value: undefined }));
+    const now = ctx.now();
+    const names = ids.filter((id) => !id.startsWith('arn:') && cachedFacts(id, now) === undefined);
+    const lists: Promise<void>[] = [];
+    for (let i = 0; i < names.length; i += LIST_FILTER) {
+      const wanted = new Set(names.slice(i, i + LIST_FILTER));
+      lists.push(
+        (async () => {
+          let token: string | undefined;
+          do {
+            const page = await send(() =>
+              rt.client.send(
+                new rt.sdk.ListSecretsCommand({ Filters: [{ Key: 'name', Values: [...wanted] }], MaxResults: 100, ...(token === undefined ? {} : { NextToken: token }) }),
+                { abortSignal: ctx.signal },
+              ),
+            );
+            // The name filter matches prefixes: only exact names are taken.
+            for (const entry of page.SecretList ?? []) if (entry.Name !== undefined && wanted.has(entry.Name)) remember(entry.Name, metadataOf(entry), now);
+            token = page.NextToken;
+          } while (token !== undefined);
+        })().catch(() => {
+          // Refused or failed: DescribeSecret below answers for these names, with its own errors.
+        }),
+      );
+    }
+    await Promise.all(lists);
+    return Promise.allSettled(ids.map((id) => describe(rt, id, ctx)));
   };
 
   const resolved = (ids: { ref: string; provider: string }, out: { SecretString?: string | undefined; SecretBinary?: Uint8Array | undefined; VersionId?: string | undefined }, metadata: SecretMetadata | undefined): ResolvedSecret => {
@@ -195,7 +241,7 @@ export function fromAwsSecretsManager(init: FromAwsSecretsManagerInit = {}): Sec
     const ids = [...new Set(items.map((i) => i.at.secretId))];
     const [out, described] = await Promise.all([
       send(() => rt.client.send(new rt.sdk.BatchGetSecretValueCommand({ SecretIdList: ids }), { abortSignal: ctx.signal })),
-      Promise.allSettled(ids.map((id) => describe(rt, id, ctx))),
+      describeMany(rt, ids, ctx),
     ]);
     return items.map(({ ref, at }): PromiseSettledResult<ResolvedSecret> => {
       const refIds = { ref: String(ref), provider: name };
@@ -230,7 +276,12 @@ export function fromAwsSecretsManager(init: FromAwsSecretsManagerInit = {}): Sec
       }
     },
 
-    async resolveMany(refs, ctx): Promise<PromiseSettledResult<ResolvedSecret>[]> {
+    async resolveMany(refs, given): Promise<PromiseSettledResult<ResolvedSecret>[]> {
+      // One dependent signal for the many concurrent SDK calls of this read, so they do not pile
+      // listeners (and a MaxListenersExceededWarning) onto the client's shared signal.
+      const signal = AbortSignal.any([given.signal]);
+      setMaxListeners(0, signal);
+      const ctx: ResolveContext = { ...given, signal };
       const rt = await ready(ctx);
       const results: PromiseSettledResult<ResolvedSecret>[] = new Array(refs.length);
       const current: { index: number; ref: SecretRef; at: SecretLocator }[] = [];

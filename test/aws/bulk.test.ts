@@ -23,7 +23,7 @@ function since(from: number) {
 }
 
 describe('fromAwsSecretsManager: bulk reads with BatchGetSecretValue', () => {
-  it('a cold load of 25 secrets makes two BatchGetSecretValue calls (20 + 5) and no GetSecretValue', async () => {
+  it('a cold load of 25 secrets makes two BatchGetSecretValue calls (20 + 5) and reads tags with three ListSecrets calls (10 names each)', async () => {
     const values = new Map<string, string>();
     for (let i = 0; i < 25; i++) {
       const v = generated();
@@ -37,6 +37,8 @@ describe('fromAwsSecretsManager: bulk reads with BatchGetSecretValue', () => {
     const count = since(from);
     expect(count('BatchGetSecretValue')).toBe(2);
     expect(count('GetSecretValue')).toBe(0);
+    // The name filter matches prefixes (bulk/s1 also matches bulk/s10…): only exact names count.
+    expect([count('ListSecrets'), count('DescribeSecret')]).toEqual([3, 0]);
     const batches = sm.calls.slice(from).filter((c) => c.op === 'BatchGetSecretValue').map((c) => (c.body['SecretIdList'] as string[]).length);
     expect(batches.sort((a, b) => a - b)).toEqual([5, 20]);
     for (let i = 0; i < 25; i++) {
@@ -45,6 +47,19 @@ describe('fromAwsSecretsManager: bulk reads with BatchGetSecretValue', () => {
       expect(s.metadata?.environment).toBe('dev');
     }
     await secrets.close();
+  });
+
+  it('without secretsmanager:ListSecrets, tags come from DescribeSecret per secret', async () => {
+    sm.create('nolist/a', { string: generated() }, { tags: { environment: 'dev', owner: 'team-a' } });
+    sm.create('nolist/b', { string: generated() }, { tags: { environment: 'dev', owner: 'team-b' } });
+    const provider = fromAwsSecretsManager(pointAt(sm, key));
+    sm.fail('ListSecrets', 'AccessDeniedException');
+    const from = sm.calls.length;
+    const results = await provider.resolveMany!([parseRef('aws-sm://nolist/a'), parseRef('aws-sm://nolist/b')], resolveContext());
+    expect(results.map((r) => r.status === 'fulfilled' && r.value.metadata?.owner)).toEqual(['team-a', 'team-b']);
+    const count = since(from);
+    expect([count('BatchGetSecretValue'), count('ListSecrets'), count('DescribeSecret')]).toEqual([1, 1, 2]);
+    await provider.close?.();
   });
 
   it('resolveMany answers per ref: a missing secret fails alone, pinned versions use GetSecretValue', async () => {
