@@ -68,6 +68,16 @@ export interface FromAwsSecretsManagerInit {
    */
   readonly metadataTtlMs?: number;
   /**
+   * A secret name prefix that logical `secret://a/b` refs are read below: the secret named
+   * `<logicalPrefix>a/b`. When unset, the provider does not resolve logical refs.
+   * @default undefined
+   * @example
+   * ```ts
+   * logicalPrefix: 'prod/' // secret://orders-api/client-secret → the secret prod/orders-api/client-secret
+   * ```
+   */
+  readonly logicalPrefix?: string;
+  /**
    * The provider name shown in errors and on `Secret.provider`.
    * @default 'aws-sm'
    */
@@ -263,13 +273,14 @@ export function fromAwsSecretsManager(init: FromAwsSecretsManagerInit = {}): Sec
   return {
     name,
     schemes: ['aws-sm'],
+    logical: init.logicalPrefix !== undefined,
     params: [...AWS_SM_PARAMS],
     ...(init.environment === undefined ? {} : { environment: init.environment }),
 
     async resolve(ref, ctx): Promise<ResolvedSecret> {
       const ids = { ref: String(ref), provider: name };
       try {
-        const at = locate(ref, name);
+        const at = locate(ref, name, init.logicalPrefix);
         return await resolveOne(await ready(ctx), ref, at, ctx);
       } catch (err) {
         throw toSecretsError(err, ids);
@@ -289,7 +300,7 @@ export function fromAwsSecretsManager(init: FromAwsSecretsManagerInit = {}): Sec
       refs.forEach((ref, index) => {
         let at: SecretLocator;
         try {
-          at = locate(ref, name);
+          at = locate(ref, name, init.logicalPrefix);
         } catch (err) {
           results[index] = { status: 'rejected', reason: err };
           return;
@@ -341,7 +352,7 @@ export function fromAwsSecretsManager(init: FromAwsSecretsManagerInit = {}): Sec
     async rotate(ref: SecretRef, value: string, ctx: ResolveContext): Promise<ResolvedSecret> {
       const ids = { ref: String(ref), provider: name };
       try {
-        const at = locate(ref, name);
+        const at = locate(ref, name, init.logicalPrefix);
         if (at.versionId !== undefined || (at.versionStage !== undefined && at.versionStage !== 'AWSCURRENT')) {
           throw new ConfigError('rotate writes a new AWSCURRENT version: give the ref without versionId or versionStage', ids);
         }

@@ -18,13 +18,15 @@ const VERSION_ID = /^[A-Za-z0-9-]{32,64}$/;
 /**
  * `aws-sm://<name-or-ARN>[?versionStage=…|versionId=…][#field]` as a Secrets Manager request. The
  * path is the secret id as written: a name with slashes (`orders/db`) or a full ARN with its
- * colons. Messages name the part that is wrong, never the value.
+ * colons; a logical `secret://a/b` names `<logicalPrefix>a/b`. Messages name the part that is
+ * wrong, never the value.
  */
-export function locate(ref: SecretRef, provider: string): SecretLocator {
+export function locate(ref: SecretRef, provider: string, logicalPrefix?: string): SecretLocator {
   const ids = { ref: String(ref), provider };
-  if (ref.logical) throw new InvalidSecretRefError('the AWS Secrets Manager provider serves aws-sm:// refs only, not logical secret:// refs', ids);
+  if (ref.logical && logicalPrefix === undefined) throw new InvalidSecretRefError('this AWS Secrets Manager provider has no logicalPrefix, so it serves aws-sm:// refs only', ids);
   if (ref.path.startsWith('/')) throw new InvalidSecretRefError('aws-sm refs name a secret or ARN after aws-sm:// without a leading "/"', ids);
-  const secretId = ref.path;
+  // A logical secret://a/b is the secret named <logicalPrefix>a/b.
+  const secretId = ref.logical ? `${logicalPrefix}${ref.path}` : ref.path;
   if (secretId.startsWith('arn:') && !ARN.test(secretId)) {
     throw new InvalidSecretRefError('the ARN is not a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)', ids);
   }

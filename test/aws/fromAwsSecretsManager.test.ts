@@ -108,6 +108,17 @@ describe('fromAwsSecretsManager: reads through the real SDK, every request SigV4
     await prod.close();
   });
 
+  it('serves logical secret:// refs below logicalPrefix, and none without it', async () => {
+    const value = generated();
+    sm.create('team/orders-api/client-secret', { string: value }, { tags: { environment: 'dev' } });
+    const secrets = createSecrets({ environment: 'dev', providers: [fromAwsSecretsManager({ ...pointAt(sm, key), logicalPrefix: 'team/' })] });
+    expect((await secrets.get('secret://orders-api/client-secret')).reveal()).toBe(value);
+    await secrets.close();
+    const plain = createSecrets({ environment: 'dev', providers: [fromAwsSecretsManager(pointAt(sm, key))] });
+    expect((await rejection(plain.get('secret://orders-api/client-secret'))).code).toBe('CONFIG_INVALID');
+    await plain.close();
+  });
+
   it('reuses tags for metadataTtlMs (one DescribeSecret), and skips them with tags: false', async () => {
     sm.create('cache/one', { string: generated() }, { tags: { environment: 'dev' } });
     const before = sm.count('DescribeSecret');
