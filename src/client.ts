@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
 import { SecretCache, type CacheEntry, type CacheOptions } from './cache.js';
 import { candidatesFor, resolveChain } from './chain.js';
@@ -464,6 +465,9 @@ class Client implements SecretsClient {
     const placeholder = options.redaction?.placeholder ?? options.placeholder;
     this.redactor = createRedactor({ ...options.redaction, ...(placeholder === undefined ? {} : { placeholder }) });
     this.logger = createLogger(this.redactor, { now: this.#now, ...options.logger });
+    // Every concurrent provider call may listen to this one signal (and stops listening when it
+    // settles): a getMany of many refs is not a listener leak, so no MaxListenersExceededWarning.
+    setMaxListeners(0, this.#abort.signal);
     this.#ctx = { signal: this.#abort.signal, env, environment, identity: this.identity, now: this.#now };
     const now = this.#now;
     this.#onAlert = options.onAlert;
