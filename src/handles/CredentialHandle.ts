@@ -443,8 +443,19 @@ class Handle<T> implements CredentialHandle<T> {
     this.#timer = undefined;
   }
 
+  /**
+   * A pause a caller awaits (withCredential's cooldown). The clock's timers never keep the process
+   * alive (they serve background refreshes), so a plain timer holds the event loop open for the
+   * pause, or a script awaiting the retried call would exit silently in the middle of it.
+   */
   #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => this.#clock.setTimeout(resolve, ms));
+    return new Promise((resolve) => {
+      const hold = setTimeout(() => {}, ms + 1000);
+      this.#clock.setTimeout(() => {
+        clearTimeout(hold);
+        resolve();
+      }, ms);
+    });
   }
 
   #assertOpen(): void {

@@ -64,7 +64,11 @@ export function backoffDelay(policy: RetryPolicy, retry: number, random: () => n
   return Math.floor(random() * cap);
 }
 
-/** Waits `ms`, or rejects with the signal's reason when it aborts first. The timer is unref'd. */
+/**
+ * Waits `ms`, or rejects with the signal's reason when it aborts first. A caller awaits this
+ * pause (a request between retries), so its timer keeps the process alive: unref'd, a script
+ * awaiting a read would exit silently in the middle of the retries.
+ */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
@@ -72,7 +76,6 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
-    timer.unref?.();
     const onAbort = () => {
       clearTimeout(timer);
       reject(signal!.reason);
