@@ -129,6 +129,11 @@ export interface AwsCredentialsOptions extends HandleOptions {
    */
   readonly maxAttempts?: number;
   /**
+   * The longest one STS call may take (ignored when `stsClientConfig` has a `requestHandler`).
+   * @default 10_000
+   */
+  readonly requestTimeoutMs?: number;
+  /**
    * More configuration of the STS client (AssumeRole, web identity, default chain), for example
    * a `requestHandler` that goes through a proxy.
    * @default {}
@@ -180,7 +185,12 @@ export function awsCredentials(options: AwsCredentialsOptions = {}): AwsCredenti
   if (kinds.length > 1) throw new ConfigError(`awsCredentials takes one of assumeRole, webIdentity, container, static; got ${kinds.join(' and ')}`, { provider: PROVIDER });
   const kind = kinds[0] ?? 'default';
   const region = options.region ?? (env['AWS_REGION'] || env['AWS_DEFAULT_REGION'] || 'us-east-1');
+  const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+  if (!(requestTimeoutMs > 0)) throw new ConfigError('requestTimeoutMs must be a positive number of milliseconds', { provider: PROVIDER });
   const clientConfig = {
+    // A hung STS call would hold the handle's single refresh forever; without
+    // throwOnRequestTimeout, current SDK releases only log a warning when the timeout passes.
+    requestHandler: { requestTimeout: requestTimeoutMs, connectionTimeout: requestTimeoutMs, throwOnRequestTimeout: true },
     ...options.stsClientConfig,
     region,
     maxAttempts: options.maxAttempts ?? 3,
@@ -325,6 +335,7 @@ function pick(options: AwsCredentialsOptions): Partial<AwsCredentialsOptions> {
     ...(options.redactor === undefined ? {} : { redactor: options.redactor }),
     ...(options.env === undefined ? {} : { env: options.env }),
     ...(options.stsClientConfig === undefined ? {} : { stsClientConfig: options.stsClientConfig }),
+    ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
   };
 }
 

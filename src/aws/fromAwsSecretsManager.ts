@@ -147,7 +147,8 @@ export function fromAwsSecretsManager(init: FromAwsSecretsManagerInit = {}): Sec
     const client = new sdk.SecretsManagerClient({
       region,
       maxAttempts,
-      requestHandler: { requestTimeout: requestTimeoutMs, connectionTimeout: requestTimeoutMs },
+      // Without throwOnRequestTimeout, current SDK releases only log a warning when the timeout passes.
+      requestHandler: { requestTimeout: requestTimeoutMs, connectionTimeout: requestTimeoutMs, throwOnRequestTimeout: true },
       ...(init.endpoint === undefined ? {} : { endpoint: init.endpoint }),
       ...(credentials === undefined ? {} : { credentials }),
     });

@@ -189,6 +189,17 @@ describe('awsCredentials: assumed roles through the real credential providers ag
     await simSts.close();
   });
 
+  it('an STS call that gets no answer fails after requestTimeoutMs instead of holding the refresh forever', async () => {
+    const roleArn = sts.role('silent');
+    const handle = awsCredentials({ ...base(), requestTimeoutMs: 300, assumeRole: { roleArn, sessionName: 'silent', source: { static: keys.longTerm() } } });
+    sts.goSilent(1);
+    const err = await rejection(handle.get());
+    expect(err.code).toBe('PROVIDER_UNAVAILABLE');
+    // The next refresh is not stuck behind the silent one.
+    expect((await handle.get()).reveal().accessKeyId).toMatch(/^ASIA/);
+    await handle.close();
+  });
+
   it('takes one credential kind; two is a ConfigError naming them', () => {
     expect(() => awsCredentials({ static: { accessKeyId: 'AKIA', secretAccessKey: 'x' }, container: true })).toThrow(/static and container|container and static/);
   });

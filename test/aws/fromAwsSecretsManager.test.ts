@@ -203,6 +203,17 @@ describe('fromAwsSecretsManager: error mapping (AWS answers 400 for client error
     await provider.close?.();
   });
 
+  it('a request that times out is PROVIDER_UNAVAILABLE, after the SDK retried it', async () => {
+    sm.create('slow/secret', { string: generated() });
+    const provider = fromAwsSecretsManager({ ...pointAt(sm, key, 2), requestTimeoutMs: 300, tags: false });
+    const before = sm.count('GetSecretValue');
+    sm.stall('GetSecretValue', 2);
+    const err = await rejection(provider.resolve(parseRef('aws-sm://slow/secret'), ctx));
+    expect(err.code).toBe('PROVIDER_UNAVAILABLE');
+    expect(sm.count('GetSecretValue') - before).toBe(2);
+    await provider.close?.();
+  });
+
   it('a refused connection is PROVIDER_UNAVAILABLE', async () => {
     const provider = fromAwsSecretsManager({ ...pointAt(sm, key), endpoint: 'http://127.0.0.1:9' });
     const err = await rejection(provider.resolve(parseRef('aws-sm://any/secret'), ctx));
