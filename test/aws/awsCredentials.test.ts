@@ -3,7 +3,7 @@ import type { AwsCredentialIdentityProvider as SmithyProvider } from '@smithy/ty
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { awsCredentials } from '../../src/aws/awsCredentials.js';
 import { fromAwsSecretsManager } from '../../src/aws/fromAwsSecretsManager.js';
 import type { AwsCredentialIdentityProvider } from '../../src/aws/types.js';
@@ -198,6 +198,25 @@ describe('awsCredentials: assumed roles through the real credential providers ag
     // The next refresh is not stuck behind the silent one.
     expect((await handle.get()).reveal().accessKeyId).toMatch(/^ASIA/);
     await handle.close();
+  });
+
+  it('with no kind, resolves the SDK default chain afresh at each refresh (here: the environment)', async () => {
+    const first = keys.longTerm();
+    vi.stubEnv('AWS_ACCESS_KEY_ID', first.accessKeyId);
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', first.secretAccessKey);
+    vi.stubEnv('AWS_SESSION_TOKEN', undefined);
+    try {
+      const handle = awsCredentials({ region: 'eu-west-1' });
+      expect((await handle.get()).reveal().accessKeyId).toBe(first.accessKeyId);
+      const second = keys.longTerm();
+      vi.stubEnv('AWS_ACCESS_KEY_ID', second.accessKeyId);
+      vi.stubEnv('AWS_SECRET_ACCESS_KEY', second.secretAccessKey);
+      expect((await handle.refresh()).reveal().accessKeyId).toBe(second.accessKeyId);
+      expect(handle.ref).toBe('aws-credentials://default');
+      await handle.close();
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it('takes one credential kind; two is a ConfigError naming them', () => {
