@@ -166,6 +166,17 @@ describe('fromAwsSecretsManager: error mapping (AWS answers 400 for client error
     await provider.close?.();
   });
 
+  it('a refused DescribeSecret fails the read: no value is handed out without its environment tag checked', async () => {
+    const value = generated();
+    sm.create('notags/prod-db', { string: value }, { tags: { environment: 'prod' } });
+    const secrets = createSecrets({ environment: 'dev', strictEnvironment: false, providers: [fromAwsSecretsManager(pointAt(sm, key))] });
+    sm.fail('DescribeSecret', 'AccessDeniedException');
+    const err = await rejection(secrets.get('aws-sm://notags/prod-db'));
+    expect(err.code).toBe('ACCESS_DENIED');
+    expect(errorText(err)).not.toContain(value);
+    await secrets.close();
+  });
+
   it('a wrong secret key, an unknown key and an expired session key are refused by the double and ACCESS_DENIED; no signature leaks', async () => {
     sm.create('auth/check', { string: generated() });
     const ref = parseRef('aws-sm://auth/check');
