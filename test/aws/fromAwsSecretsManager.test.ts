@@ -170,7 +170,8 @@ describe('fromAwsSecretsManager: error mapping (AWS answers 400 for client error
     const value = generated();
     sm.create('notags/prod-db', { string: value }, { tags: { environment: 'prod' } });
     const secrets = createSecrets({ environment: 'dev', strictEnvironment: false, providers: [fromAwsSecretsManager(pointAt(sm, key))] });
-    sm.fail('DescribeSecret', 'AccessDeniedException');
+    // Scoped to this secret: a DescribeSecret of an earlier test may still be on its way.
+    sm.fail('DescribeSecret', 'AccessDeniedException', { secretId: 'notags/prod-db' });
     const err = await rejection(secrets.get('aws-sm://notags/prod-db'));
     expect(err.code).toBe('ACCESS_DENIED');
     expect(errorText(err)).not.toContain(value);
