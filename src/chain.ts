@@ -52,7 +52,7 @@ export function candidatesFor(ref: SecretRef, providers: readonly SecretProvider
 }
 
 /**
- * Asks each candidate in turn. Falls through only on `SECRET_NOT_FOUND` and
+ * Asks each candidate in turn (through `ask`, which a bulk read answers for its provider). Falls through only on `SECRET_NOT_FOUND` and
  * `PROVIDER_UNAVAILABLE`; any other error stops the walk, so a denial never falls back to
  * another provider's value. When all fail, one error carries every provider's reason.
  */
@@ -60,12 +60,13 @@ export async function resolveChain(
   ref: SecretRef,
   candidates: readonly SecretProvider[],
   ctx: ResolveContext,
+  ask: (provider: SecretProvider) => Promise<ResolvedSecret> = (provider) => provider.resolve(ref, ctx),
 ): Promise<ChainResult> {
   const failures: { provider: string; error: ProviderUnavailableError | SecretNotFoundError }[] = [];
   for (const provider of candidates) {
     let resolved: ResolvedSecret;
     try {
-      resolved = await provider.resolve(ref, ctx);
+      resolved = await ask(provider);
     } catch (err) {
       const error = classify(err, provider, ref);
       if (error.code !== 'SECRET_NOT_FOUND' && error.code !== 'PROVIDER_UNAVAILABLE') throw error;

@@ -15,7 +15,7 @@ import { MAX_TIMER_MS, systemClock } from './handles/clock.js';
 import { createCredentialHandle, type CredentialHandle, type CredentialSource, type HandleOptions } from './handles/CredentialHandle.js';
 import { selectField } from './field.js';
 import { checkSchema, isManifest, refFor, type LoadedSecrets, type SecretManifest, type SecretSpecs } from './manifest.js';
-import type { Lease, ResolveContext, SecretMetadata, SecretProvider } from './provider.js';
+import type { Lease, ResolveContext, ResolvedSecret, SecretMetadata, SecretProvider } from './provider.js';
 import { parseRef } from './ref/parseRef.js';
 import { formatRef } from './ref/formatRef.js';
 import type { SecretRef } from './ref/types.js';
@@ -326,6 +326,13 @@ interface Access {
   started: number;
 }
 
+/** An access of a bulk read: routed, checked by the guard, not fresh in the cache. */
+interface BulkStep {
+  readonly route: Route;
+  readonly access: Access;
+  readonly declared: Sensitivity | undefined;
+}
+
 /** Codes audited as `denied` (the rest of the errors are `failure`). */
 const DENIAL_CODES = new Set<string>(['ENVIRONMENT_MISMATCH', 'POLICY_DENIED', 'ACCESS_DENIED', 'SECRET_EXPIRED', 'AUDIT_WRITE_FAILED']);
 const fn = <T>(what: string) => z.custom<T>((v) => typeof v === 'function', `${what} must be a function`);
@@ -510,11 +517,6 @@ class Client implements SecretsClient {
     return this.#access(ref, undefined, this.#makeText);
   }
 
-  /** A text secret; `declared` is the manifest's sensitivity, for the policy. */
-  #getText(ref: string | SecretRef, declared: Sensitivity | undefined): Promise<Secret<string>> {
-    return this.#access(ref, declared, this.#makeText);
-  }
-
   getBytes(ref: string | SecretRef): Promise<Secret<Uint8Array>> {
     return this.#access(ref, undefined, this.#makeBytes);
   }
@@ -666,7 +668,7 @@ class Client implements SecretsClient {
   async getMany<const M extends Readonly<Record<string, string | SecretRef>>>(refs: M): Promise<{ [K in keyof M]: Secret<string> }> {
     if (typeof refs !== 'object' || refs === null) throw new ConfigError('getMany() expects an object of refs by name');
     const names = Object.keys(refs);
-    const values = await Promise.all(names.map((n) => this.get(refs[n]!)));
+    const values = await this.#accessMany(names.map((n) => ({ input: refs[n]!, declared: undefined })), this.#makeText);
     return Object.fromEntries(names.map((n, i) => [n, values[i]])) as { [K in keyof M]: Secret<string> };
   }
 
@@ -674,7 +676,7 @@ class Client implements SecretsClient {
     if (!isManifest(manifest)) throw new ConfigError('load() expects a manifest made by defineSecrets()');
     const specs = Object.entries(manifest.specs);
     const refs = Object.fromEntries(specs.map(([name, spec]) => [name, refFor(spec, this.environment)]));
-    const loaded = await Promise.all(specs.map(([name, spec]) => this.#getText(refs[name]!, spec.sensitivity ?? 'high')));
+    const loaded = await this.#accessMany(specs.map(([name, spec]) => ({ input: refs[name]!, declared: spec.sensitivity ?? 'high' })), this.#makeText);
     const texts = Object.fromEntries(specs.map(([name], i) => [name, loaded[i]!]));
     const out: Record<string, Secret<unknown>> = {};
     for (const [name, spec] of specs) {
@@ -687,6 +689,85 @@ class Client implements SecretsClient {
       out[name] = new Secret(parsed, this.#info(secret.ref!, secret.provider!, secret));
     }
     return out as LoadedSecrets<S>;
+  }
+
+  /**
+   * Several audited accesses, each exactly as {@link Client.#access} makes it, except that the
+   * cold ones a bulk-capable provider is first in line for are fetched together (see #bulk).
+   */
+  #accessMany<T>(items: readonly { input: string | SecretRef; declared: Sensitivity | undefined }[], make: (route: Route, entry: CacheEntry) => T): Promise<T[]> {
+    const steps = items.map(({ input, declared }) => {
+      const access: Access = { source: 'fetch', pass: undefined, started: NaN };
+      let route: Route | undefined;
+      try {
+        route = this.#route(input);
+        // While a policy file loads, the guard has not checked yet: such refs take the single path.
+        const cached = this.#guard.ready === undefined ? this.#lookup(route, access, declared) : undefined;
+        return { input, declared, access, route, cached, failed: false as const };
+      } catch (err) {
+        return { input, declared, access, route, failed: true as const, err };
+      }
+    });
+    this.#bulk(steps.filter((s) => !s.failed && !Number.isNaN(s.access.started) && !(s.cached !== undefined && s.access.started < s.cached.freshUntil)) as BulkStep[]);
+    return Promise.all(
+      steps.map((s) => {
+        if (s.failed) return this.#failed(s.input, s.route, s.access, s.err);
+        const { input, route, access, cached, declared } = s;
+        if (cached !== undefined && access.started < cached.freshUntil) {
+          access.source = 'cache';
+          let result: T;
+          try {
+            result = make(route, cached);
+          } catch (err) {
+            return this.#failed(input, route, access, err);
+          }
+          return this.#served(route, cached, access, result);
+        }
+        return this.#accessSlow(input, route, access, declared, make);
+      }),
+    );
+  }
+
+  /**
+   * Starts one bulk read per provider for cold refs whose guard check passed: the provider is the
+   * first candidate, has `resolveMany`, and at least two distinct secrets need it; refs waiting on
+   * an approval, or already in flight, take the single path. Each ref's fetch is registered as its
+   * single-flight, so the accesses that follow join it, and its chain walk, post-fetch guard,
+   * redactor and cache steps are those of a single fetch: only the first provider's answer comes
+   * from the bulk read (or from `resolve` when the bulk read throws or leaves the ref out).
+   */
+  #bulk(steps: readonly BulkStep[]): void {
+    const groups = new Map<SecretProvider, Map<string, BulkStep>>();
+    for (const step of steps) {
+      const pass = step.access.pass;
+      const first = step.route.candidates[0];
+      if (first?.resolveMany === undefined || pass === undefined || pass.approval !== undefined || pass.cross?.approve !== undefined) continue;
+      if (this.#inflight.has(step.route.key)) continue;
+      let group = groups.get(first);
+      if (group === undefined) groups.set(first, (group = new Map()));
+      if (!group.has(step.route.key)) group.set(step.route.key, step);
+    }
+    for (const [provider, group] of groups) {
+      if (group.size < 2) continue;
+      const members = [...group.values()];
+      const answers = Promise.resolve()
+        .then(() => provider.resolveMany!(members.map((m) => m.route.ref), this.#ctx))
+        .then(
+          (results) => results,
+          () => undefined,
+        );
+      members.forEach((member, i) => {
+        const { ref } = member.route;
+        const ask = async (p: SecretProvider): Promise<ResolvedSecret> => {
+          const result = p === provider ? (await answers)?.[i] : undefined;
+          if (result === undefined) return p.resolve(ref, this.#ctx);
+          if (result.status === 'rejected') throw result.reason;
+          return result.value;
+        };
+        const flight = this.#fetch(member.route, member.access.pass, member.declared, ask).finally(() => this.#inflight.delete(member.route.key));
+        this.#inflight.set(member.route.key, flight);
+      });
+    }
   }
 
   handle(ref: string | SecretRef, options: HandleOptions & { readonly schema?: z.ZodType } = {}): CredentialHandle<never> {
@@ -891,13 +972,13 @@ class Client implements SecretsClient {
    * guard's post-fetch checks: a denied value is dropped here, before the cache or the redactor
    * ever sees it.
    */
-  async #fetch(route: Route, pass?: GuardPass, declared?: Sensitivity): Promise<CacheEntry> {
+  async #fetch(route: Route, pass?: GuardPass, declared?: Sensitivity, ask?: (provider: SecretProvider) => Promise<ResolvedSecret>): Promise<CacheEntry> {
     if (this.#guard.ready !== undefined) await this.#guard.ready;
     const checked = pass ?? this.#guard.check(route.key, route.plan, declared);
     await this.#guard.approve(route.key, route.plan, checked);
     let chained;
     try {
-      chained = await resolveChain(route.ref, route.candidates, this.#ctx);
+      chained = await resolveChain(route.ref, route.candidates, this.#ctx, ask);
     } catch (err) {
       throw withSkipped(err, route);
     }

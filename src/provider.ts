@@ -138,6 +138,28 @@ export interface SecretProvider {
   aliases?(ref: SecretRef): readonly string[];
   /** Fetches the secret a ref names. */
   resolve(ref: SecretRef, ctx: ResolveContext): Promise<ResolvedSecret>;
+  /**
+   * Fetches several secrets in as few round trips as the backend allows (AWS
+   * `BatchGetSecretValue`, …). Optional: the client calls it for the cold refs of one `getMany`
+   * or `load` that this provider is first in line for (at least two, with no approval pending),
+   * and calls `resolve` per ref when it is absent or throws.
+   *
+   * Answers one settled result per ref, in the order of `refs`: a rejection steers the chain
+   * exactly as an error thrown by `resolve` would (the next provider is tried on
+   * `SECRET_NOT_FOUND` / `PROVIDER_UNAVAILABLE`); a missing entry is asked of `resolve`.
+   *
+   * @example
+   * ```ts
+   * async resolveMany(refs, ctx) {
+   *   const rows = await db.query('select name, value from secrets where name = any($1)', [refs.map((r) => r.path)]);
+   *   return refs.map((r) => {
+   *     const row = rows.find((x) => x.name === r.path);
+   *     return row ? { status: 'fulfilled', value: { value: row.value } } : { status: 'rejected', reason: new SecretNotFoundError('no row', { ref: String(r) }) };
+   *   });
+   * }
+   * ```
+   */
+  resolveMany?(refs: readonly SecretRef[], ctx: ResolveContext): Promise<readonly PromiseSettledResult<ResolvedSecret>[]>;
   /** Extends a lease. */
   renew?(lease: Lease, ctx: ResolveContext): Promise<Lease>;
   /** Ends a lease early. */

@@ -19,6 +19,10 @@
 // Vault test server), step 1 is skipped and step 3 reads the client secret from Vault KV
 // instead: fromEnv → fromVault. Steps 2, 4, 5 and 6 do not change.
 //
+// AWS mode (aws-mode.ts): with `--aws`, step 1 is skipped and step 3 reads the client secret from
+// the loopback AWS Secrets Manager double (aws-sm://), with credentials of a role assumed from
+// the loopback STS double: fromEnv → fromAwsSecretsManager. Steps 2, 4, 5 and 6 do not change.
+//
 // Nothing printed here contains a secret; test/examples/orders-sync.test.ts and
 // orders-sync-vault.test.ts check that.
 import os from 'node:os';
@@ -26,6 +30,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { createSecrets, fromEnv, fromLocalStore, type ProviderAttempt, type Secret, type SecretMetadata, type SecretProvider, type SecretsClient } from '../../src/index.js';
+import { awsClientSecretRef, awsProvider, startLoopbackAws, type DemoAws, type LoopbackAwsSeed } from './aws-mode.js';
 import { ordersSecrets, SourceAuthError, syncOrders, type Log, type TokenRefreshOptions, type TokenRotation } from './connector.js';
 import { fromOrdersApiTokens } from './fromOrdersApiTokens.js';
 import {
@@ -102,6 +107,14 @@ export interface DemoOptions {
   readonly vault?: 'env' | 'loopback' | false;
   /** With `vault: 'loopback'`: called with the seeded client secret and token (tests check neither leaks). */
   readonly onVaultSeeded?: (seed: LoopbackVaultSeed) => void;
+  /**
+   * Read the client secret from the loopback AWS Secrets Manager double, with credentials of a
+   * role assumed from the loopback STS double (`--aws`).
+   * @default false
+   */
+  readonly aws?: boolean;
+  /** With `aws: true`: called with the seeded values (tests check none leaks). */
+  readonly onAwsSeeded?: (seed: LoopbackAwsSeed) => void;
 }
 
 /** Request counters of a demo run. */
@@ -127,6 +140,8 @@ export interface DemoResult {
   readonly store: DemoStore | undefined;
   /** The Vault the client secret was read from; undefined without Vault mode. */
   readonly vault: { readonly address: string; readonly loopback: boolean } | undefined;
+  /** The loopback AWS the client secret was read from; undefined without AWS mode. */
+  readonly aws: { readonly secretsManagerUrl: string; readonly roleArn: string } | undefined;
   /** HTTP status the API gave a request without a token. */
   readonly unauthenticatedStatus: number;
   /** Access-token rotations during the sync. */
@@ -148,7 +163,8 @@ export function defaultDemoDir(): string {
 /** Where the long-lived client secret lives: the local store, or a Vault. */
 export type ClientSecretSource =
   | { readonly kind: 'local'; readonly store: DemoStore }
-  | { readonly kind: 'vault'; readonly vault: DemoVault; readonly environment: string };
+  | { readonly kind: 'vault'; readonly vault: DemoVault; readonly environment: string }
+  | { readonly kind: 'aws'; readonly aws: DemoAws; readonly environment: string };
 
 /**
  * The chain the long-lived client secret is resolved through, in order: the environment first
@@ -157,6 +173,7 @@ export type ClientSecretSource =
  * field `client-secret` of `kv/<env>/orders-api` (fromVaultKvFields.ts says why).
  */
 export function connectorProviders(source: ClientSecretSource): SecretProvider[] {
+  if (source.kind === 'aws') return [fromEnv(), awsProvider(source.aws, source.environment)];
   return source.kind === 'local'
     ? [fromEnv(), fromLocalStore({ path: source.store.storePath, keyFile: source.store.keyFile, environment: source.store.environment })]
     : [fromEnv(), connectorVaultProvider(source.vault, source.environment)];
@@ -167,6 +184,14 @@ export function connectorProviders(source: ClientSecretSource): SecretProvider[]
  * client; it reads the same store entry, or the same Vault field by its plain `vault://` ref.
  */
 async function registeredClientSecret(source: ClientSecretSource, environment: string): Promise<Secret<string>> {
+  if (source.kind === 'aws') {
+    const awsSecrets = createSecrets({ environment, providers: [awsProvider(source.aws, environment)] });
+    try {
+      return await awsSecrets.get(awsClientSecretRef(environment));
+    } finally {
+      await awsSecrets.close();
+    }
+  }
   const apiSecrets = source.kind === 'local'
     ? createSecrets({ environment, providers: [fromLocalStore({ path: source.store.storePath, keyFile: source.store.keyFile, environment })] })
     : createSecrets({ environment, providers: [demoVaultProvider(source.vault)], env: source.vault.env });
@@ -199,8 +224,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const dir = options.dir ?? defaultDemoDir();
   const environment = DEMO_ENVIRONMENT;
   const variables = options.env ?? process.env;
-  const mode = options.vault ?? (variables['VAULT_ADDR'] ? 'env' : false);
+  const mode = options.aws === true ? false : options.vault ?? (variables['VAULT_ADDR'] ? 'env' : false);
   log(`orders-sync demo (environment "${environment}", directory ${dir})`);
+  const aws: DemoAws | undefined =
+    options.aws === true ? await startLoopbackAws({ environment, log, ...(options.onAwsSeeded === undefined ? {} : { onSeeded: options.onAwsSeeded }) }) : undefined;
 
   // Vault mode reads the client secret from Vault and leaves the local store alone.
   const vault: DemoVault | undefined =
@@ -213,8 +240,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   // Short-lived: access tokens, from a custom provider that exchanges the client secret.
   let secrets: SecretsClient | undefined;
   try {
-    const store = vault === undefined ? await ensureDemoStore({ dir, environment, log }) : undefined;
-    const source: ClientSecretSource = store !== undefined ? { kind: 'local', store } : { kind: 'vault', vault: vault!, environment };
+    const store = vault === undefined && aws === undefined ? await ensureDemoStore({ dir, environment, log }) : undefined;
+    const source: ClientSecretSource =
+      aws !== undefined ? { kind: 'aws', aws, environment } : store !== undefined ? { kind: 'local', store } : { kind: 'vault', vault: vault!, environment };
     // In Vault mode the clients read the Vault variables (the loopback ones with --vault).
     const env = vault !== undefined ? { env: vault.env } : options.env === undefined ? {} : { env: options.env };
 
@@ -243,7 +271,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const { clientSecret } = await bootstrap.load(ordersSecrets);
     log(`client secret ${clientSecret.ref} resolved by provider "${clientSecret.provider}" ` +
       `(providers asked in order: ${providers.map((p) => p.name).join(' → ')})`);
-    const where = clientSecret.provider === 'vault' ? `Vault KV ${vaultClientSecretRef(environment)}` : `provider "${clientSecret.provider}"`;
+    const where =
+      clientSecret.provider === 'vault' ? `Vault KV ${vaultClientSecretRef(environment)}`
+      : clientSecret.provider === 'aws-sm' ? `AWS Secrets Manager ${awsClientSecretRef(environment)} (version id and tags)`
+      : `provider "${clientSecret.provider}"`;
     log(`non-secret facts from ${where}: version ${clientSecret.version ?? '?'}; metadata ${describeMetadata(clientSecret.metadata)}`);
     log(`the client secret printed with \`\${clientSecret}\`: ${clientSecret}`);
     log(`JSON.stringify({ clientSecret }): ${JSON.stringify({ clientSecret })}`);
@@ -305,6 +336,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       tokenProvider: result.tokenProvider,
       store,
       vault: vault === undefined ? undefined : { address: vault.address, loopback: vault.loopback },
+      aws: aws === undefined ? undefined : { secretsManagerUrl: aws.secretsManagerUrl, roleArn: aws.roleArn },
       unauthenticatedStatus: probe.status,
       rotations: result.rotations,
       pageTokenVersions: result.pageTokenVersions,
@@ -324,14 +356,15 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     await auditLog?.close();
     await api?.close();
     await vault?.close();
+    await aws?.close();
   }
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { dir: { type: 'string' }, vault: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({ args: argv, options: { dir: { type: 'string' }, vault: { type: 'boolean' }, aws: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) {
     console.log([
-      'usage: npm run demo [-- [--dir <directory>] [--vault]]',
+      'usage: npm run demo [-- [--dir <directory>] [--vault | --aws]]',
       '',
       'Syncs demo orders from a loopback OAuth-protected API: a client secret from an encrypted local',
       'store, exchanged for short-lived access tokens that rotate mid-run; then attempts one',
@@ -339,6 +372,8 @@ async function main(argv: string[]): Promise<number> {
       '',
       '  --vault   read the client secret from a loopback Vault test server the demo starts and seeds',
       '            (VAULT_ADDR and VAULT_TOKEN of your shell are ignored)',
+      '  --aws     read the client secret from loopback AWS Secrets Manager and STS doubles the demo',
+      '            starts and seeds (aws-sm://, credentials of an assumed role)',
       '',
       'With VAULT_ADDR and VAULT_TOKEN set (and no --vault), the client secret is read from that Vault:',
       `field "client-secret" of the KV v2 secret ${vaultSecretLocation(DEMO_ENVIRONMENT)}.`,
@@ -346,7 +381,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    await runDemo({ ...(values.dir === undefined ? {} : { dir: values.dir }), ...(values.vault === true ? { vault: 'loopback' as const } : {}) });
+    await runDemo({ ...(values.dir === undefined ? {} : { dir: values.dir }), ...(values.vault === true ? { vault: 'loopback' as const } : {}), ...(values.aws === true ? { aws: true } : {}) });
     return 0;
   } catch (err) {
     // Error messages of connector-secrets never contain values; print name, code and message.
