@@ -48,7 +48,7 @@ export {
   isConnectorSecretsError,
 } from './errors.js';
 export type { ErrorCode, ErrorOptions, ChainErrorOptions, ProviderAttempt, SchemaIssue } from './errors.js';
-export { StoreLockTimeoutError } from './providers/fromLocalStore.js';
+export { StoreLockTimeoutError, type LockHolderInfo } from './providers/fromLocalStore.js';
 export { definePolicy, loadPolicy } from './guard/policy.js';
 export type { AccessPolicy, PolicyDocument, PolicyRule, LoadPolicyOptions, PolicyQuery, PolicyVerdict } from './guard/policy.js';
 export type { PolicySource } from './guard/guard.js';

@@ -13,7 +13,7 @@ import { DEFAULT_LOCK_TIMEOUT_MS, lockPathOf, withLock } from './local-store/loc
 import { SerialQueue } from './local-store/queue.js';
 import { removeStaleTemps } from './local-store/temps.js';
 
-export { StoreLockTimeoutError } from './local-store/lock.js';
+export { StoreLockTimeoutError, type LockHolderInfo } from './local-store/lock.js';
 
 /** The ref scheme the local store serves. */
 const SCHEME = 'local';

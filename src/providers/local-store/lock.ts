@@ -51,6 +51,16 @@ export interface LockHolder {
   readonly token: string;
 }
 
+/** The holder of a store lock, as a {@link StoreLockTimeoutError} reports it. */
+export interface LockHolderInfo {
+  /** Its process id. */
+  readonly pid: number;
+  /** The host it runs on. */
+  readonly hostname: string;
+  /** When it took the lock. */
+  readonly startedAt: Date;
+}
+
 /**
  * A write to the local store waited for the store's lock longer than `lockTimeoutMs`: another
  * process (named in the message by pid and host) is writing the same store. Nothing was
@@ -72,7 +82,7 @@ export class StoreLockTimeoutError extends ConnectorSecretsError {
   /** The lock file. */
   readonly lockPath: string;
   /** The last holder seen, when its lock file could be read. */
-  readonly holder: { readonly pid: number; readonly hostname: string; readonly startedAt: Date } | undefined;
+  readonly holder: LockHolderInfo | undefined;
   constructor(
     message: string,
     options: ErrorOptions & { lockPath: string; holder?: { readonly pid: number; readonly hostname: string; readonly startedAt: number } | undefined },
