@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { handlesFleet } from './handles-fleet.js';
+import { redactFixed } from './redact-fixed.js';
 import { redactPino } from './redact-pino.js';
 import { redactRegister } from './redact-register.js';
 import { redactThroughput } from './redact-throughput.js';
@@ -35,7 +36,7 @@ export interface BenchOutcome {
 }
 
 /** The benchmarks, in run order. */
-const BENCHES: readonly BenchModule[] = [secretsGet, handlesFleet, redactThroughput, redactRegister, redactPino];
+const BENCHES: readonly BenchModule[] = [secretsGet, handlesFleet, redactThroughput, redactFixed, redactRegister, redactPino];
 
 const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
 
