@@ -15,8 +15,9 @@
  *   hashes of its first `S = m − q + 1` q-grams into a bitmap. The scan then reads one q-gram
  *   every `S` positions: any occurrence of any pattern covers one of those samples at an offset
  *   below `S`, so when the sample's bit is clear, no pattern starts in the `S` positions before
- *   it and the scan jumps `S` positions on. Only on a set bit does the automaton run, from the
- *   first position that could start a match, and only until the match in progress (if any)
+ *   it and the scan jumps `S` positions on. On a set bit, a second bitmap of every pattern's
+ *   first q-gram says which of the `S` candidate positions can start a pattern; only from the
+ *   first of those does the automaton run, and only until the match in progress (if any)
  *   started after that sample's candidates and is at most `S` deep; sampling resumes at its
  *   start. A line with no secret costs one hash and one bit test per `S` characters and
  *   allocates nothing. The bitmap is sized for a fill of about 1/32 (at most 2 MiB; beyond
@@ -88,6 +89,8 @@ export class Automaton {
   #q = 1;
   #bitmap = new Int32Array(1 << (MIN_FILTER_BITS - 5));
   #bits = MIN_FILTER_BITS;
+  /** A second bitmap, same size: the hash of every pattern's first q-gram (where it starts). */
+  #starts = new Int32Array(1 << (MIN_FILTER_BITS - 5));
   #minLength = Infinity;
   /** The first `maxWindow` code units of every pattern, to rebuild the bitmap. */
   readonly #prefixes: string[] = [];
@@ -168,6 +171,7 @@ export class Automaton {
     const q = this.#q;
     const step = m - q + 1;
     const bitmap = this.#bitmap;
+    const starts = this.#starts;
     const hashShift = 32 - this.#bits;
     const rootNext = this.#rootNext;
     const n = this.#n;
@@ -185,13 +189,28 @@ export class Automaton {
         if ((bitmap[h >>> 5]! & (1 << (h & 31))) !== 0) break;
         pos += step;
       }
-      // A set bit: a match may start in [pos, pos + step). Run the automaton from pos until it
-      // falls back to the root, or until the match in progress started after the candidates and
-      // is at most `step` deep (then sampling resumes at its start: a bounded re-read, so the
-      // whole scan stays linear).
+      // A set bit: a match may start in [pos, pos + step). Keep the candidates whose first q-gram
+      // starts a pattern (the second bitmap); with none, the hit was false: move on.
       const last = pos + step - 1;
+      let from = -1;
+      for (let c = pos; c <= last; c++) {
+        let pack = 0;
+        for (let k = c; k < c + q; k++) pack = (pack << 8) | bytes[k]!;
+        const h = Math.imul(pack, -1640531535) >>> hashShift;
+        if ((starts[h >>> 5]! & (1 << (h & 31))) !== 0) {
+          from = c;
+          break;
+        }
+      }
+      if (from < 0) {
+        pos += step;
+        continue;
+      }
+      // Run the automaton from the first candidate until it falls back to the root, or until the
+      // match in progress started after the candidates and is at most `step` deep (then sampling
+      // resumes at its start: a bounded re-read, so the whole scan stays linear).
       let s = 0;
-      let i = pos;
+      let i = from;
       let resume = -1;
       for (; i < len; i++) {
         const c = text.charCodeAt(i);
@@ -341,10 +360,11 @@ export class Automaton {
     this.#q = gramLength(m);
     this.#bits = bits;
     this.#bitmap = new Int32Array(1 << (bits - 5));
+    this.#starts = new Int32Array(1 << (bits - 5));
     for (const p of this.#prefixes) this.#fill(p);
   }
 
-  /** Sets the bits of the first `S = m − q + 1` q-grams of one prefix. */
+  /** Sets the bits of the first `S = m − q + 1` q-grams of one prefix, and of its first one in #starts. */
   #fill(prefix: string): void {
     const m = this.#m;
     const q = this.#q;
@@ -355,6 +375,7 @@ export class Automaton {
       for (let k = j - q + 1; k <= j; k++) pack = (pack << 8) | (prefix.charCodeAt(k) & 0xff);
       const h = Math.imul(pack, HASH_MUL) >>> shift;
       bitmap[h >>> 5]! |= 1 << (h & 31);
+      if (j === q - 1) this.#starts[h >>> 5]! |= 1 << (h & 31);
     }
   }
 

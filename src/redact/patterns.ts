@@ -348,7 +348,7 @@ const TRIGGERS: readonly Trigger[] = [
  */
 const KEY_ENDINGS = ['"', "'", '=', ':', ' ', '\t', '\\'];
 /**
- * Three-character triggers made four long so the skip table can hold them: `://` with the last
+ * Three-character triggers made four long so the quad tables can hold them: `://` with the last
  * character of its scheme in front, `eyJ` with the first base64url character after it. The
  * handler still receives the position of the original three characters.
  */
@@ -358,6 +358,17 @@ const WIDENED: Readonly<Record<string, { readonly variants: readonly string[]; r
   '://': { variants: [...SCHEME_CHARS].map((c) => c + '://'), offset: 1 },
   eyj: { variants: [...B64URL_CHARS].map((c) => 'eyj' + c), offset: 0 },
 };
+
+/** The skip window: every trigger's filter pattern is at least this long. */
+const WINDOW = 5;
+const ALL_BYTES: readonly number[] = Array.from({ length: 256 }, (_, b) => b);
+const bytesWhere = (ok: (b: number) => boolean): readonly number[] => ALL_BYTES.filter(ok);
+/** What may stand before a token detector's prefix: not a base64url character (see `token`). */
+const BOUNDARY = bytesWhere((b) => !isB64url(b));
+/** What may follow `scheme://` when it carries userinfo: not a space, quote, bracket, slash or backslash. */
+const AUTHORITY = bytesWhere((b) => !isWs(b) && b !== 34 && b !== 39 && b !== 60 && b !== 62 && b !== 47 && b !== 92);
+/** Handlers whose triggers are token prefixes: their filter pattern starts with a {@link BOUNDARY} byte. */
+const TOKEN_HANDLERS: ReadonlySet<Handler> = new Set([aws, github, google, jwt]);
 
 /** A folded (lower-case ASCII) byte and its upper-case twin when it is a letter. */
 function cases(c: number): number[] {
@@ -372,15 +383,19 @@ function foldByte(b: number): number {
 /**
  * The enabled detectors of one redactor.
  *
- * Finding the triggers is a Wu–Manber skip over the text's bytes: every trigger is at least
- * four characters, so a window of four moves by the shift its last two bytes allow in a 16 KiB
- * table — by three, mostly. Where the shift is 0, a second table of hashed first-four-character
- * groups says which triggers may start there (a bucket of trigger ids); only those are compared,
- * and each hit is handed to the detectors listening to that trigger, which check the exact shape.
- * `://` and `eyJ` are widened to four characters (see WIDENED). The key-value candidates are
- * triggers of the same pass (the key rules' keywords). Nothing on this path slices, lower-cases,
- * tests a RegExp or looks up a Map: the tables are typed arrays and plain arrays indexed by id,
- * and a key met before is classified from a cache indexed by its characters (KeySpanCache).
+ * Finding the triggers is a Wu–Manber skip over the text's bytes. Each trigger has a *filter
+ * pattern* of at least five byte classes: the trigger itself, plus, for four-character ones, what
+ * must surround it for a detector to have anything to do (a non-base64 byte before a token
+ * prefix, a host byte after `://`, any byte before a three-letter key and its ending). So a
+ * window of five bytes moves by the shift its last two bytes allow in a 64 KiB table — by four,
+ * mostly — and a text without triggers costs one table read per four bytes. Where the shift is 0,
+ * two tables of hashed four-byte groups (the trigger at the window's start, or one byte in) say
+ * which triggers may start there (a bucket of trigger ids); only those are compared, and each
+ * hit is handed to the detectors listening to that trigger, which check the exact shape. The
+ * key-value candidates are triggers of the same pass (the key rules' keywords). Nothing on this
+ * path slices, lower-cases, tests a RegExp or looks up a Map: the tables are typed arrays and
+ * plain arrays indexed by id, and a key met before is classified from a cache indexed by its
+ * characters (KeySpanCache).
  */
 export class Detectors {
   /** Trigger words (lower case), by id. */
@@ -389,16 +404,17 @@ export class Detectors {
   readonly #handlers: Handler[][] = [];
   /** Per trigger id: where, in a widened trigger, the original one starts (see WIDENED); -1 when not widened. */
   readonly #offset: number[] = [];
-  /** Per trigger id: a three-letter key word carrying the character after it (see KEY_ENDINGS). */
+  /** Per trigger id: the last character is a key ending, not part of the key (see KEY_ENDINGS). */
   readonly #keyEnding: boolean[] = [];
   /**
-   * Wu–Manber shifts per bigram, 7 + 7 bits (16 KiB): each byte is indexed as `(b | 0x20) & 0x7f`,
-   * which folds ASCII letters to lower case without a branch (and merges a few other bytes,
-   * which can only make a shift smaller, never skip a trigger).
+   * Wu–Manber shifts per bigram of raw bytes (64 KiB), every case of every trigger filled in, so
+   * the scan indexes it with two bytes as they are (no folding on the hot path).
    */
-  readonly #shift = new Uint8Array(1 << 14).fill(3);
-  /** Bucket number + 1 per hashed first four characters (every case); 0: no trigger starts so. */
+  readonly #shift = new Uint8Array(1 << 16).fill(WINDOW - 1);
+  /** Bucket number + 1 per hashed four bytes at the window's start (every case); 0: no trigger starts so. */
   readonly #quads = new Uint16Array(1 << 16);
+  /** The same for triggers one byte into the window (after their BOUNDARY byte). */
+  readonly #quadsAfter = new Uint16Array(1 << 16);
   /** Trigger ids per bucket. */
   readonly #buckets: number[][] = [];
   readonly #ctx: DetectContext;
@@ -429,8 +445,11 @@ export class Detectors {
       for (const w of keys.keywords()) {
         if (!/^[\x00-\x7f]+$/.test(w) || w.length < 3) unsearchable = true;
         else if (w.length === 3) {
-          for (const end of KEY_ENDINGS) on(w + end, keyValue);
-          on(`${w}s`, keyValue); // the plural (`apiKeys`, `API_KEYS`) triggers anywhere
+          // The word, or its plural (`apiKeys`, `API_KEYS`), at the end of a key.
+          for (const end of KEY_ENDINGS) {
+            on(w + end, keyValue);
+            on(`${w}s${end}`, keyValue);
+          }
         } else on(w, keyValue);
       }
     }
@@ -445,26 +464,41 @@ export class Detectors {
         offsets.set(variant, widened.offset);
       }
     }
-    const bucketOf = new Map<number, number>();
+    const buckets = [new Map<number, number>(), new Map<number, number>()];
     for (const [word, handlers] of byWord) {
       const id = this.#words.length;
+      const ending = KEY_ENDINGS.includes(word.charAt(word.length - 1)) && handlers.includes(keyValue);
       this.#words.push(word);
       this.#handlers.push(handlers);
       this.#offset.push(offsets.get(word) ?? -1);
-      this.#keyEnding.push(word.length === 4 && KEY_ENDINGS.includes(word.charAt(3)));
-      const f = [0, 1, 2, 3].map((k) => foldByte(word.charCodeAt(k)));
-      for (let j = 1; j < 4; j++) {
-        const bigram = (((f[j - 1]! | 0x20) & 0x7f) << 7) | ((f[j]! | 0x20) & 0x7f);
-        this.#shift[bigram] = Math.min(this.#shift[bigram]!, 3 - j);
+      this.#keyEnding.push(ending);
+      // The filter pattern: byte classes, the word's (both cases) with what surrounds it.
+      // Short token prefixes take the byte before them (a boundary), short key words any byte
+      // before them (the key goes on to the left, or not): the window's last bigram stays the
+      // telling one (`y"` of `key"`, not the `":` that ends every JSON key).
+      const token = handlers.every((h) => TOKEN_HANDLERS.has(h));
+      const lead = word.length < WINDOW && (token || ending) ? 1 : 0;
+      const classes: (readonly number[])[] = [...word].map((ch) => cases(foldByte(ch.charCodeAt(0))));
+      if (lead === 1) classes.unshift(token ? BOUNDARY : ALL_BYTES);
+      if (classes.length < WINDOW && offsets.has(word) && word.endsWith('://')) classes.push(AUTHORITY);
+      while (classes.length < WINDOW) classes.push(ALL_BYTES); // (none today: a safe default)
+      for (let j = 1; j < WINDOW; j++) {
+        const sh = WINDOW - 1 - j;
+        for (const a of classes[j - 1]!) for (const b of classes[j]!) {
+          const bigram = (a << 8) | b;
+          if (sh < this.#shift[bigram]!) this.#shift[bigram] = sh;
+        }
       }
+      const f = [0, 1, 2, 3].map((k) => foldByte(word.charCodeAt(k)));
+      const table = lead === 1 ? this.#quadsAfter : this.#quads;
       for (const a of cases(f[0]!)) for (const b of cases(f[1]!)) for (const c of cases(f[2]!)) for (const d of cases(f[3]!)) {
         const slot = Math.imul((a << 24) | (b << 16) | (c << 8) | d, -1640531535) >>> 16;
-        let bucket = bucketOf.get(slot);
+        let bucket = buckets[lead]!.get(slot);
         if (bucket === undefined) {
           bucket = this.#buckets.length;
           this.#buckets.push([]);
-          bucketOf.set(slot, bucket);
-          this.#quads[slot] = bucket + 1;
+          buckets[lead]!.set(slot, bucket);
+          table[slot] = bucket + 1;
         }
         const list = this.#buckets[bucket]!;
         if (!list.includes(id)) list.push(id);
@@ -484,22 +518,29 @@ export class Detectors {
   detect(text: string, push: Push, bytes: Uint8Array): void {
     const ctx = this.#ctx;
     ctx.lastKeyEnd = 0;
-    if (this.#words.length > 0) {
+    const n = Math.min(text.length, bytes.length);
+    if (this.#words.length > 0 && n >= 4) {
       const shift = this.#shift;
       const quads = this.#quads;
-      const n = Math.min(text.length, bytes.length);
+      const after = this.#quadsAfter;
+      // A token at the very start has no byte before it: look there once.
+      const first = after[Math.imul((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!, -1640531535) >>> 16]!;
+      if (first !== 0) this.#hits(text, 0, this.#buckets[first - 1]!, push);
       let pos = 0;
-      while (pos + 4 <= n) {
-        // ORing 0x20 folds 'A'..'Z' onto 'a'..'z' without a branch (see #shift).
-        const sh = shift[(((bytes[pos + 2]! | 0x20) & 0x7f) << 7) | ((bytes[pos + 3]! | 0x20) & 0x7f)]!;
+      while (pos + 5 <= n) {
+        const sh = shift[(bytes[pos + 3]! << 8) | bytes[pos + 4]!]!;
         if (sh !== 0) {
           pos += sh;
           continue;
         }
-        const raw = (bytes[pos]! << 24) | (bytes[pos + 1]! << 16) | (bytes[pos + 2]! << 8) | bytes[pos + 3]!;
         // 0x9e3779b1 | 0, as a literal (see Automaton.scan).
-        const bucket = quads[Math.imul(raw, -1640531535) >>> 16]!;
-        if (bucket !== 0) this.#hits(text, pos, this.#buckets[bucket - 1]!, push);
+        const b1 = bytes[pos + 1]!;
+        const b2 = bytes[pos + 2]!;
+        const b3 = bytes[pos + 3]!;
+        const at = quads[Math.imul((bytes[pos]! << 24) | (b1 << 16) | (b2 << 8) | b3, -1640531535) >>> 16]!;
+        if (at !== 0) this.#hits(text, pos, this.#buckets[at - 1]!, push);
+        const next = after[Math.imul((b1 << 24) | (b2 << 16) | (b3 << 8) | bytes[pos + 4]!, -1640531535) >>> 16]!;
+        if (next !== 0) this.#hits(text, pos + 1, this.#buckets[next - 1]!, push);
         pos += 1;
       }
     }
@@ -535,8 +576,8 @@ export class Detectors {
         // A widened trigger: hand over the original three characters.
         for (const h of handlers) h(text, at + offset, at + offset + 3, this.#ctx, push);
       } else if (this.#keyEnding[id]) {
-        // A three-letter key word carries the character after the key; the key ends before it.
-        for (const h of handlers) h(text, at, at + 3, this.#ctx, push);
+        // A key word carrying the character after the key; the key ends before it.
+        for (const h of handlers) h(text, at, at + word.length - 1, this.#ctx, push);
       } else {
         for (const h of handlers) h(text, at, at + word.length, this.#ctx, push);
       }
