@@ -76,9 +76,9 @@ export class Automaton {
   #gen = 1;
 
   // Branching edges: open addressing, linear probing; key = (node + 1, code unit).
-  #hNode = new Int32Array(1024);
-  #hChr = new Uint16Array(1024);
-  #hChild = new Int32Array(1024);
+  // One slot is four Int32 side by side (node + 1, code unit, child, unused), so a probe reads
+  // one cache line, not one per field.
+  #hTable = new Int32Array(1024 * 4);
   #hShift = 32 - 10;
   #hUsed = 0;
   readonly #rootNext = new Int32Array(65536);
@@ -89,8 +89,9 @@ export class Automaton {
   #q = 1;
   #bitmap = new Int32Array(1 << (MIN_FILTER_BITS - 5));
   #bits = MIN_FILTER_BITS;
-  /** A second bitmap, same size: the hash of every pattern's first q-gram (where it starts). */
+  /** A second bitmap: the hash of every pattern's first q-gram (where it starts); one q-gram per pattern, so smaller. */
   #starts = new Int32Array(1 << (MIN_FILTER_BITS - 5));
+  #startBits = MIN_FILTER_BITS;
   #minLength = Infinity;
   /** The first `maxWindow` code units of every pattern, to rebuild the bitmap. */
   readonly #prefixes: string[] = [];
@@ -173,6 +174,7 @@ export class Automaton {
     const bitmap = this.#bitmap;
     const starts = this.#starts;
     const hashShift = 32 - this.#bits;
+    const startShift = 32 - this.#startBits;
     const rootNext = this.#rootNext;
     const n = this.#n;
     const gen = this.#gen;
@@ -196,7 +198,7 @@ export class Automaton {
       for (let c = pos; c <= last; c++) {
         let pack = 0;
         for (let k = c; k < c + q; k++) pack = (pack << 8) | bytes[k]!;
-        const h = Math.imul(pack, -1640531535) >>> hashShift;
+        const h = Math.imul(pack, -1640531535) >>> startShift;
         if ((starts[h >>> 5]! & (1 << (h & 31))) !== 0) {
           from = c;
           break;
@@ -273,13 +275,13 @@ export class Automaton {
 
   /** A branching edge from the hash table, or 0. */
   #hashed(s: number, c: number): number {
-    const hNode = this.#hNode;
-    const hMask = hNode.length - 1;
+    const t = this.#hTable;
+    const hMask = (t.length >> 2) - 1;
     let h = Math.imul(s ^ Math.imul(c, -2048144789), -1640531535) >>> this.#hShift;
     for (;;) {
-      const k = hNode[h]!;
+      const k = t[h << 2]!;
       if (k === 0) return 0;
-      if (k === s + 1 && this.#hChr[h] === c) return this.#hChild[h]!;
+      if (k === s + 1 && t[(h << 2) + 1] === c) return t[(h << 2) + 2]!;
       h = (h + 1) & hMask;
     }
   }
@@ -304,30 +306,25 @@ export class Automaton {
   }
 
   #insertEdge(parent: number, c: number, v: number): void {
-    if ((this.#hUsed + 1) * 2 > this.#hNode.length) this.#growHash();
-    const hNode = this.#hNode;
-    const hMask = hNode.length - 1;
+    if ((this.#hUsed + 1) * 2 > this.#hTable.length >> 2) this.#growHash();
+    const t = this.#hTable;
+    const hMask = (t.length >> 2) - 1;
     let h = Math.imul(parent ^ Math.imul(c, -2048144789), -1640531535) >>> this.#hShift;
-    while (hNode[h] !== 0) h = (h + 1) & hMask;
-    hNode[h] = parent + 1;
-    this.#hChr[h] = c;
-    this.#hChild[h] = v;
+    while (t[h << 2] !== 0) h = (h + 1) & hMask;
+    t[h << 2] = parent + 1;
+    t[(h << 2) + 1] = c;
+    t[(h << 2) + 2] = v;
     this.#hUsed += 1;
   }
 
   #growHash(): void {
-    const oldNode = this.#hNode;
-    const oldChr = this.#hChr;
-    const oldChild = this.#hChild;
-    const size = oldNode.length * 2;
-    this.#hNode = new Int32Array(size);
-    this.#hChr = new Uint16Array(size);
-    this.#hChild = new Int32Array(size);
+    const old = this.#hTable;
+    this.#hTable = new Int32Array(old.length * 2);
     this.#hShift -= 1;
     this.#hUsed = 0;
-    for (let h = 0; h < oldNode.length; h++) {
-      const k = oldNode[h]!;
-      if (k !== 0) this.#insertEdge(k - 1, oldChr[h]!, oldChild[h]!);
+    for (let h = 0; h < old.length; h += 4) {
+      const k = old[h]!;
+      if (k !== 0) this.#insertEdge(k - 1, old[h + 1]!, old[h + 2]!);
     }
   }
 
@@ -348,19 +345,22 @@ export class Automaton {
     if (m - gramLength(m) + 1 > maxGrams) m = Math.max(Math.min(m, 4), maxGrams + 3);
     let bits = this.#bits;
     while (bits < MAX_FILTER_BITS && count * (m - gramLength(m) + 1) * 32 > 1 << bits) bits++;
-    if (m !== this.#m || bits !== this.#bits) {
-      this.#rebuild(m, bits);
+    let startBits = this.#startBits;
+    while (startBits < MAX_FILTER_BITS && count * 32 > 1 << startBits) startBits++;
+    if (m !== this.#m || bits !== this.#bits || startBits !== this.#startBits) {
+      this.#rebuild(m, bits, startBits);
       return;
     }
     this.#fill(prefix);
   }
 
-  #rebuild(m: number, bits: number): void {
+  #rebuild(m: number, bits: number, startBits: number): void {
     this.#m = m;
     this.#q = gramLength(m);
     this.#bits = bits;
+    this.#startBits = startBits;
     this.#bitmap = new Int32Array(1 << (bits - 5));
-    this.#starts = new Int32Array(1 << (bits - 5));
+    this.#starts = new Int32Array(1 << (startBits - 5));
     for (const p of this.#prefixes) this.#fill(p);
   }
 
@@ -375,7 +375,10 @@ export class Automaton {
       for (let k = j - q + 1; k <= j; k++) pack = (pack << 8) | (prefix.charCodeAt(k) & 0xff);
       const h = Math.imul(pack, HASH_MUL) >>> shift;
       bitmap[h >>> 5]! |= 1 << (h & 31);
-      if (j === q - 1) this.#starts[h >>> 5]! |= 1 << (h & 31);
+      if (j === q - 1) {
+        const g = Math.imul(pack, HASH_MUL) >>> (32 - this.#startBits);
+        this.#starts[g >>> 5]! |= 1 << (g & 31);
+      }
     }
   }
 
