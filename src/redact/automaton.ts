@@ -195,9 +195,12 @@ export class Automaton {
       // starts a pattern (the second bitmap); with none, the hit was false: move on.
       const last = pos + step - 1;
       let from = -1;
+      // The q-gram at each candidate, rolled along one byte at a time (q ≤ 4: it fits 32 bits).
+      let pack = 0;
+      for (let k = pos; k < pos + q - 1; k++) pack = (pack << 8) | bytes[k]!;
+      const keep = q === 4 ? -1 : (1 << (8 * q)) - 1;
       for (let c = pos; c <= last; c++) {
-        let pack = 0;
-        for (let k = c; k < c + q; k++) pack = (pack << 8) | bytes[k]!;
+        pack = ((pack << 8) | bytes[c + q - 1]!) & keep;
         const h = Math.imul(pack, -1640531535) >>> startShift;
         if ((starts[h >>> 5]! & (1 << (h & 31))) !== 0) {
           from = c;
