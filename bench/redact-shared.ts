@@ -1,6 +1,7 @@
 // Helpers shared by the redaction benchmarks: generated secrets and log lines (nothing
 // credential-shaped is written in these files), a flat-string helper and a round-robin meter
-// that measures several variants side by side and reports medians of per-round ratios. Run one
+// that measures several variants side by side, in CPU time of the process (the machines are
+// shared), and reports medians of per-round ratios. Run one
 // bench alone with `npm run bench -- redact-throughput`.
 import { prng } from './prng.js';
 

@@ -415,6 +415,11 @@ export class Detectors {
   readonly #quads = new Uint16Array(1 << 16);
   /** The same for triggers one byte into the window (after their BOUNDARY byte). */
   readonly #quadsAfter = new Uint16Array(1 << 16);
+  /**
+   * One bit per slot of both quad tables (8 KiB, stays in the L1 cache): most shift-0 windows
+   * start no trigger, and this says so without touching the 128 KiB tables.
+   */
+  readonly #quadBits = new Int32Array(1 << 11);
   /** Trigger ids per bucket. */
   readonly #buckets: number[][] = [];
   readonly #ctx: DetectContext;
@@ -499,6 +504,7 @@ export class Detectors {
           this.#buckets.push([]);
           buckets[lead]!.set(slot, bucket);
           table[slot] = bucket + 1;
+          this.#quadBits[slot >>> 5]! |= 1 << (slot & 31);
         }
         const list = this.#buckets[bucket]!;
         if (!list.includes(id)) list.push(id);
@@ -523,6 +529,7 @@ export class Detectors {
       const shift = this.#shift;
       const quads = this.#quads;
       const after = this.#quadsAfter;
+      const bits = this.#quadBits;
       // A token at the very start has no byte before it: look there once.
       const first = after[Math.imul((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!, -1640531535) >>> 16]!;
       if (first !== 0) this.#hits(text, 0, this.#buckets[first - 1]!, push);
@@ -537,10 +544,16 @@ export class Detectors {
         const b1 = bytes[pos + 1]!;
         const b2 = bytes[pos + 2]!;
         const b3 = bytes[pos + 3]!;
-        const at = quads[Math.imul((bytes[pos]! << 24) | (b1 << 16) | (b2 << 8) | b3, -1640531535) >>> 16]!;
-        if (at !== 0) this.#hits(text, pos, this.#buckets[at - 1]!, push);
-        const next = after[Math.imul((b1 << 24) | (b2 << 16) | (b3 << 8) | bytes[pos + 4]!, -1640531535) >>> 16]!;
-        if (next !== 0) this.#hits(text, pos + 1, this.#buckets[next - 1]!, push);
+        const h0 = Math.imul((bytes[pos]! << 24) | (b1 << 16) | (b2 << 8) | b3, -1640531535) >>> 16;
+        if ((bits[h0 >>> 5]! & (1 << (h0 & 31))) !== 0) {
+          const at = quads[h0]!;
+          if (at !== 0) this.#hits(text, pos, this.#buckets[at - 1]!, push);
+        }
+        const h1 = Math.imul((b1 << 24) | (b2 << 16) | (b3 << 8) | bytes[pos + 4]!, -1640531535) >>> 16;
+        if ((bits[h1 >>> 5]! & (1 << (h1 & 31))) !== 0) {
+          const next = after[h1]!;
+          if (next !== 0) this.#hits(text, pos + 1, this.#buckets[next - 1]!, push);
+        }
         pos += 1;
       }
     }
