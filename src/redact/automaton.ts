@@ -240,9 +240,18 @@ export class Automaton {
             s = g;
             break;
           }
+          // No child. Rather than follow failure links (scattered memory), hand the text back to
+          // the filter from one past the current match's start when that is close by: the filter
+          // finds every later start, and every match ending here was reported. Within 64 code
+          // units, so a crafted text re-reads at most that much per start.
+          const d = n[b + 2]!;
+          if (d <= 64) {
+            resume = i - d + 1;
+            break;
+          }
           s = n[b + 6] === gen ? n[b + 4]! : this.#link(s);
         }
-        if (s === 0) break;
+        if (resume >= 0 || s === 0) break;
         const b = s << 3;
         if (n[b + 6] !== gen) this.#link(s);
         const o = n[b + 5]!;

@@ -81,6 +81,18 @@ describe('automaton pre-filter', () => {
     }
   });
 
+  it('stays exact past the rewind bound: long self-overlapping patterns and near misses', () => {
+    const rand = prng(4);
+    const patterns = ['a'.repeat(70) + 'b', 'a'.repeat(66) + 'c', `${'ab'.repeat(40)}x`, 'aaaaab', 'babab', 'b'.repeat(90)];
+    const a = new Automaton();
+    for (const p of patterns) a.add(p);
+    for (let n = 0; n < 40; n++) {
+      let text = '';
+      while (text.length < 400) text += 'ab'[Math.floor(rand() * 2)]!.repeat(1 + Math.floor(rand() * 100)) + (rand() < 0.2 ? 'cx'[Math.floor(rand() * 2)] : '');
+      expect(scanned(a, text)).toBe(brute(text, patterns));
+    }
+  });
+
   it('reports nothing on text without patterns', () => {
     const rand = prng(3);
     const patterns = words(rand, 2000, 'ABCDEFGHIJKLMNOP', 16, 32);
