@@ -344,9 +344,11 @@ const TRIGGERS: readonly Trigger[] = [
 
 /**
  * What may follow a key word of three letters (`pwd`, `key`, `sig` …) for it to be a trigger: the
- * end of a key (a quote, a separator, a space). Longer key words trigger anywhere.
+ * end of a key (a quote, a separator, or one space or tab and a separator). Longer key words
+ * trigger anywhere. (A lone space is no ending: English words end in `t `, `d `, `s ` too often
+ * for the skip to pass over them quickly.)
  */
-const KEY_ENDINGS = ['"', "'", '=', ':', ' ', '\t', '\\'];
+const KEY_ENDINGS = ['"', "'", '=', ':', ' =', ' :', '\t=', '\t:', '\\'];
 /**
  * Three-character triggers made four long so the quad tables can hold them: `://` with the last
  * character of its scheme in front, `eyJ` with the first base64url character after it. The
@@ -404,8 +406,8 @@ export class Detectors {
   readonly #handlers: Handler[][] = [];
   /** Per trigger id: where, in a widened trigger, the original one starts (see WIDENED); -1 when not widened. */
   readonly #offset: number[] = [];
-  /** Per trigger id: the last character is a key ending, not part of the key (see KEY_ENDINGS). */
-  readonly #keyEnding: boolean[] = [];
+  /** Per trigger id: the length of the key word when the trigger ends with a key ending (see KEY_ENDINGS), else -1. */
+  readonly #keyLength: number[] = [];
   /**
    * Wu–Manber shifts per bigram of raw bytes (64 KiB), every case of every trigger filled in, so
    * the scan indexes it with two bytes as they are (no folding on the hot path).
@@ -472,11 +474,12 @@ export class Detectors {
     const buckets = [new Map<number, number>(), new Map<number, number>()];
     for (const [word, handlers] of byWord) {
       const id = this.#words.length;
-      const ending = KEY_ENDINGS.includes(word.charAt(word.length - 1)) && handlers.includes(keyValue);
+      const suffix = handlers.includes(keyValue) ? KEY_ENDINGS.filter((e) => word.endsWith(e)).sort((x, y) => y.length - x.length)[0] : undefined;
+      const ending = suffix !== undefined;
       this.#words.push(word);
       this.#handlers.push(handlers);
       this.#offset.push(offsets.get(word) ?? -1);
-      this.#keyEnding.push(ending);
+      this.#keyLength.push(ending ? word.length - suffix.length : -1);
       // The filter pattern: byte classes, the word's (both cases) with what surrounds it.
       // Short token prefixes take the byte before them (a boundary), short key words any byte
       // before them (the key goes on to the left, or not): the window's last bigram stays the
@@ -588,9 +591,9 @@ export class Detectors {
       if (offset >= 0) {
         // A widened trigger: hand over the original three characters.
         for (const h of handlers) h(text, at + offset, at + offset + 3, this.#ctx, push);
-      } else if (this.#keyEnding[id]) {
-        // A key word carrying the character after the key; the key ends before it.
-        for (const h of handlers) h(text, at, at + word.length - 1, this.#ctx, push);
+      } else if (this.#keyLength[id]! >= 0) {
+        // A key word carrying what follows the key; the key ends before it.
+        for (const h of handlers) h(text, at, at + this.#keyLength[id]!, this.#ctx, push);
       } else {
         for (const h of handlers) h(text, at, at + word.length, this.#ctx, push);
       }
