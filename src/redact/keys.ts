@@ -312,7 +312,7 @@ const MAX_WORD = 16;
 
 /**
  * Whether `text[from, to)` looks like a credential rather than words or an identifier. It is
- * *not* a credential when it is made of segments separated by `_ - . : / , @` or spaces, each
+ * *not* a credential when it is made of segments separated by `_ - . : / , @`, spaces or `; ! ? ( ) '`, each
  * of which is a word (lower-case, Capitalised or UPPER-case letters, at most 16 of them,
  * optionally followed by one or two digits: `users_pkey`, `orders_v2`, `Expired`) or a short
  * number (`user:42`, `2026-01-01`, `part-00002`; a number alone is a credential from five
@@ -357,7 +357,9 @@ export function looksLikeCredential(text: string, from: number, to: number): boo
 
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 const isLetter = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-const isSeparator = (c: number): boolean => c === 95 || c === 45 || c === 46 || c === 58 || c === 47 || c === 44 || c === 64 || c === 32;
+/** `_ - . : / , @`, space, and the punctuation of a sentence in a quoted value: `; ! ? ( ) '`. */
+const isSeparator = (c: number): boolean =>
+  c === 95 || c === 45 || c === 46 || c === 58 || c === 47 || c === 44 || c === 64 || c === 32 || c === 59 || c === 33 || c === 63 || c === 40 || c === 41 || c === 39;
 
 /** {@link KeySpanCache.lookup} bits: the key class (0–2), the param class (shifted by 2), and: */
 export const SPAN_WHOLE_LINE = 16;

@@ -92,6 +92,7 @@ const TEMPLATES: readonly Template[] = [
   (p) => `Using private key file ${p(['/etc/etl/key.pem', '~/.ssh/id_ed25519'])}`,
   (p) => `bearer auth ${p(['enabled', 'disabled'])}`,
   (p, n) => `schema ${p(TABLES)}: ${n(40)} columns, primary_key=${p(['id', 'order_id'])}`,
+  (p, n) => `{"level":50,"msg":"auth failed","token":"${p(['The token has expired; please sign in again (401)', 'Token expired!', "Token wasn't accepted?"])}","status":${p([401, 403])},"attempt":${n(5)}}`,
 ];
 
 /** At least `count` ordinary lines: the issue's lines first, then generated ones (distinct). */
