@@ -534,8 +534,11 @@ export class Detectors {
       const after = this.#quadsAfter;
       const bits = this.#quadBits;
       // A token at the very start has no byte before it: look there once.
-      const first = after[Math.imul((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!, -1640531535) >>> 16]!;
-      if (first !== 0) this.#hits(text, 0, this.#buckets[first - 1]!, push);
+      const h = Math.imul((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!, -1640531535) >>> 16;
+      if ((bits[h >>> 5]! & (1 << (h & 31))) !== 0) {
+        const first = after[h]!;
+        if (first !== 0) this.#hits(text, 0, this.#buckets[first - 1]!, push);
+      }
       let pos = 0;
       while (pos + 5 <= n) {
         const sh = shift[(bytes[pos + 3]! << 8) | bytes[pos + 4]!]!;
