@@ -1,113 +1,116 @@
-// Redaction throughput (MB/s) of ~1 KiB log lines holding 3 secrets each, with 10, 100, 1,000
-// and 10,000 registered 24–40 character secrets, side by side in the same run with the two
-// usual alternatives: one RegExp alternation of the same secrets (what Airflow's masker builds)
-// and a split/join loop (one pass per secret).
+// Redaction throughput at 10,000 registered 24–40 character secrets on flat 1 KiB log lines,
+// against the floor of any scan that reads every character (a bare `charCodeAt` loop over the
+// same lines) and against a RegExp alternation of the same secrets (what Airflow's masker
+// builds), all measured round-robin in the same process; each ratio is the median of per-round
+// ratios.
 //
-// `redactor (values)` is the automaton alone (`detectors: false`), the like-for-like comparison;
-// `redactor (default)` adds every pattern detector and key rule, as `secrets.redactor` runs.
-// The redactor registers each secret with its derived forms (about 8 patterns per secret); the
-// baselines only know the raw secrets, so they do less work for the same lines.
+// - `values, no secret`: the automaton alone (`detectors: false`) on lines holding no secret
+//   (the common case: most log lines hold none).
+// - `default, 2 secrets + password=`: the default redactor (every detector and key rule, as
+//   `secrets.redactor` runs) on lines holding two registered secrets and a `password=…` pair.
+// - `regex`: `line.replace(alternation, placeholder)` on the same mixed lines.
 //
-// Targets (issue 3): at 10,000 secrets ≥ 50 MB/s and ≥ 50× the RegExp alternation. The runner's
-// `ratio` is the worse of the two, scaled so that 1.0 is exactly on target:
-// max(50 / MB/s, 50 × regexMB/s / MB/s), for the default redactor.
+// Each ratio comes from rounds that alternate exactly the two things it compares (floor and
+// values-only on clean lines; floor and default on mixed lines; default and RegExp), one after
+// the other in the same process. A variant run in between would evict the caches of the next one:
+// the two redactors each hold a 10,000-secret automaton, and a 10,000-way alternation compiles
+// to megabytes of machine code; either costs the redactor measured after it a quarter to a third
+// of its speed, which says nothing about it. Timing is CPU time of this process (shared machine).
+//
+// Targets (issue 10): values-only ≥ 0.9× the floor; default ≥ 0.3× the floor; default ≥ 100×
+// the RegExp alternation. The runner's `ratio` is the worst of the three, each scaled so 1.0 is
+// exactly on target (max(0.9 / valuesRatio, 0.3 / defaultRatio, 100 / speedup)).
 import { createRedactor } from '../src/redact/redactor.js';
 import type { BenchModule, BenchOutcome } from './run.js';
-import { generateLines, generateSecrets, throughput } from './redact-shared.js';
+import { charCodeFloor, fmt, generateLines, generateSecrets, median, medianRatio, round, rounds } from './redact-shared.js';
 
-const COUNTS = [10, 100, 1_000, 10_000] as const;
-const LINES = 400;
-const MIN_MS = 200;
-const ROUNDS = 5;
-const TARGET_MBPS = 50;
-const TARGET_SPEEDUP = 50;
+const SECRETS = 10_000;
+const LINES = 256;
+const MIN_MS = 150;
+const ROUNDS = 7;
+const TARGET_VALUES = 0.9;
+const TARGET_DEFAULT = 0.3;
+const TARGET_SPEEDUP = 100;
 
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-interface Row {
-  readonly secrets: number;
-  readonly valuesMBps: number;
-  readonly defaultMBps: number;
-  readonly regexMBps: number;
-  readonly splitJoinMBps: number;
-  readonly speedupVsRegex: number;
-  readonly speedupVsSplitJoin: number;
-}
-
 export const redactThroughput: BenchModule = {
   name: 'redact-throughput',
-  description: 'redact() MB/s on 1 KiB lines at 10/100/1,000/10,000 secrets vs RegExp alternation and split/join',
+  description: `redact() at ${SECRETS.toLocaleString('en-US')} secrets on flat 1 KiB lines vs a bare charCodeAt loop (floor) and a RegExp alternation`,
 
   async run(log): Promise<BenchOutcome> {
-    const all = generateSecrets(10_000, 42);
-    const rows: Row[] = [];
-    for (const count of COUNTS) {
-      const secrets = all.slice(0, count);
-      const lines = generateLines(LINES, secrets, 3, 1024, count);
-      const values = createRedactor({ detectors: false, allowlist: [] });
-      const full = createRedactor({ allowlist: [] });
-      for (const s of secrets) {
-        values.add(s);
-        full.add(s);
-      }
-      // Sanity: no secret survives the redactor.
-      for (const line of lines.slice(0, 50)) {
-        const out = full.redact(line);
-        for (const s of secrets) if (out.includes(s)) throw new Error('a secret survived redaction in the bench');
-      }
-      const re = new RegExp(secrets.map(escape).join('|'), 'g');
-      const regex = (line: string) => line.replace(re, '[REDACTED]');
-      const splitJoin = (line: string) => {
-        let out = line;
-        for (const s of secrets) out = out.split(s).join('[REDACTED]');
-        return out;
-      };
-      // Rounds alternate the four variants, so each sees the same machine load; each variant's
-      // best round is kept (other processes only ever slow a round down).
-      const best = { v: 0, d: 0, r: 0, sj: 0 };
-      for (let round = 0; round < ROUNDS; round++) {
-        best.v = Math.max(best.v, throughput((l) => values.redact(l), lines, MIN_MS).mbps);
-        best.d = Math.max(best.d, throughput((l) => full.redact(l), lines, MIN_MS).mbps);
-        best.r = Math.max(best.r, throughput(regex, lines, MIN_MS).mbps);
-        best.sj = Math.max(best.sj, throughput(splitJoin, lines, MIN_MS).mbps);
-      }
-      const row: Row = {
-        secrets: count,
-        valuesMBps: round(best.v),
-        defaultMBps: round(best.d),
-        regexMBps: round(best.r),
-        splitJoinMBps: round(best.sj),
-        speedupVsRegex: round(best.d / best.r),
-        speedupVsSplitJoin: round(best.d / best.sj),
-      };
-      rows.push(row);
-      log(
-        `${String(count).padStart(6)} secrets: redactor ${fmt(row.valuesMBps)} MB/s (values only), ${fmt(row.defaultMBps)} MB/s (default); ` +
-          `RegExp ${fmt(row.regexMBps)} MB/s; split/join ${fmt(row.splitJoinMBps)} MB/s; ${row.speedupVsRegex}× RegExp`,
-      );
+    const secrets = generateSecrets(SECRETS, 42);
+    const clean = generateLines(LINES, secrets, 0, 1024, 3);
+    const mixed = generateLines(LINES, secrets, 2, 1024, 5, true);
+    const values = createRedactor({ detectors: false, allowlist: [] });
+    const full = createRedactor({ allowlist: [] });
+    for (const s of secrets) {
+      values.add(s);
+      full.add(s);
     }
-    const at10k = rows[rows.length - 1]!;
-    const ratio = Math.max(TARGET_MBPS / at10k.defaultMBps, (TARGET_SPEEDUP * at10k.regexMBps) / at10k.defaultMBps);
-    log(`at 10,000 secrets: ${fmt(at10k.defaultMBps)} MB/s (target >= ${TARGET_MBPS}), ${at10k.speedupVsRegex}× RegExp (target >= ${TARGET_SPEEDUP}×)`);
+    // Sanity: nothing changes on clean lines; no secret and no password survives on mixed ones.
+    for (const line of clean) if (values.redact(line) !== line || full.redact(line) !== line) throw new Error('a clean bench line was changed');
+    for (const line of mixed) {
+      const out = full.redact(line);
+      if (/password=(?!\[REDACTED\])/.test(out)) throw new Error('a password= value survived');
+      for (const s of secrets) if (out.includes(s)) throw new Error('a secret survived redaction in the bench');
+    }
+    const re = new RegExp(secrets.map(escape).join('|'), 'g');
+    const a = rounds(
+      [
+        { name: 'floor (clean)', fn: charCodeFloor, lines: clean },
+        { name: 'values, no secret', fn: (l) => values.redact(l), lines: clean },
+      ],
+      ROUNDS,
+      MIN_MS,
+      log,
+    );
+    const b = rounds(
+      [
+        { name: 'floor (mixed)', fn: charCodeFloor, lines: mixed },
+        { name: 'default, 2 secrets + password=', fn: (l) => full.redact(l), lines: mixed },
+      ],
+      ROUNDS,
+      MIN_MS,
+      log,
+    );
+    const vs = rounds(
+      [
+        { name: 'default (vs regex)', fn: (l) => full.redact(l), lines: mixed },
+        { name: 'regex (mixed)', fn: (l) => l.replace(re, '[REDACTED]'), lines: mixed },
+      ],
+      ROUNDS,
+      MIN_MS,
+      log,
+    );
+    const get = (name: string) => a.get(name) ?? b.get(name) ?? vs.get(name)!;
+    const valuesRatio = medianRatio(get('values, no secret'), get('floor (clean)'));
+    const defaultRatio = medianRatio(get('default, 2 secrets + password='), get('floor (mixed)'));
+    const speedup = medianRatio(get('default (vs regex)'), get('regex (mixed)'));
+    log(`values only, no secret: ${valuesRatio.toFixed(2)}× the floor (target >= ${TARGET_VALUES})`);
+    log(`default, 2 secrets + password=: ${defaultRatio.toFixed(2)}× the floor (target >= ${TARGET_DEFAULT})`);
+    log(`default vs RegExp alternation: ${fmt(speedup)}× (target >= ${TARGET_SPEEDUP})`);
+    const mbps = (name: string) => round(median(get(name)));
     return {
-      ratio,
+      ratio: Math.max(TARGET_VALUES / valuesRatio, TARGET_DEFAULT / defaultRatio, TARGET_SPEEDUP / speedup),
       target: 1,
       figures: {
+        secrets: SECRETS,
         lineChars: 1024,
-        secretsPerLine: 3,
-        targetMBps: TARGET_MBPS,
-        targetSpeedupVsRegex: TARGET_SPEEDUP,
-        at10000: at10k,
-        rows,
+        rounds: ROUNDS,
+        valuesNoSecretVsFloor: round(valuesRatio),
+        defaultMixedVsFloor: round(defaultRatio),
+        defaultVsRegex: round(speedup, 0),
+        targets: { valuesNoSecretVsFloor: TARGET_VALUES, defaultMixedVsFloor: TARGET_DEFAULT, defaultVsRegex: TARGET_SPEEDUP },
+        medianMBps: {
+          floorClean: mbps('floor (clean)'),
+          valuesNoSecret: mbps('values, no secret'),
+          floorMixed: mbps('floor (mixed)'),
+          defaultMixed: mbps('default, 2 secrets + password='),
+          defaultMixedInRegexRounds: mbps('default (vs regex)'),
+          regexMixed: mbps('regex (mixed)'),
+        },
       },
     };
   },
 };
-
-function round(n: number): number {
-  return n >= 100 ? Math.round(n) : Math.round(n * 100) / 100;
-}
-
-function fmt(n: number): string {
-  return n.toLocaleString('en-US');
-}

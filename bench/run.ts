@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { awsBulkLoad } from './aws-bulk-load.js';
 import { awsStsFleet } from './aws-sts-fleet.js';
 import { handlesFleet } from './handles-fleet.js';
+import { redactFixed } from './redact-fixed.js';
 import { redactPino } from './redact-pino.js';
 import { redactRegister } from './redact-register.js';
 import { redactThroughput } from './redact-throughput.js';
@@ -37,7 +38,7 @@ export interface BenchOutcome {
 }
 
 /** The benchmarks, in run order. */
-const BENCHES: readonly BenchModule[] = [secretsGet, handlesFleet, redactThroughput, redactRegister, redactPino, awsStsFleet, awsBulkLoad];
+const BENCHES: readonly BenchModule[] = [secretsGet, handlesFleet, redactThroughput, redactFixed, redactRegister, redactPino, awsStsFleet, awsBulkLoad];
 
 const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
 

@@ -10,11 +10,19 @@
  *   A pattern's new suffix is created as consecutive nodes, so the common edge "node → node + 1"
  *   is found next door in memory; only branching edges go to an open-addressing hash table keyed
  *   by (node, UTF-16 code unit). The root has a dense 65,536-entry transition table.
- * - **A quick pre-check that skips.** Wu–Manber style: with `m` the shortest pattern length
- *   (capped), a table of shifts indexed by hashed q-grams of every pattern's first `m` code units
- *   says how far a window of `m` code units can move before a pattern could start in it. Most
- *   windows of ordinary text move by `m − q + 1` after one table lookup; the automaton runs only
- *   from a window whose shift is 0, until it falls back to the root, and skipping resumes.
+ * - **A sampling pre-filter in front of it.** With `m` the shortest pattern length (capped at
+ *   `maxWindow`) and q-grams of `q = 4` code units (fewer when `m < 4`), every pattern puts the
+ *   hashes of its first `S = m − q + 1` q-grams into a bitmap. The scan then reads one q-gram
+ *   every `S` positions: any occurrence of any pattern covers one of those samples at an offset
+ *   below `S`, so when the sample's bit is clear, no pattern starts in the `S` positions before
+ *   it and the scan jumps `S` positions on. On a set bit, a second bitmap of every pattern's
+ *   first q-gram says which of the `S` candidate positions can start a pattern; only from the
+ *   first of those does the automaton run, and only until the match in progress (if any)
+ *   started after that sample's candidates and is at most `S` deep; sampling resumes at its
+ *   start. A line with no secret costs one hash and one bit test per `S` characters and
+ *   allocates nothing. The bitmap is sized for a fill of about 1/32 (at most 2 MiB; beyond
+ *   that `S` shrinks), so false hits are rare; it works for any minimum length, down to one
+ *   code unit (then `S = 1`: every position is tested).
  * - **Output.** At each text position the scan reports the longest pattern ending there (the
  *   output link), which is enough to compute the exact union of all occurrences of all
  *   patterns: every shorter pattern ending at the same position lies inside it.
@@ -27,8 +35,9 @@
 const ROOT = 0;
 /** Multiplicative hashing constants (0x9e3779b1 | 0, 0x85ebca6b | 0), written as literals where hot. */
 const HASH_MUL = -1640531535;
-/** The skip table has at most 2^21 entries (2 MiB). */
-const MAX_SHIFT_BITS = 21;
+/** The pre-filter bitmap has at most 2^24 bits (2 MiB). */
+const MAX_FILTER_BITS = 24;
+const MIN_FILTER_BITS = 12;
 
 // Node fields, eight Int32 per node.
 const STRIDE = 8;
@@ -49,13 +58,13 @@ export type MatchSink = (start: number, end: number, node: number) => void;
 
 /** Options of an {@link Automaton}. */
 export interface AutomatonOptions {
-  /** The longest window the skip table uses; longer windows skip further but fill the table faster. */
+  /** The longest window the pre-filter uses; longer windows skip further but fill the bitmap faster. */
   readonly maxWindow?: number;
 }
 
 /** The q-gram length for a window of `m` code units. */
 function gramLength(m: number): number {
-  return m >= 6 ? 4 : m >= 4 ? 3 : m >= 3 ? 2 : 1;
+  return m >= 4 ? 4 : m;
 }
 
 export class Automaton {
@@ -67,21 +76,24 @@ export class Automaton {
   #gen = 1;
 
   // Branching edges: open addressing, linear probing; key = (node + 1, code unit).
-  #hNode = new Int32Array(1024);
-  #hChr = new Uint16Array(1024);
-  #hChild = new Int32Array(1024);
+  // One slot is four Int32 side by side (node + 1, code unit, child, unused), so a probe reads
+  // one cache line, not one per field.
+  #hTable = new Int32Array(1024 * 4);
   #hShift = 32 - 10;
   #hUsed = 0;
   readonly #rootNext = new Int32Array(65536);
 
-  // Skip table (Wu–Manber): window length m, q-gram length q, shift per hashed q-gram.
+  // Pre-filter: window length m, q-gram length q, sample step S = m − q + 1, a bitmap of
+  // 2^bits bits holding the hashes of every pattern's first S q-grams.
   #m = 0;
   #q = 1;
-  #shift = new Uint8Array(1 << 12);
-  #shiftBits = 12;
-  #grams = 0;
+  #bitmap = new Int32Array(1 << (MIN_FILTER_BITS - 5));
+  #bits = MIN_FILTER_BITS;
+  /** A second bitmap: the hash of every pattern's first q-gram (where it starts); one q-gram per pattern, so smaller. */
+  #starts = new Int32Array(1 << (MIN_FILTER_BITS - 5));
+  #startBits = MIN_FILTER_BITS;
   #minLength = Infinity;
-  /** The first `maxWindow` code units of every pattern, to rebuild the table. */
+  /** The first `maxWindow` code units of every pattern, to rebuild the bitmap. */
   readonly #prefixes: string[] = [];
 
   #patterns = 0;
@@ -158,27 +170,53 @@ export class Automaton {
     if (this.#patterns === 0) return len;
     const m = this.#m;
     const q = this.#q;
-    const table = this.#shift;
-    const tableShift = 32 - this.#shiftBits;
+    const step = m - q + 1;
+    const bitmap = this.#bitmap;
+    const starts = this.#starts;
+    const hashShift = 32 - this.#bits;
+    const startShift = 32 - this.#startBits;
     const rootNext = this.#rootNext;
     const n = this.#n;
     const gen = this.#gen;
 
     let pos = 0;
     for (;;) {
-      // Skip: move the window [pos, pos + m) by the shift of the q-gram at its end.
+      // Sample: the q-gram ending the window [pos, pos + m).
       for (;;) {
         const end = pos + m;
         if (end > len) return pos; // no whole pattern fits any more; one may start here and go on
         let pack = 0;
         for (let k = end - q; k < end; k++) pack = (pack << 8) | bytes[k]!;
-        const sh = table[Math.imul(pack, -1640531535) >>> tableShift]!;
-        if (sh === 0) break;
-        pos += sh;
+        const h = Math.imul(pack, -1640531535) >>> hashShift;
+        if ((bitmap[h >>> 5]! & (1 << (h & 31))) !== 0) break;
+        pos += step;
       }
-      // Automaton from the window start, until it falls back to the root.
+      // A set bit: a match may start in [pos, pos + step). Keep the candidates whose first q-gram
+      // starts a pattern (the second bitmap); with none, the hit was false: move on.
+      const last = pos + step - 1;
+      let from = -1;
+      // The q-gram at each candidate, rolled along one byte at a time (q ≤ 4: it fits 32 bits).
+      let pack = 0;
+      for (let k = pos; k < pos + q - 1; k++) pack = (pack << 8) | bytes[k]!;
+      const keep = q === 4 ? -1 : (1 << (8 * q)) - 1;
+      for (let c = pos; c <= last; c++) {
+        pack = ((pack << 8) | bytes[c + q - 1]!) & keep;
+        const h = Math.imul(pack, -1640531535) >>> startShift;
+        if ((starts[h >>> 5]! & (1 << (h & 31))) !== 0) {
+          from = c;
+          break;
+        }
+      }
+      if (from < 0) {
+        pos += step;
+        continue;
+      }
+      // Run the automaton from the first candidate until it falls back to the root, or until the
+      // match in progress started after the candidates and is at most `step` deep (then sampling
+      // resumes at its start: a bounded re-read, so the whole scan stays linear).
       let s = 0;
-      let i = pos;
+      let i = from;
+      let resume = -1;
       for (; i < len; i++) {
         const c = text.charCodeAt(i);
         for (;;) {
@@ -202,13 +240,31 @@ export class Automaton {
             s = g;
             break;
           }
+          // No child. Rather than follow failure links (scattered memory), hand the text back to
+          // the filter from one past the current match's start when that is close by: the filter
+          // finds every later start, and every match ending here was reported. Within 64 code
+          // units, so a crafted text re-reads at most that much per start.
+          const d = n[b + 2]!;
+          if (d <= 64) {
+            resume = i - d + 1;
+            break;
+          }
           s = n[b + 6] === gen ? n[b + 4]! : this.#link(s);
         }
-        if (s === 0) break;
+        if (resume >= 0 || s === 0) break;
         const b = s << 3;
         if (n[b + 6] !== gen) this.#link(s);
         const o = n[b + 5]!;
         if (o !== 0) sink(i + 1 - n[(o << 3) + 2]!, i + 1, o);
+        const depth = n[b + 2]!;
+        if (depth <= step && i + 1 - depth > last) {
+          resume = i + 1 - depth;
+          break;
+        }
+      }
+      if (resume >= 0) {
+        pos = resume;
+        continue;
       }
       if (i >= len) return len - n[(s << 3) + 2]!;
       pos = i + 1;
@@ -231,13 +287,13 @@ export class Automaton {
 
   /** A branching edge from the hash table, or 0. */
   #hashed(s: number, c: number): number {
-    const hNode = this.#hNode;
-    const hMask = hNode.length - 1;
+    const t = this.#hTable;
+    const hMask = (t.length >> 2) - 1;
     let h = Math.imul(s ^ Math.imul(c, -2048144789), -1640531535) >>> this.#hShift;
     for (;;) {
-      const k = hNode[h]!;
+      const k = t[h << 2]!;
       if (k === 0) return 0;
-      if (k === s + 1 && this.#hChr[h] === c) return this.#hChild[h]!;
+      if (k === s + 1 && t[(h << 2) + 1] === c) return t[(h << 2) + 2]!;
       h = (h + 1) & hMask;
     }
   }
@@ -262,82 +318,79 @@ export class Automaton {
   }
 
   #insertEdge(parent: number, c: number, v: number): void {
-    if ((this.#hUsed + 1) * 2 > this.#hNode.length) this.#growHash();
-    const hNode = this.#hNode;
-    const hMask = hNode.length - 1;
+    if ((this.#hUsed + 1) * 2 > this.#hTable.length >> 2) this.#growHash();
+    const t = this.#hTable;
+    const hMask = (t.length >> 2) - 1;
     let h = Math.imul(parent ^ Math.imul(c, -2048144789), -1640531535) >>> this.#hShift;
-    while (hNode[h] !== 0) h = (h + 1) & hMask;
-    hNode[h] = parent + 1;
-    this.#hChr[h] = c;
-    this.#hChild[h] = v;
+    while (t[h << 2] !== 0) h = (h + 1) & hMask;
+    t[h << 2] = parent + 1;
+    t[(h << 2) + 1] = c;
+    t[(h << 2) + 2] = v;
     this.#hUsed += 1;
   }
 
   #growHash(): void {
-    const oldNode = this.#hNode;
-    const oldChr = this.#hChr;
-    const oldChild = this.#hChild;
-    const size = oldNode.length * 2;
-    this.#hNode = new Int32Array(size);
-    this.#hChr = new Uint16Array(size);
-    this.#hChild = new Int32Array(size);
+    const old = this.#hTable;
+    this.#hTable = new Int32Array(old.length * 2);
     this.#hShift -= 1;
     this.#hUsed = 0;
-    for (let h = 0; h < oldNode.length; h++) {
-      const k = oldNode[h]!;
-      if (k !== 0) this.#insertEdge(k - 1, oldChr[h]!, oldChild[h]!);
+    for (let h = 0; h < old.length; h += 4) {
+      const k = old[h]!;
+      if (k !== 0) this.#insertEdge(k - 1, old[h + 1]!, old[h + 2]!);
     }
   }
 
   /**
-   * Records a pattern's first code units in the skip table. The window m is the shortest
-   * pattern length, at most `maxWindow`, and shorter when there are so many patterns that their
-   * q-grams would crowd the table (a longer window skips further but adds more q-grams per
-   * pattern). m only ever shrinks, so the table is rebuilt at most `maxWindow` times for that,
-   * plus once per doubling of its size (amortised O(1) per pattern).
+   * Records a pattern's first code units in the pre-filter. The window m is the shortest pattern
+   * length, at most `maxWindow`; the bitmap has about 32 bits per q-gram (2^12 to 2^24 bits).
+   * When even the largest bitmap would be fuller than 1/16, m shrinks (fewer q-grams per
+   * pattern). Both change monotonically and the bitmap doubles, so rebuilds cost amortised O(m)
+   * per pattern.
    */
   #addPrefix(prefix: string): void {
     this.#prefixes.push(prefix);
     this.#minLength = Math.min(this.#minLength, prefix.length);
-    const crowd = Math.floor((1 << MAX_SHIFT_BITS) / 4 / this.#prefixes.length) + 3;
-    const m = Math.max(1, Math.min(this.#minLength, this.#maxWindow, Math.max(crowd, 6)));
-    if (m !== this.#m) {
-      this.#rebuild(m);
-      return;
-    }
-    // Keep the table at most 1/8 full: rebuild into a bigger one.
-    if ((this.#grams + this.#m - this.#q + 1) * 8 > this.#shift.length && this.#shiftBits < MAX_SHIFT_BITS) {
-      this.#rebuild(this.#m);
+    const count = this.#prefixes.length;
+    let m = Math.max(1, Math.min(this.#minLength, this.#maxWindow));
+    // At the largest bitmap, keep the fill at most 1/16: fewer samples per pattern.
+    const maxGrams = Math.floor((1 << MAX_FILTER_BITS) / 16 / count);
+    if (m - gramLength(m) + 1 > maxGrams) m = Math.max(Math.min(m, 4), maxGrams + 3);
+    let bits = this.#bits;
+    while (bits < MAX_FILTER_BITS && count * (m - gramLength(m) + 1) * 32 > 1 << bits) bits++;
+    let startBits = this.#startBits;
+    while (startBits < MAX_FILTER_BITS && count * 32 > 1 << startBits) startBits++;
+    if (m !== this.#m || bits !== this.#bits || startBits !== this.#startBits) {
+      this.#rebuild(m, bits, startBits);
       return;
     }
     this.#fill(prefix);
   }
 
-  #rebuild(m: number): void {
+  #rebuild(m: number, bits: number, startBits: number): void {
     this.#m = m;
     this.#q = gramLength(m);
-    const total = this.#prefixes.length * (m - this.#q + 1);
-    let bits = 12;
-    while (bits < MAX_SHIFT_BITS && total * 8 > 1 << bits) bits++;
-    this.#shiftBits = bits;
-    this.#shift = new Uint8Array(1 << bits).fill(m - this.#q + 1);
-    this.#grams = 0;
+    this.#bits = bits;
+    this.#startBits = startBits;
+    this.#bitmap = new Int32Array(1 << (bits - 5));
+    this.#starts = new Int32Array(1 << (startBits - 5));
     for (const p of this.#prefixes) this.#fill(p);
   }
 
-  /** Lowers the shifts of the q-grams of one prefix: a q-gram ending at j allows a shift of m − 1 − j. */
+  /** Sets the bits of the first `S = m − q + 1` q-grams of one prefix, and of its first one in #starts. */
   #fill(prefix: string): void {
     const m = this.#m;
     const q = this.#q;
-    const shift = 32 - this.#shiftBits;
-    const table = this.#shift;
+    const shift = 32 - this.#bits;
+    const bitmap = this.#bitmap;
     for (let j = q - 1; j < m; j++) {
       let pack = 0;
       for (let k = j - q + 1; k <= j; k++) pack = (pack << 8) | (prefix.charCodeAt(k) & 0xff);
       const h = Math.imul(pack, HASH_MUL) >>> shift;
-      const sh = m - 1 - j;
-      if (sh < table[h]!) table[h] = sh;
-      this.#grams += 1;
+      bitmap[h >>> 5]! |= 1 << (h & 31);
+      if (j === q - 1) {
+        const g = Math.imul(pack, HASH_MUL) >>> (32 - this.#startBits);
+        this.#starts[g >>> 5]! |= 1 << (g & 31);
+      }
     }
   }
 

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { KeyRules } from './keys.js';
+import { KEY_SHAPED, KeySpanCache, SPAN_AUTH, SPAN_WHOLE_LINE, isStatusWord, looksLikeCredential, type KeyRules } from './keys.js';
 import type { DetectorName } from './options.js';
 
 /** Pushes a masked range `[start, end)`. */
@@ -31,8 +31,8 @@ const DB_SCHEMES = new Set([
 ]);
 
 const AUTH_SCHEMES = /(?:bearer|basic|digest|token|negotiate|ntlm|bot|oauth|aws4-hmac-sha256|splunk|sharedkey|apikey|sso-key)[ \t]+/iy;
-const SKIP_VALUES = new Set(['null', 'undefined', 'true', 'false', 'none', 'nil', '***', '*****', '<redacted>']);
 
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 const isAlnum = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 const isUpperAlnum = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90);
 const isB64url = (c: number): boolean => isAlnum(c) || c === 45 || c === 95;
@@ -56,10 +56,9 @@ function boundaryBefore(text: string, i: number, ok: (c: number) => boolean = is
   return i === 0 || !ok(text.charCodeAt(i - 1));
 }
 
-/** A prefix, case-sensitive, then `min`–`max` body characters; masks the whole token. */
-function token(text: string, at: number, prefix: string, body: (c: number) => boolean, min: number, max: number, push: Push): void {
-  if (!text.startsWith(prefix, at) || !boundaryBefore(text, at, isB64url)) return;
-  const from = at + prefix.length;
+/** A prefix `text[at, from)` (checked by the caller), then `min`–`max` body characters; masks the whole token. */
+function token(text: string, at: number, from: number, body: (c: number) => boolean, min: number, max: number, push: Push): void {
+  if (!boundaryBefore(text, at, isB64url)) return;
   const len = run(text, from, body, max + 1);
   if (len < min || len > max) return;
   if (from + len < text.length && isAlnum(text.charCodeAt(from + len))) return;
@@ -69,8 +68,17 @@ function token(text: string, at: number, prefix: string, body: (c: number) => bo
 /** Context of one text scan, shared by the detectors. */
 export interface DetectContext {
   readonly enabled: ReadonlySet<DetectorName>;
-  readonly keys: KeyRules;
+  /** The classes of keys met in text (see {@link KeySpanCache}). */
+  readonly keys: KeySpanCache;
   readonly placeholder: string;
+  /** `keyValue` is on. */
+  readonly keyValueOn: boolean;
+  /** `urlQueryParams` or `keyValue` is on: parameter names count. */
+  readonly paramsOn: boolean;
+  /** `urlUserinfo` is on: every scheme's userinfo password is masked. */
+  readonly anyUserinfo: boolean;
+  /** `databaseUri` is on. */
+  readonly dbUserinfo: boolean;
   /** End of the last key examined, so a key with several keywords is examined once. */
   lastKeyEnd: number;
 }
@@ -83,37 +91,43 @@ interface Trigger {
   readonly handler: Handler;
 }
 
-const aws: Handler = (text, at, _end, _ctx, push) => {
-  const p = text.slice(at, at + 4);
-  if (p !== 'AKIA' && p !== 'ASIA' && p !== 'ABIA' && p !== 'ACCA') return;
-  token(text, at, p, isUpperAlnum, 16, 16, push);
+const aws: Handler = (text, at, end, _ctx, push) => {
+  // The trigger matched ignoring case; the prefix is upper case (AKIA, ASIA, ABIA, ACCA).
+  for (let k = at; k < end; k++) if (!isUpperAlnum(text.charCodeAt(k))) return;
+  token(text, at, end, isUpperAlnum, 16, 16, push);
 };
 
-const github: Handler = (text, at, _end, _ctx, push) => {
-  if (text.startsWith('github_pat_', at)) token(text, at, 'github_pat_', (c) => isAlnum(c) || c === 95, 22, 255, push);
-  else if (/^gh[pousr]_$/.test(text.slice(at, at + 4))) token(text, at, text.slice(at, at + 4), isAlnum, 36, 255, push);
+/** `text[at, end)` is exactly `word` (the triggers match ignoring case; these prefixes do not). */
+const exact = (text: string, at: number, end: number, word: string): boolean => end - at === word.length && text.startsWith(word, at);
+const isAlnumOr95 = (c: number): boolean => isAlnum(c) || c === 95;
+const isAlnumOr45 = (c: number): boolean => isAlnum(c) || c === 45;
+
+const github: Handler = (text, at, end, _ctx, push) => {
+  if (exact(text, at, end, 'github_pat_')) token(text, at, end, isAlnumOr95, 22, 255, push);
+  else if (text.charCodeAt(at) === 103 && text.charCodeAt(at + 1) === 104 && text.charCodeAt(at + 2) >= 97 && text.charCodeAt(at + 3) === 95) token(text, at, end, isAlnum, 36, 255, push);
 };
 
 const slack: Handler = (text, at, end, _ctx, push) => {
-  if (/^xox[abposr]-$/.test(text.slice(at, at + 5))) {
-    token(text, at, text.slice(at, at + 5), (c) => isAlnum(c) || c === 45, 10, 512, push);
-  } else if (text.startsWith('xapp-', at)) {
-    token(text, at, 'xapp-', (c) => isAlnum(c) || c === 45, 10, 512, push);
-  } else if (text.slice(at, end).toLowerCase() === 'hooks.slack.com/services/') {
+  if (end - at === 5) {
+    // xoxb- xoxp- xoxa- xoxo- xoxs- xoxr- xapp-: lower case only.
+    for (let k = at; k < end - 1; k++) if (text.charCodeAt(k) < 97) return;
+    token(text, at, end, isAlnumOr45, 10, 512, push);
+  } else {
     const len = run(text, end, (c) => isAlnum(c) || c === 47);
     if (len >= 8) push(end, end + len);
   }
 };
 
-const google: Handler = (text, at, _end, _ctx, push) => token(text, at, 'AIza', isB64url, 35, 35, push);
+const google: Handler = (text, at, end, _ctx, push) => {
+  if (exact(text, at, end, 'AIza')) token(text, at, end, isB64url, 35, 35, push);
+};
 
-const stripe: Handler = (text, at, _end, _ctx, push) => {
-  const p = text.slice(at, at + 8);
-  if (p === 'sk_live_' || p === 'rk_live_') token(text, at, p, isAlnum, 10, 255, push);
+const stripe: Handler = (text, at, end, _ctx, push) => {
+  if (exact(text, at, end, 'sk_live_') || exact(text, at, end, 'rk_live_')) token(text, at, end, isAlnum, 10, 255, push);
 };
 
 const jwt: Handler = (text, at, _end, _ctx, push) => {
-  if (!text.startsWith('eyJ', at) || !boundaryBefore(text, at, isB64url)) return;
+  if (text.charCodeAt(at) !== 101 || text.charCodeAt(at + 1) !== 121 || text.charCodeAt(at + 2) !== 74 || !boundaryBefore(text, at, isB64url)) return;
   let j = at + run(text, at, isB64url);
   let parts = 1;
   while (parts < 5 && text.charCodeAt(j) === 46) {
@@ -145,9 +159,9 @@ const userinfo: Handler = (text, at, end, ctx, push) => {
   let s = at;
   while (s > 0 && isSchemeChar(text.charCodeAt(s - 1))) s--;
   if (s === at) return;
-  const scheme = text.slice(s, at).toLowerCase().replace(/^jdbc:/, '');
-  const any = ctx.enabled.has('urlUserinfo');
-  if (!any && !(ctx.enabled.has('databaseUri') && DB_SCHEMES.has(scheme))) return;
+  if (!ctx.anyUserinfo) {
+    if (!ctx.dbUserinfo || !DB_SCHEMES.has(text.slice(s, at).toLowerCase().replace(/^jdbc:/, ''))) return;
+  }
   // The authority runs to whitespace or a quote; the userinfo ends at its last '@'.
   let t = end;
   while (t < text.length) {
@@ -157,11 +171,26 @@ const userinfo: Handler = (text, at, end, ctx, push) => {
   }
   const atSign = text.lastIndexOf('@', t - 1);
   if (atSign < end) return;
-  const colon = text.indexOf(':', end);
-  if (colon === -1 || colon >= atSign) return;
+  let colon = end;
+  while (colon < atSign) {
+    const c = text.charCodeAt(colon);
+    if (c === 58) break;
+    // Before the password's colon: a path, query, fragment or IPv6 literal means there is no
+    // userinfo (`http://[::1]:8080/x@y`, `https://host/a:b@c`).
+    if (c === 47 || c === 63 || c === 35 || c === 91) return;
+    colon++;
+  }
+  if (colon >= atSign) return;
   // `host:8080/path@x` is a port and a path, not a password.
-  if (/^\d{1,5}[/?#]/.test(text.slice(colon + 1, atSign))) return;
-  if (!isAlnum(text.charCodeAt(atSign + 1)) && text.charCodeAt(atSign + 1) !== 91) return;
+  let digits = colon + 1;
+  while (digits < atSign && digits - colon <= 5 && isDigit(text.charCodeAt(digits))) digits++;
+  if (digits > colon + 1 && digits - colon <= 6) {
+    const c = text.charCodeAt(digits);
+    if (c === 47 || c === 63 || c === 35) return;
+  }
+  // A host follows the '@', or nothing does (`azure://id:pw@`: the password is there all the same).
+  const after = text.charCodeAt(atSign + 1);
+  if (atSign + 1 < t && !isAlnum(after) && after !== 91) return;
   if (atSign > colon + 1) push(colon + 1, atSign);
 };
 
@@ -176,13 +205,15 @@ const keyValue: Handler = (text, at, end, ctx, push) => {
   // A key does not end with a dot (end of a sentence).
   while (ke > end && text.charCodeAt(ke - 1) === 46) ke--;
   ctx.lastKeyEnd = ke;
-  const key = text.slice(ks, ke);
   const prev = ks > 0 ? text.charCodeAt(ks - 1) : -1;
   // Quoted keys: "key", 'key', and \"key\" inside an escaped JSON string.
-  let quote = '';
-  if (prev === 34 || prev === 39) quote = (ks > 1 && text.charCodeAt(ks - 2) === 92 ? '\\' : '') + String.fromCharCode(prev);
+  const quote = prev === 34 || prev === 39 ? prev : 0;
+  const escaped = quote !== 0 && ks > 1 && text.charCodeAt(ks - 2) === 92;
   let j = ke;
-  if (quote !== '' && text.startsWith(quote, j)) j += quote.length;
+  if (quote !== 0) {
+    if (!escaped && text.charCodeAt(j) === quote) j += 1;
+    else if (escaped && text.charCodeAt(j) === 92 && text.charCodeAt(j + 1) === quote) j += 2;
+  }
   while (j < n && isSpace(text.charCodeAt(j))) j++;
   const sep = text.charCodeAt(j);
   if (sep !== 61 && sep !== 58) return;
@@ -190,23 +221,21 @@ const keyValue: Handler = (text, at, end, ctx, push) => {
   if (sep === 61 && (text.charCodeAt(j + 1) === 61 || text.charCodeAt(j - 1) === 33)) return;
   j++;
   const paramContext = sep === 61 && (prev === -1 || prev === 63 || prev === 38 || prev === 59 || isWs(prev));
-  const sensitive =
-    (ctx.enabled.has('keyValue') && ctx.keys.isSensitive(key)) ||
-    (paramContext && (ctx.enabled.has('urlQueryParams') || ctx.enabled.has('keyValue')) && ctx.keys.isSensitiveParam(key));
-  if (!sensitive) return;
+  const bits = ctx.keys.lookup(text, ks, ke);
+  let cls = ctx.keyValueOn ? bits & 3 : 0;
+  if (paramContext && ctx.paramsOn && (bits >> 2) % 4 > cls) cls = (bits >> 2) % 4;
+  if (cls === 0) return;
   while (j < n && isSpace(text.charCodeAt(j))) j++;
   let vs = j;
   let ve: number;
   const c = text.charCodeAt(j);
+  const wholeLine = (bits & SPAN_WHOLE_LINE) !== 0;
   if (c === 34 || c === 39 || (c === 92 && text.charCodeAt(j + 1) === 34)) {
-    const q = c === 92 ? text.slice(j, j + 2) : text.charAt(j);
-    vs = j + q.length;
-    ve = closingQuote(text, vs, q);
+    const inner = c === 92;
+    vs = j + (inner ? 2 : 1);
+    ve = closingQuote(text, vs, inner ? 34 : c, inner);
   } else {
-    const lower = key.toLowerCase();
-    const authLike = /authorization|bearer|^auth$|^x-auth/.test(lower);
-    const wholeLine = authLike || lower.includes('cookie');
-    if (authLike) {
+    if ((bits & SPAN_AUTH) !== 0) {
       AUTH_SCHEMES.lastIndex = j;
       if (AUTH_SCHEMES.test(text)) vs = j = AUTH_SCHEMES.lastIndex;
     }
@@ -214,8 +243,8 @@ const keyValue: Handler = (text, at, end, ctx, push) => {
     if (wholeLine) {
       while (ve < n) {
         const d = text.charCodeAt(ve);
-        if (d === 10 || d === 13 || d === 34 || (quote !== '' && d === 39 && quote.endsWith("'"))) break;
-        if (d === 92 && quote.startsWith('\\')) break;
+        if (d === 10 || d === 13 || d === 34 || (quote === 39 && d === 39)) break;
+        if (d === 92 && escaped) break;
         ve++;
       }
       while (ve > vs && isSpace(text.charCodeAt(ve - 1))) ve--;
@@ -224,23 +253,34 @@ const keyValue: Handler = (text, at, end, ctx, push) => {
     }
   }
   if (ve <= vs) return;
-  const value = text.slice(vs, ve);
-  if (value === ctx.placeholder || value.startsWith(ctx.placeholder)) return;
-  if (SKIP_VALUES.has(value.toLowerCase())) return;
-  const first = value.charCodeAt(0);
+  if (text.startsWith(ctx.placeholder, vs)) return;
+  if (isStatusWord(text, vs, ve)) return;
+  const first = text.charCodeAt(vs);
   if (first === 123 || first === 91) return; // an object or array: its own keys decide
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return; // a URL or a ref: the URL rules decide
+  if (isUrl(text, vs, ve)) return; // a URL or a ref: the URL rules decide
+  // Most key rules mask only what looks like a credential (`token: expired` stays).
+  if (cls === KEY_SHAPED && !wholeLine && !looksLikeCredential(text, vs, ve)) return;
   push(vs, ve);
 };
 
+/** `text[from, to)` starts with `scheme://`. */
+function isUrl(text: string, from: number, to: number): boolean {
+  let i = from;
+  const c = text.charCodeAt(i);
+  if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122))) return false;
+  i++;
+  while (i < to && isSchemeChar(text.charCodeAt(i))) i++;
+  return i + 2 < to && text.charCodeAt(i) === 58 && text.charCodeAt(i + 1) === 47 && text.charCodeAt(i + 2) === 47;
+}
+
 /**
- * The index of the quote closing a value that starts at `from`: `"` or `'` with backslash escapes,
- * or, inside an escaped JSON string, the `\"` that is not itself an escaped quote of the inner
- * string. A newline also ends the value.
+ * The index of the quote `qc` closing a value that starts at `from`, with backslash escapes, or,
+ * inside an escaped JSON string (`inner`), the `\"` that is not itself an escaped quote of the
+ * inner string. A newline also ends the value.
  */
-function closingQuote(text: string, from: number, q: string): number {
+function closingQuote(text: string, from: number, qc: number, inner: boolean): number {
   const n = text.length;
-  if (q.length === 2) {
+  if (inner) {
     let innerEscape = false;
     for (let i = from; i < n; ) {
       const c = text.charCodeAt(i);
@@ -254,7 +294,6 @@ function closingQuote(text: string, from: number, q: string): number {
     }
     return n;
   }
-  const qc = q.charCodeAt(0);
   for (let i = from; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === 92) {
@@ -272,10 +311,15 @@ const authorization: Handler = (text, at, end, _ctx, push) => {
   const gap = run(text, end, isSpace);
   if (gap === 0) return;
   const from = end + gap;
-  const word = text.slice(at, end).toLowerCase();
-  if (word === 'bearer') {
+  // The triggers are `bearer` and `basic`.
+  if (end - at === 6) {
     const len = run(text, from, (c) => isAlnum(c) || c === 45 || c === 46 || c === 95 || c === 126 || c === 43 || c === 47 || c === 61);
-    if (len >= 8) push(from, from + len);
+    if (len < 8) return;
+    // `=` only as base64 padding at the end: `Bearer expiresIn=3600` is a description, not a token.
+    let body = from + len;
+    while (body > from && text.charCodeAt(body - 1) === 61) body--;
+    for (let k = from; k < body; k++) if (text.charCodeAt(k) === 61) return;
+    if (looksLikeCredential(text, from, body)) push(from, from + len);
     return;
   }
   const len = run(text, from, (c) => isAlnum(c) || c === 43 || c === 47 || c === 61);
@@ -300,11 +344,13 @@ const TRIGGERS: readonly Trigger[] = [
 
 /**
  * What may follow a key word of three letters (`pwd`, `key`, `sig` …) for it to be a trigger: the
- * end of a key (a quote, a separator, a space). Longer key words trigger anywhere.
+ * end of a key (a quote, a separator, or one space or tab and a separator). Longer key words
+ * trigger anywhere. (A lone space is no ending: English words end in `t `, `d `, `s ` too often
+ * for the skip to pass over them quickly.)
  */
-const KEY_ENDINGS = ['"', "'", '=', ':', ' ', '\t', '\\'];
+const KEY_ENDINGS = ['"', "'", '=', ':', ' =', ' :', '\t=', '\t:', '\\'];
 /**
- * Three-character triggers made four long so the skip table can hold them: `://` with the last
+ * Three-character triggers made four long so the quad tables can hold them: `://` with the last
  * character of its scheme in front, `eyJ` with the first base64url character after it. The
  * handler still receives the position of the original three characters.
  */
@@ -314,6 +360,17 @@ const WIDENED: Readonly<Record<string, { readonly variants: readonly string[]; r
   '://': { variants: [...SCHEME_CHARS].map((c) => c + '://'), offset: 1 },
   eyj: { variants: [...B64URL_CHARS].map((c) => 'eyj' + c), offset: 0 },
 };
+
+/** The skip window: every trigger's filter pattern is at least this long. */
+const WINDOW = 5;
+const ALL_BYTES: readonly number[] = Array.from({ length: 256 }, (_, b) => b);
+const bytesWhere = (ok: (b: number) => boolean): readonly number[] => ALL_BYTES.filter(ok);
+/** What may stand before a token detector's prefix: not a base64url character (see `token`). */
+const BOUNDARY = bytesWhere((b) => !isB64url(b));
+/** What may follow `scheme://` when it carries userinfo: not a space, quote, bracket, slash or backslash. */
+const AUTHORITY = bytesWhere((b) => !isWs(b) && b !== 34 && b !== 39 && b !== 60 && b !== 62 && b !== 47 && b !== 92);
+/** Handlers whose triggers are token prefixes: their filter pattern starts with a {@link BOUNDARY} byte. */
+const TOKEN_HANDLERS: ReadonlySet<Handler> = new Set([aws, github, google, jwt]);
 
 /** A folded (lower-case ASCII) byte and its upper-case twin when it is a letter. */
 function cases(c: number): number[] {
@@ -328,39 +385,65 @@ function foldByte(b: number): number {
 /**
  * The enabled detectors of one redactor.
  *
- * Finding the triggers is a Wu–Manber skip over the text's bytes: every trigger is at least
- * four characters, so a window of four moves by the shift its last two bytes allow in a 16 KiB
- * table — by three, mostly. Where the shift is 0, a second table
- * of hashed first-four-character groups filters again. Only where the shift is 0 are the triggers
- * starting there compared, and each hit is handed to the detectors listening to that trigger,
- * which check the exact shape. `://` and `eyJ` are widened to four characters (see WIDENED). A text
- * without any trigger costs that one skipping pass, whatever the number of detectors.
+ * Finding the triggers is a Wu–Manber skip over the text's bytes. Each trigger has a *filter
+ * pattern* of at least five byte classes: the trigger itself, plus, for four-character ones, what
+ * must surround it for a detector to have anything to do (a non-base64 byte before a token
+ * prefix, a host byte after `://`, any byte before a three-letter key and its ending). So a
+ * window of five bytes moves by the shift its last two bytes allow in a 64 KiB table — by four,
+ * mostly — and a text without triggers costs one table read per four bytes. Where the shift is 0,
+ * two tables of hashed four-byte groups (the trigger at the window's start, or one byte in) say
+ * which triggers may start there (a bucket of trigger ids); only those are compared, and each
+ * hit is handed to the detectors listening to that trigger, which check the exact shape. The
+ * key-value candidates are triggers of the same pass (the key rules' keywords). Nothing on this
+ * path slices, lower-cases, tests a RegExp or looks up a Map: the tables are typed arrays and
+ * plain arrays indexed by id, and a key met before is classified from a cache indexed by its
+ * characters (KeySpanCache).
  */
 export class Detectors {
-  /** Handlers per trigger word (lower case). */
-  readonly #handlers = new Map<string, Handler[]>();
-  /** Trigger words per folded first four characters. */
-  readonly #byPrefix = new Map<number, string[]>();
+  /** Trigger words (lower case), by id. */
+  readonly #words: string[] = [];
+  /** Handlers per trigger id. */
+  readonly #handlers: Handler[][] = [];
+  /** Per trigger id: where, in a widened trigger, the original one starts (see WIDENED); -1 when not widened. */
+  readonly #offset: number[] = [];
+  /** Per trigger id: the length of the key word when the trigger ends with a key ending (see KEY_ENDINGS), else -1. */
+  readonly #keyLength: number[] = [];
   /**
-   * Wu–Manber shifts per bigram, 7 + 7 bits (16 KiB): each byte is indexed as `(b | 0x20) & 0x7f`,
-   * which folds ASCII letters to lower case without a branch (and merges a few other bytes,
-   * which can only make a shift smaller, never skip a trigger).
+   * Wu–Manber shifts per bigram of raw bytes (64 KiB), every case of every trigger filled in, so
+   * the scan indexes it with two bytes as they are (no folding on the hot path).
    */
-  readonly #shift = new Uint8Array(1 << 14).fill(3);
-  /** A second filter where the shift is 0: hashed first four characters of every trigger, every case. */
-  readonly #quads = new Uint8Array(1 << 16);
-  /** Where, in a widened trigger, the original trigger starts (see WIDENED). */
-  readonly #offset = new Map<string, number>();
+  readonly #shift = new Uint8Array(1 << 16).fill(WINDOW - 1);
+  /** Bucket number + 1 per hashed four bytes at the window's start (every case); 0: no trigger starts so. */
+  readonly #quads = new Uint16Array(1 << 16);
+  /** The same for triggers one byte into the window (after their BOUNDARY byte). */
+  readonly #quadsAfter = new Uint16Array(1 << 16);
+  /**
+   * One bit per slot of both quad tables (8 KiB, stays in the L1 cache): most shift-0 windows
+   * start no trigger, and this says so without touching the 128 KiB tables.
+   */
+  readonly #quadBits = new Int32Array(1 << 11);
+  /** Trigger ids per bucket. */
+  readonly #buckets: number[][] = [];
   readonly #ctx: DetectContext;
   /** With RegExp key rules, every `key=`/`key:` must be examined (no keyword to look for). */
   readonly #scanAllKeys: boolean;
 
   constructor(enabled: ReadonlySet<DetectorName>, keys: KeyRules, placeholder: string) {
-    this.#ctx = { enabled, keys, placeholder, lastKeyEnd: 0 };
+    this.#ctx = {
+      enabled,
+      keys: new KeySpanCache(keys),
+      placeholder,
+      lastKeyEnd: 0,
+      keyValueOn: enabled.has('keyValue'),
+      paramsOn: enabled.has('keyValue') || enabled.has('urlQueryParams'),
+      anyUserinfo: enabled.has('urlUserinfo'),
+      dbUserinfo: enabled.has('databaseUri'),
+    };
+    const byWord = new Map<string, Handler[]>();
     const on = (word: string, handler: Handler) => {
-      const list = this.#handlers.get(word) ?? [];
+      const list = byWord.get(word) ?? [];
       if (!list.includes(handler)) list.push(handler);
-      this.#handlers.set(word, list);
+      byWord.set(word, list);
     };
     for (const t of TRIGGERS) if (enabled.has(t.detector)) for (const w of t.words) on(w, t.handler);
     const keyRulesOn = enabled.has('keyValue') || enabled.has('urlQueryParams');
@@ -368,39 +451,73 @@ export class Detectors {
     if (keyRulesOn) {
       for (const w of keys.keywords()) {
         if (!/^[\x00-\x7f]+$/.test(w) || w.length < 3) unsearchable = true;
-        else if (w.length === 3) for (const end of KEY_ENDINGS) on(w + end, keyValue);
-        else on(w, keyValue);
+        else if (w.length === 3) {
+          // The word, or its plural (`apiKeys`, `API_KEYS`), at the end of a key.
+          for (const end of KEY_ENDINGS) {
+            on(w + end, keyValue);
+            on(`${w}s${end}`, keyValue);
+          }
+        } else on(w, keyValue);
       }
     }
     this.#scanAllKeys = keyRulesOn && (keys.hasPatterns || unsearchable);
-    for (const [word, handlers] of [...this.#handlers]) {
+    const offsets = new Map<string, number>();
+    for (const [word, handlers] of [...byWord]) {
       const widened = WIDENED[word];
       if (widened === undefined) continue;
-      this.#handlers.delete(word);
+      byWord.delete(word);
       for (const variant of widened.variants) {
         for (const h of handlers) on(variant, h);
-        this.#offset.set(variant, widened.offset);
+        offsets.set(variant, widened.offset);
       }
     }
-    for (const word of this.#handlers.keys()) {
-      const f = [0, 1, 2, 3].map((k) => foldByte(word.charCodeAt(k)));
-      const pack = (f[0]! << 21) | (f[1]! << 14) | (f[2]! << 7) | f[3]!;
-      const list = this.#byPrefix.get(pack) ?? [];
-      list.push(word);
-      this.#byPrefix.set(pack, list);
-      for (let j = 1; j < 4; j++) {
-        const bigram = (((f[j - 1]! | 0x20) & 0x7f) << 7) | ((f[j]! | 0x20) & 0x7f);
-        this.#shift[bigram] = Math.min(this.#shift[bigram]!, 3 - j);
+    const buckets = [new Map<number, number>(), new Map<number, number>()];
+    for (const [word, handlers] of byWord) {
+      const id = this.#words.length;
+      const suffix = handlers.includes(keyValue) ? KEY_ENDINGS.filter((e) => word.endsWith(e)).sort((x, y) => y.length - x.length)[0] : undefined;
+      const ending = suffix !== undefined;
+      this.#words.push(word);
+      this.#handlers.push(handlers);
+      this.#offset.push(offsets.get(word) ?? -1);
+      this.#keyLength.push(ending ? word.length - suffix.length : -1);
+      // The filter pattern: byte classes, the word's (both cases) with what surrounds it.
+      // Short token prefixes take the byte before them (a boundary), short key words any byte
+      // before them (the key goes on to the left, or not): the window's last bigram stays the
+      // telling one (`y"` of `key"`, not the `":` that ends every JSON key).
+      const token = handlers.every((h) => TOKEN_HANDLERS.has(h));
+      const lead = word.length < WINDOW && (token || ending) ? 1 : 0;
+      const classes: (readonly number[])[] = [...word].map((ch) => cases(foldByte(ch.charCodeAt(0))));
+      if (lead === 1) classes.unshift(token ? BOUNDARY : ALL_BYTES);
+      if (classes.length < WINDOW && offsets.has(word) && word.endsWith('://')) classes.push(AUTHORITY);
+      while (classes.length < WINDOW) classes.push(ALL_BYTES); // (none today: a safe default)
+      for (let j = 1; j < WINDOW; j++) {
+        const sh = WINDOW - 1 - j;
+        for (const a of classes[j - 1]!) for (const b of classes[j]!) {
+          const bigram = (a << 8) | b;
+          if (sh < this.#shift[bigram]!) this.#shift[bigram] = sh;
+        }
       }
+      const f = [0, 1, 2, 3].map((k) => foldByte(word.charCodeAt(k)));
+      const table = lead === 1 ? this.#quadsAfter : this.#quads;
       for (const a of cases(f[0]!)) for (const b of cases(f[1]!)) for (const c of cases(f[2]!)) for (const d of cases(f[3]!)) {
-        this.#quads[Math.imul((a << 24) | (b << 16) | (c << 8) | d, -1640531535) >>> 16] = 1;
+        const slot = Math.imul((a << 24) | (b << 16) | (c << 8) | d, -1640531535) >>> 16;
+        let bucket = buckets[lead]!.get(slot);
+        if (bucket === undefined) {
+          bucket = this.#buckets.length;
+          this.#buckets.push([]);
+          buckets[lead]!.set(slot, bucket);
+          table[slot] = bucket + 1;
+          this.#quadBits[slot >>> 5]! |= 1 << (slot & 31);
+        }
+        const list = this.#buckets[bucket]!;
+        if (!list.includes(id)) list.push(id);
       }
     }
   }
 
   /** True when nothing is enabled. */
   get empty(): boolean {
-    return this.#handlers.size === 0 && !this.#scanAllKeys;
+    return this.#words.length === 0 && !this.#scanAllKeys;
   }
 
   /**
@@ -410,24 +527,38 @@ export class Detectors {
   detect(text: string, push: Push, bytes: Uint8Array): void {
     const ctx = this.#ctx;
     ctx.lastKeyEnd = 0;
-    if (this.#handlers.size > 0) {
+    const n = Math.min(text.length, bytes.length);
+    if (this.#words.length > 0 && n >= 4) {
       const shift = this.#shift;
       const quads = this.#quads;
-      const n = Math.min(text.length, bytes.length);
+      const after = this.#quadsAfter;
+      const bits = this.#quadBits;
+      // A token at the very start has no byte before it: look there once.
+      const h = Math.imul((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!, -1640531535) >>> 16;
+      if ((bits[h >>> 5]! & (1 << (h & 31))) !== 0) {
+        const first = after[h]!;
+        if (first !== 0) this.#hits(text, 0, this.#buckets[first - 1]!, push);
+      }
       let pos = 0;
-      while (pos + 4 <= n) {
-        // ORing 0x20 folds 'A'..'Z' onto 'a'..'z' without a branch (see #shift).
-        const sh = shift[(((bytes[pos + 2]! | 0x20) & 0x7f) << 7) | ((bytes[pos + 3]! | 0x20) & 0x7f)]!;
+      while (pos + 5 <= n) {
+        const sh = shift[(bytes[pos + 3]! << 8) | bytes[pos + 4]!]!;
         if (sh !== 0) {
           pos += sh;
           continue;
         }
-        const raw = (bytes[pos]! << 24) | (bytes[pos + 1]! << 16) | (bytes[pos + 2]! << 8) | bytes[pos + 3]!;
         // 0x9e3779b1 | 0, as a literal (see Automaton.scan).
-        if (quads[Math.imul(raw, -1640531535) >>> 16] !== 0) {
-          const pack = (foldByte(bytes[pos]!) << 21) | (foldByte(bytes[pos + 1]!) << 14) | (foldByte(bytes[pos + 2]!) << 7) | foldByte(bytes[pos + 3]!);
-          const words = this.#byPrefix.get(pack);
-          if (words !== undefined) this.#hits(text, pos, words, push);
+        const b1 = bytes[pos + 1]!;
+        const b2 = bytes[pos + 2]!;
+        const b3 = bytes[pos + 3]!;
+        const h0 = Math.imul((bytes[pos]! << 24) | (b1 << 16) | (b2 << 8) | b3, -1640531535) >>> 16;
+        if ((bits[h0 >>> 5]! & (1 << (h0 & 31))) !== 0) {
+          const at = quads[h0]!;
+          if (at !== 0) this.#hits(text, pos, this.#buckets[at - 1]!, push);
+        }
+        const h1 = Math.imul((b1 << 24) | (b2 << 16) | (b3 << 8) | bytes[pos + 4]!, -1640531535) >>> 16;
+        if ((bits[h1 >>> 5]! & (1 << (h1 & 31))) !== 0) {
+          const next = after[h1]!;
+          if (next !== 0) this.#hits(text, pos + 1, this.#buckets[next - 1]!, push);
         }
         pos += 1;
       }
@@ -452,18 +583,20 @@ export class Detectors {
     }
   }
 
-  /** Runs the handlers of the triggers (sharing their first four characters) found at `at`. */
-  #hits(text: string, at: number, words: readonly string[], push: Push): void {
-    for (const word of words) {
+  /** Runs the handlers of the triggers (of one bucket) found at `at`. */
+  #hits(text: string, at: number, ids: readonly number[], push: Push): void {
+    for (let k = 0; k < ids.length; k++) {
+      const id = ids[k]!;
+      const word = this.#words[id]!;
       if (!startsWithFolded(text, at, word)) continue;
-      const handlers = this.#handlers.get(word)!;
-      const offset = this.#offset.get(word);
-      if (offset !== undefined) {
+      const handlers = this.#handlers[id]!;
+      const offset = this.#offset[id]!;
+      if (offset >= 0) {
         // A widened trigger: hand over the original three characters.
         for (const h of handlers) h(text, at + offset, at + offset + 3, this.#ctx, push);
-      } else if (word.length === 4 && KEY_ENDINGS.includes(word.charAt(3))) {
-        // A three-letter key word carries the character after the key; the key ends before it.
-        for (const h of handlers) h(text, at, at + 3, this.#ctx, push);
+      } else if (this.#keyLength[id]! >= 0) {
+        // A key word carrying what follows the key; the key ends before it.
+        for (const h of handlers) h(text, at, at + this.#keyLength[id]!, this.#ctx, push);
       } else {
         for (const h of handlers) h(text, at, at + word.length, this.#ctx, push);
       }

@@ -58,17 +58,44 @@ export class Ranges {
     this.#count = n + 1;
   }
 
-  /** Sorts and merges (overlapping or touching ranges become one). */
+  /**
+   * Sorts and merges (overlapping or touching ranges become one), in place: an insertion sort,
+   * since a text has few ranges and they arrive nearly in order (the automaton's, then the
+   * detectors'). Allocates nothing.
+   */
   normalize(): void {
-    if (this.#ordered || this.#count < 2) {
+    const n = this.#count;
+    if (this.#ordered || n < 2) {
       this.#ordered = true;
       return;
     }
-    const pairs: [number, number][] = [];
-    for (let i = 0; i < this.#count; i++) pairs.push([this.start(i), this.end(i)]);
-    pairs.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    this.clear();
-    for (const [s, e] of pairs) this.push(s, e);
+    const d = this.#data;
+    for (let i = 1; i < n; i++) {
+      const s = d[2 * i]!;
+      const e = d[2 * i + 1]!;
+      let j = i - 1;
+      while (j >= 0 && (d[2 * j]! > s || (d[2 * j] === s && d[2 * j + 1]! > e))) {
+        d[2 * j + 2] = d[2 * j]!;
+        d[2 * j + 3] = d[2 * j + 1]!;
+        j--;
+      }
+      d[2 * j + 2] = s;
+      d[2 * j + 3] = e;
+    }
+    let w = 0;
+    for (let i = 1; i < n; i++) {
+      const s = d[2 * i]!;
+      const e = d[2 * i + 1]!;
+      if (s <= d[2 * w + 1]!) {
+        if (e > d[2 * w + 1]!) d[2 * w + 1] = e;
+      } else {
+        w++;
+        d[2 * w] = s;
+        d[2 * w + 1] = e;
+      }
+    }
+    this.#count = w + 1;
+    this.#ordered = true;
   }
 
   /** `text` with each range replaced by `placeholder` (call {@link Ranges.normalize} first). */

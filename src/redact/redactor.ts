@@ -184,8 +184,10 @@ class RedactorCore implements Redactor {
     this.#allow = new Set((options.allowlist ?? DEFAULT_ALLOWLIST).map((w) => w.trim().toLowerCase()));
     this.#onWarning = options.onWarning ?? defaultWarning;
     this.#keys = new KeyRules(
-      [...(options.defaultSensitiveKeys === false ? [] : DEFAULT_SENSITIVE_KEYS), ...(options.sensitiveKeys ?? [])],
-      [...DEFAULT_SENSITIVE_PARAMS, ...(options.sensitiveParams ?? [])],
+      options.defaultSensitiveKeys === false ? [] : DEFAULT_SENSITIVE_KEYS,
+      DEFAULT_SENSITIVE_PARAMS,
+      options.sensitiveKeys ?? [],
+      options.sensitiveParams ?? [],
     );
     const enabled = new Set<DetectorName>();
     if (options.detectors !== false) {
