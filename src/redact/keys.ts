@@ -114,7 +114,8 @@ const STRICT_WORDS: ReadonlySet<string> = new Set(['password', 'passwd', 'pwd', 
 
 /**
  * Words in front of a plural `tokens` that make it a count (`max_tokens`, `totalTokens`, the
- * usage fields of LLM APIs), not a list of credentials. A bare `tokens` is read as a count too.
+ * usage fields of LLM APIs), not a list of credentials. A bare `tokens` is a list of credentials
+ * (issue 10 names it); in text its value is masked only when it looks like one, so `tokens: 1234` stays.
  */
 const COUNT_WORDS: ReadonlySet<string> = new Set([
   'max', 'min', 'total', 'prompt', 'completion', 'input', 'output', 'num', 'number', 'used', 'remaining', 'cached',
@@ -264,8 +265,8 @@ export class KeyRules {
         break;
       }
       if (!ok) continue;
-      // `tokens`, `max_tokens`, `totalTokens`: counts, not credentials.
-      if (plural && rw.length === 1 && rw[0] === 'token' && (e === 0 || COUNT_WORDS.has(words[e - 1]!))) continue;
+      // `max_tokens`, `totalTokens`: counts, not credentials.
+      if (plural && rw.length === 1 && rw[0] === 'token' && e > 0 && COUNT_WORDS.has(words[e - 1]!)) continue;
       if (e === words.length - 1 || !NON_SECRET_LAST_WORDS.has(last)) return true;
     }
     // Run-together spellings (`XAPIKEY`, `mypassword`, `APIKEYS`): the rule is at the end, so the

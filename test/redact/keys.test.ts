@@ -20,7 +20,7 @@ function styles(words: readonly string[]): string[] {
 }
 
 const PLURALS: readonly (readonly string[])[] = [
-  ['passwords'], ['secrets'], ['api', 'keys'], ['client', 'secrets'], ['private', 'keys'], ['refresh', 'tokens'],
+  ['passwords'], ['secrets'], ['tokens'], ['api', 'keys'], ['client', 'secrets'], ['private', 'keys'], ['refresh', 'tokens'],
   ['access', 'tokens'], ['api', 'tokens'], ['db', 'passwords'], ['auth', 'tokens'], ['session', 'tokens'], ['secret', 'keys'],
   ['signing', 'keys'], ['cookies'], ['signatures'], ['passphrases'], ['sas', 'tokens'], ['account', 'keys'],
 ];
@@ -54,8 +54,15 @@ describe('plural and compound key names (issue 10, item 6)', () => {
     }
   });
 
+  it('a bare tokens field is sensitive, but its value in text is masked only when it looks like a credential', () => {
+    const v = cred();
+    expect(redactor.redactValue({ tokens: [v] })).toEqual({ tokens: '[REDACTED]' });
+    expect(redactor.redact(`tokens=${v}`)).toBe('tokens=[REDACTED]');
+    expect(redactor.redact('tokens: 1234')).toBe('tokens: 1234');
+  });
+
   it('describing and count keys stay plain', () => {
-    for (const key of ['tokens', 'max_tokens', 'totalTokens', 'PROMPT_TOKENS', 'completion-tokens', 'secretsCount', 'apiKeyIds', 'passwordsEnabled', 'keys', 'sortKeys']) {
+    for (const key of ['max_tokens', 'totalTokens', 'PROMPT_TOKENS', 'completion-tokens', 'secretsCount', 'apiKeyIds', 'passwordsEnabled', 'keys', 'sortKeys']) {
       expect(redactor.isSensitiveKey(key), key).toBe(false);
     }
   });

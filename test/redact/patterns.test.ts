@@ -165,7 +165,7 @@ describe('key-name rules', () => {
   });
 
   it('leaves keys that describe a secret, and ordinary keys, alone', () => {
-    for (const key of ['tokenType', 'secretName', 'secretRef', 'private_key_id', 'passwordExpiresAt', 'tokens', 'author', 'keyboard', 'rows', 'ref', 'provider', 'tokenizer']) {
+    for (const key of ['tokenType', 'secretName', 'secretRef', 'private_key_id', 'passwordExpiresAt', 'author', 'keyboard', 'rows', 'ref', 'provider', 'tokenizer']) {
       expect(rules.isSensitive(key), key).toBe(false);
     }
   });
