@@ -32,6 +32,7 @@ import { AnomalyDetector, type AnomalyEvent, type AnomalyOptions } from './metri
 import { MetricsRecorder, type SecretsMetrics } from './metrics/metrics.js';
 import { createOtelBridge, loadOpenTelemetry } from './metrics/otel.js';
 import { describeIssues } from './issues.js';
+import { isStandardSchema, type StandardSchemaV1 } from './standardSchema.js';
 
 /**
  * Options of {@link createSecrets}.
@@ -279,7 +280,7 @@ export interface SecretsClient {
    * await creds.withCredential(() => pool.query(sql));
    * ```
    */
-  handle<Z extends z.ZodType>(ref: string | SecretRef, options: HandleOptions & { readonly schema: Z }): CredentialHandle<z.output<Z>>;
+  handle<Z extends StandardSchemaV1>(ref: string | SecretRef, options: HandleOptions & { readonly schema: Z }): CredentialHandle<StandardSchemaV1.InferOutput<Z>>;
   /** An auto-refreshing text credential for a ref (see the overload above). */
   handle(ref: string | SecretRef, options?: HandleOptions): CredentialHandle<string>;
   /** Drops the cached value of a ref, so the next call asks the providers. */
@@ -678,13 +679,16 @@ class Client implements SecretsClient {
         out[name] = secret;
         continue;
       }
-      const parsed = checkSchema(name, spec.schema, secret.reveal(), secret.ref ?? refs[name]!);
+      const parsed = await checkSchema(name, spec.schema, secret.reveal(), secret.ref ?? refs[name]!);
       out[name] = new Secret(parsed, this.#info(secret.ref!, secret.provider!, secret));
     }
     return out as LoadedSecrets<S>;
   }
 
-  handle(ref: string | SecretRef, options: HandleOptions & { readonly schema?: z.ZodType } = {}): CredentialHandle<never> {
+  handle(ref: string | SecretRef, options: HandleOptions & { readonly schema?: StandardSchemaV1 } = {}): CredentialHandle<never> {
+    if (options.schema !== undefined && !isStandardSchema(options.schema)) {
+      throw new ConfigError('handle() options: schema must implement Standard Schema (zod ≥ 3.24, valibot, ArkType…)');
+    }
     let route: Route;
     try {
       route = this.#route(ref);
@@ -796,7 +800,7 @@ class Client implements SecretsClient {
   }
 
   /** What a handle refreshes through: the client's single-flight, cache, and the answering provider's lease calls. */
-  #source(route: Route, schema: z.ZodType | undefined): CredentialSource<unknown> {
+  #source(route: Route, schema: StandardSchemaV1 | undefined): CredentialSource<unknown> {
     const secrets = new WeakMap<CacheEntry, Secret<unknown>>();
     let last: CacheEntry | undefined;
     const provider = () => this.#providers.find((p) => p.name === last?.provider);
@@ -834,7 +838,7 @@ class Client implements SecretsClient {
         let secret = secrets.get(entry);
         if (secret === undefined) {
           const text = this.#text(route, entry);
-          const value = schema === undefined ? text : checkSchema(route.key, schema, text, route.text);
+          const value = schema === undefined ? text : await checkSchema(route.key, schema, text, route.text);
           secret = new Secret(value, this.#info(route.text, entry.provider, entry.resolved));
           secrets.set(entry, secret);
         }

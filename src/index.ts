@@ -8,6 +8,7 @@ export type { Clock, TimerId } from './handles/clock.js';
 export { isAuthError } from './handles/isAuthError.js';
 export { defineSecrets } from './manifest.js';
 export type { SecretSpec, SecretSpecs, SecretManifest, LoadedSecrets, SpecValue, SchemaSpec, InventoryEntry } from './manifest.js';
+export type { StandardSchemaV1 } from './standardSchema.js';
 export { parseRef, isSecretRef } from './ref/parseRef.js';
 export { formatRef } from './ref/formatRef.js';
 export type { RefParts } from './ref/formatRef.js';
