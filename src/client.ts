@@ -175,9 +175,11 @@ export interface SecretsOptions {
    */
   readonly onAlert?: (anomaly: AnomalyEvent) => void | Promise<void>;
   /**
-   * Whether metrics also go to `@opentelemetry/api` when it is installed (loaded lazily; nothing
-   * happens when it is absent).
-   * @default true
+   * Whether metrics also go to `@opentelemetry/api`. By default the package is used when it is
+   * installed (loaded lazily; nothing happens when it is absent). `true` requires it: accesses
+   * wait for it to load, and fail with a {@link ConfigError} naming the package when it is
+   * missing. `false` never loads it.
+   * @default auto-detect
    */
   readonly openTelemetry?: boolean;
 }
@@ -445,6 +447,8 @@ class Client implements SecretsClient {
   readonly #metrics = new MetricsRecorder();
   readonly #anomaly: AnomalyDetector | undefined;
   readonly #onAlert: ((anomaly: AnomalyEvent) => void | Promise<void>) | undefined;
+  /** Set while `openTelemetry: true` loads its package; stays rejected when it cannot. */
+  #otelGate: Promise<void> | undefined;
   #closed = false;
 
   constructor(environment: string, providers: SecretProvider[], options: SecretsOptions, env: ResolveContext['env']) {
@@ -495,10 +499,21 @@ class Client implements SecretsClient {
       this.#auditor.observe((event) => anomaly.observe(event));
     }
     if (options.openTelemetry !== false) {
-      void loadOpenTelemetry().then((api) => {
-        const bridge = api === undefined || this.#closed ? undefined : createOtelBridge(api, environment);
+      const loading = loadOpenTelemetry().then((api) => {
+        const bridge = this.#closed ? undefined : createOtelBridge(api, environment);
         if (bridge !== undefined) this.#metrics.attach(bridge);
       });
+      if (options.openTelemetry === true) {
+        // Asked for by name: accesses wait for the bridge, and all fail with the error when the
+        // package is missing (a rejected gate stays). Auto-detection never holds anything up.
+        const gate = loading.then(() => {
+          this.#otelGate = undefined;
+        });
+        gate.catch(() => {});
+        this.#otelGate = gate;
+      } else {
+        loading.catch(() => {});
+      }
     }
   }
 
@@ -539,7 +554,7 @@ class Client implements SecretsClient {
     try {
       route = this.#route(input);
       // A fresh cache hit is served without an await: guard check, lookup and wrap are synchronous.
-      if (this.#guard.ready === undefined) {
+      if (this.#guard.ready === undefined && this.#otelGate === undefined) {
         const cached = this.#lookup(route, access, declared);
         if (cached !== undefined && access.started < cached.freshUntil) {
           access.source = 'cache';
@@ -755,7 +770,7 @@ class Client implements SecretsClient {
    * or a single-flight fetch; bounded stale value when the fetch is unavailable.
    */
   #entry(route: Route, access: Access = { source: 'fetch', pass: undefined, started: NaN }, declared?: Sensitivity): Promise<CacheEntry> {
-    const loading = this.#guard.ready;
+    const loading = this.#guard.ready ?? this.#otelGate;
     if (loading !== undefined) return loading.then(() => this.#entry(route, access, declared));
     // The fast path of #access may have checked already; the guard runs once per access.
     const cached = Number.isNaN(access.started) ? this.#lookup(route, access, declared) : this.#cache?.get(route.key, access.started);
@@ -892,6 +907,7 @@ class Client implements SecretsClient {
    */
   async #fetch(route: Route, pass?: GuardPass, declared?: Sensitivity): Promise<CacheEntry> {
     if (this.#guard.ready !== undefined) await this.#guard.ready;
+    if (this.#otelGate !== undefined) await this.#otelGate;
     const checked = pass ?? this.#guard.check(route.key, route.plan, declared);
     await this.#guard.approve(route.key, route.plan, checked);
     let chained;
