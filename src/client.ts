@@ -32,6 +32,7 @@ import { AnomalyDetector, type AnomalyEvent, type AnomalyOptions } from './metri
 import { MetricsRecorder, type SecretsMetrics } from './metrics/metrics.js';
 import { createOtelBridge, loadOpenTelemetry } from './metrics/otel.js';
 import { describeIssues } from './issues.js';
+import { withDeadline, type CallOptions } from './deadline.js';
 import { isStandardSchema, type StandardSchemaV1 } from './standardSchema.js';
 
 /**
@@ -214,7 +215,7 @@ export interface SecretsEvents {
 /**
  * The client a connector talks to, made by {@link createSecrets}.
  */
-export interface SecretsClient {
+export interface SecretsClient extends AsyncDisposable {
   /** The environment tag this client was created for. */
   readonly environment: string;
   /** The connector identity, when given. */
@@ -244,9 +245,11 @@ export interface SecretsClient {
    * @example
    * ```ts
    * const pw = await secrets.get('secret://orders-db/password');
+   * // Give up after 5 s, or when the run is cancelled (the fetch goes on for other callers):
+   * const token = await secrets.get('secret://orders-api/token', { timeoutMs: 5_000, signal: run.signal });
    * ```
    */
-  get(ref: string | SecretRef): Promise<Secret<string>>;
+  get(ref: string | SecretRef, options?: CallOptions): Promise<Secret<string>>;
   /**
    * Resolves a ref to a binary secret: a fresh copy, which `dispose()` zero-fills.
    * @example
@@ -254,7 +257,7 @@ export interface SecretsClient {
    * using key = await secrets.getBytes('file:///run/secrets/signing.key');
    * ```
    */
-  getBytes(ref: string | SecretRef): Promise<Secret<Uint8Array>>;
+  getBytes(ref: string | SecretRef, options?: CallOptions): Promise<Secret<Uint8Array>>;
   /**
    * Resolves several refs in parallel; identical refs are fetched once.
    * @example
@@ -306,6 +309,14 @@ export interface SecretsClient {
   metrics(): SecretsMetrics;
   /** Closes every handle (revoking leases), aborts calls in flight, closes providers and empties the cache. */
   close(): Promise<void>;
+  /**
+   * Same as {@link SecretsClient.close}, for `await using`.
+   * @example
+   * ```ts
+   * await using secrets = createSecrets({ environment: 'dev', providers: [fromEnv()] });
+   * ```
+   */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 interface Route {
@@ -517,8 +528,9 @@ class Client implements SecretsClient {
     }
   }
 
-  get(ref: string | SecretRef): Promise<Secret<string>> {
-    return this.#access(ref, undefined, this.#makeText);
+  get(ref: string | SecretRef, options?: CallOptions): Promise<Secret<string>> {
+    if (options === undefined) return this.#access(ref, undefined, this.#makeText);
+    return withDeadline(() => this.#access(ref, undefined, this.#makeText), options, disposeLate);
   }
 
   /** A text secret; `declared` is the manifest's sensitivity, for the policy. */
@@ -526,8 +538,8 @@ class Client implements SecretsClient {
     return this.#access(ref, declared, this.#makeText);
   }
 
-  getBytes(ref: string | SecretRef): Promise<Secret<Uint8Array>> {
-    return this.#access(ref, undefined, this.#makeBytes);
+  getBytes(ref: string | SecretRef, options?: CallOptions): Promise<Secret<Uint8Array>> {
+    return withDeadline(() => this.#access(ref, undefined, this.#makeBytes), options, disposeLate);
   }
 
   // Made once per client, so a warm get allocates no closure.
@@ -747,6 +759,10 @@ class Client implements SecretsClient {
     this.#events.clear();
   }
 
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   /** Parses and routes a ref once; the result is reused on every warm call. */
   #route(input: string | SecretRef): Route {
     if (this.#closed) throw new ConfigError('the secrets client was closed');
@@ -954,6 +970,11 @@ class Client implements SecretsClient {
   readonly #derived = (value: unknown, ref: string | undefined): void => {
     this.redactor.add(value, ref === undefined ? {} : { ref });
   };
+}
+
+/** A secret that arrives after its caller gave up is disposed: nobody will ever read it. */
+function disposeLate(secret: Secret<unknown>): void {
+  secret.dispose();
 }
 
 /** The sinks of the `audit` option. */

@@ -2,6 +2,7 @@
 // live behind their own subpaths and are never loaded from here.
 export { createSecrets } from './client.js';
 export type { SecretsClient, SecretsOptions, SecretsEvents, StaleServedEvent } from './client.js';
+export type { CallOptions } from './deadline.js';
 export type { CacheOptions } from './cache.js';
 export type { CredentialHandle, HandleOptions, HandleEvents, RenewedEvent, ExpiringEvent, ExpiredEvent } from './handles/CredentialHandle.js';
 export type { Clock, TimerId } from './handles/clock.js';
@@ -46,6 +47,7 @@ export {
   EnvironmentMismatchError,
   PolicyDeniedError,
   AuditWriteError,
+  AbortedError,
   isConnectorSecretsError,
 } from './errors.js';
 export type { ErrorCode, ErrorOptions, ChainErrorOptions, ProviderAttempt, SchemaIssue } from './errors.js';
