@@ -27,7 +27,8 @@ export interface CallOptions {
 export function withDeadline<T>(start: () => Promise<T>, options: CallOptions | undefined, late: (value: T) => void): Promise<T> {
   if (options === undefined) return start();
   const { signal, timeoutMs } = options;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+  // By shape, not instanceof: a signal from another realm or a polyfill is as good.
+  if (signal !== undefined && !isSignal(signal)) {
     return Promise.reject(new ConfigError('signal must be an AbortSignal'));
   }
   if (timeoutMs !== undefined && !(Number.isSafeInteger(timeoutMs) && timeoutMs > 0)) {
@@ -70,4 +71,9 @@ export function withDeadline<T>(start: () => Promise<T>, options: CallOptions | 
 
 function aborted(signal: AbortSignal): AbortedError {
   return new AbortedError('the call was aborted by its signal', { cause: signal.reason });
+}
+
+function isSignal(value: unknown): value is AbortSignal {
+  const s = value as Partial<AbortSignal> | null;
+  return typeof s === 'object' && s !== null && typeof s.aborted === 'boolean' && typeof s.addEventListener === 'function' && typeof s.removeEventListener === 'function';
 }
