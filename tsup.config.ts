@@ -13,7 +13,13 @@ const external = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.pee
 const shared = {
   target: 'node20',
   platform: 'node',
+  // Maps let `node --enable-source-maps` show src/*.ts lines in stack traces. Without the
+  // embedded sources (not shipped: the readable, unminified dist/*.js is), they were more than
+  // the code itself and doubled the tarball.
   sourcemap: true,
+  esbuildOptions(options) {
+    options.sourcesContent = false;
+  },
   treeshake: true,
   skipNodeModulesBundle: true,
   // Keep `node:fs` … as written (tsup 8 strips the prefix by default).

@@ -14,7 +14,12 @@
 //     no sources, tests or tooling;
 // (d) the `connector-secrets` bin has its shebang, is executable, and `--help` exits 0;
 // (e) the types resolve and type-check (including the .d.ts/.d.cts themselves) for a TypeScript
-//     consumer with `moduleResolution: node16`, from an ESM (.mts) and a CJS (.cts) file.
+//     consumer with `moduleResolution: node16`, from an ESM (.mts) and a CJS (.cts) file;
+// (f) the registry page and metadata: LICENSE shipped (Apache-2.0, as package.json says),
+//     repository/homepage/bugs set, README links absolute (relative ones break on the registry
+//     page), source maps without embedded sources and smaller than the code they map;
+// (g) @arethetypeswrong/cli (profile node16: node16 CJS, node16 ESM and bundler resolution) and
+//     publint --strict are clean.
 //
 // Each load runs in a fresh child process (clean module caches). Exit code 1 on any failure.
 import { spawnSync } from 'node:child_process';
@@ -243,6 +248,13 @@ function checkPack() {
   ];
   const missing = required.filter((f) => !files.includes(f));
   check(`tarball has every file exports/main/types/bin point at (${required.length})`, missing.length === 0, `missing: ${missing.join(', ')}`);
+  check('tarball has LICENSE', files.includes('LICENSE'));
+  const sizes = JSON.parse(npm.stdout)[0].files;
+  const mapBytes = sizes.filter((f) => f.path.endsWith('.map')).reduce((n, f) => n + f.size, 0);
+  const restBytes = sizes.filter((f) => !f.path.endsWith('.map')).reduce((n, f) => n + f.size, 0);
+  check(`source maps (${mapBytes} B) do not double the package (${restBytes} B without them)`, mapBytes < restBytes);
+  const embedded = sizes.filter((f) => f.path.endsWith('.map') && 'sourcesContent' in JSON.parse(readFileSync(path.join(ROOT, f.path), 'utf8')));
+  check('source maps carry no embedded sources (sourcesContent)', embedded.length === 0, embedded.map((f) => f.path).join(', '));
   const devOnly = /^(src|test|bench|examples|scripts|api|coverage|\.ci|\.tmp|docs\/api)\/|\.tgz$|^tsconfig.*\.json$|^(tsup|vitest)\.config\./;
   const leaked = files.filter((f) => devOnly.test(f));
   check('tarball has no src/, test/ or other development files', leaked.length === 0, `unexpected: ${leaked.slice(0, 20).join(', ')}`);
@@ -294,6 +306,39 @@ function checkTypes() {
   }
 }
 
+function checkMetadata() {
+  console.log(`\n(f) registry page and metadata`);
+  const license = existsSync(path.join(ROOT, 'LICENSE')) ? readFileSync(path.join(ROOT, 'LICENSE'), 'utf8') : '';
+  check(
+    `LICENSE is the Apache License 2.0 text (package.json: ${pkg.license})`,
+    pkg.license === 'Apache-2.0' && license.includes('Apache License') && license.includes('Version 2.0, January 2004') && license.includes('END OF TERMS AND CONDITIONS'),
+  );
+  const github = /^(git\+)?https:\/\/github\.com\/[^/]+\/[^/]+/;
+  check('package.json repository, homepage and bugs point at the repository', github.test(pkg.repository?.url ?? '') && github.test(pkg.homepage ?? '') && github.test(pkg.bugs?.url ?? ''));
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const relative = [];
+  readme.split('\n').forEach((line, i) => {
+    for (const m of line.matchAll(/\]\(([^)\s]+)\)|<a [^>]*href="([^"]+)"/g)) {
+      const target = m[1] ?? m[2];
+      if (!/^(https?:|mailto:|#)/.test(target)) relative.push(`README.md:${i + 1}: ${target}`);
+    }
+  });
+  check('README links are absolute (they must work on the registry page)', relative.length === 0, relative.join('\n'));
+}
+
+function checkLinters() {
+  console.log(`\n(g) @arethetypeswrong/cli and publint`);
+  const bin = (name) => path.join(ROOT, 'node_modules', '.bin', name);
+  for (const [label, cmd, args] of [
+    ['attw --pack --profile node16 (node16 CJS, node16 ESM, bundler)', bin('attw'), ['--pack', '.', '--profile', 'node16', '--no-emoji', '--no-color']],
+    ['publint --strict', bin('publint'), ['--strict']],
+  ]) {
+    const r = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000, env: { ...process.env, NO_COLOR: '1' } });
+    const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
+    check(`${label} is clean`, r.status === 0, r.error ? r.error.message : out.split('\n').slice(-30).join('\n'));
+  }
+}
+
 if (!existsSync(path.join(ROOT, 'dist'))) {
   console.error('check-package: dist/ does not exist. Run `npm run build` first.');
   process.exit(1);
@@ -303,6 +348,8 @@ checkEntries();
 checkPack();
 checkBin();
 checkTypes();
+checkMetadata();
+checkLinters();
 console.log(`\n${passes} passed, ${failures.length} failed`);
 if (failures.length > 0) {
   console.error(`check-package failed:\n  - ${failures.join('\n  - ')}`);

@@ -33,6 +33,8 @@ import { AnomalyDetector, type AnomalyEvent, type AnomalyOptions } from './metri
 import { MetricsRecorder, type SecretsMetrics } from './metrics/metrics.js';
 import { createOtelBridge, loadOpenTelemetry } from './metrics/otel.js';
 import { describeIssues } from './issues.js';
+import { withDeadline, type CallOptions } from './deadline.js';
+import { isStandardSchema, type StandardSchemaV1 } from './standardSchema.js';
 
 /**
  * Options of {@link createSecrets}.
@@ -176,9 +178,11 @@ export interface SecretsOptions {
    */
   readonly onAlert?: (anomaly: AnomalyEvent) => void | Promise<void>;
   /**
-   * Whether metrics also go to `@opentelemetry/api` when it is installed (loaded lazily; nothing
-   * happens when it is absent).
-   * @default true
+   * Whether metrics also go to `@opentelemetry/api`. By default the package is used when it is
+   * installed (loaded lazily; nothing happens when it is absent). `true` requires it: accesses
+   * wait for it to load, and fail with a {@link ConfigError} naming the package when it is
+   * missing. `false` never loads it.
+   * @default auto-detect
    */
   readonly openTelemetry?: boolean;
 }
@@ -213,7 +217,7 @@ export interface SecretsEvents {
 /**
  * The client a connector talks to, made by {@link createSecrets}.
  */
-export interface SecretsClient {
+export interface SecretsClient extends AsyncDisposable {
   /** The environment tag this client was created for. */
   readonly environment: string;
   /** The connector identity, when given. */
@@ -243,9 +247,11 @@ export interface SecretsClient {
    * @example
    * ```ts
    * const pw = await secrets.get('secret://orders-db/password');
+   * // Give up after 5 s, or when the run is cancelled (the fetch goes on for other callers):
+   * const token = await secrets.get('secret://orders-api/token', { timeoutMs: 5_000, signal: run.signal });
    * ```
    */
-  get(ref: string | SecretRef): Promise<Secret<string>>;
+  get(ref: string | SecretRef, options?: CallOptions): Promise<Secret<string>>;
   /**
    * Resolves a ref to a binary secret: a fresh copy, which `dispose()` zero-fills.
    * @example
@@ -253,7 +259,7 @@ export interface SecretsClient {
    * using key = await secrets.getBytes('file:///run/secrets/signing.key');
    * ```
    */
-  getBytes(ref: string | SecretRef): Promise<Secret<Uint8Array>>;
+  getBytes(ref: string | SecretRef, options?: CallOptions): Promise<Secret<Uint8Array>>;
   /**
    * Resolves several refs in parallel; identical refs are fetched once.
    * @example
@@ -277,11 +283,12 @@ export interface SecretsClient {
    * @example
    * ```ts
    * const creds = secrets.handle('vault://database/creds/etl', { schema: z.object({ username: z.string(), password: z.string() }) });
-   * creds.onRotate((next) => pool.reconfigure(next.reveal()));
+   * // pg cannot change a pool's login: a new pool for the new credential, the old one ended.
+   * creds.onRotate((next) => { const old = pool; pool = new pg.Pool({ user: next.reveal().username, password: next.reveal().password }); void old.end(); });
    * await creds.withCredential(() => pool.query(sql));
    * ```
    */
-  handle<Z extends z.ZodType>(ref: string | SecretRef, options: HandleOptions & { readonly schema: Z }): CredentialHandle<z.output<Z>>;
+  handle<Z extends StandardSchemaV1>(ref: string | SecretRef, options: HandleOptions & { readonly schema: Z }): CredentialHandle<StandardSchemaV1.InferOutput<Z>>;
   /** An auto-refreshing text credential for a ref (see the overload above). */
   handle(ref: string | SecretRef, options?: HandleOptions): CredentialHandle<string>;
   /** Drops the cached value of a ref, so the next call asks the providers. */
@@ -305,6 +312,14 @@ export interface SecretsClient {
   metrics(): SecretsMetrics;
   /** Closes every handle (revoking leases), aborts calls in flight, closes providers and empties the cache. */
   close(): Promise<void>;
+  /**
+   * Same as {@link SecretsClient.close}, for `await using`.
+   * @example
+   * ```ts
+   * await using secrets = createSecrets({ environment: 'dev', providers: [fromEnv()] });
+   * ```
+   */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 interface Route {
@@ -453,6 +468,8 @@ class Client implements SecretsClient {
   readonly #metrics = new MetricsRecorder();
   readonly #anomaly: AnomalyDetector | undefined;
   readonly #onAlert: ((anomaly: AnomalyEvent) => void | Promise<void>) | undefined;
+  /** Set while `openTelemetry: true` loads its package; stays rejected when it cannot. */
+  #otelGate: Promise<void> | undefined;
   #closed = false;
 
   constructor(environment: string, providers: SecretProvider[], options: SecretsOptions, env: ResolveContext['env']) {
@@ -506,19 +523,31 @@ class Client implements SecretsClient {
       this.#auditor.observe((event) => anomaly.observe(event));
     }
     if (options.openTelemetry !== false) {
-      void loadOpenTelemetry().then((api) => {
-        const bridge = api === undefined || this.#closed ? undefined : createOtelBridge(api, environment);
+      const loading = loadOpenTelemetry().then((api) => {
+        const bridge = this.#closed ? undefined : createOtelBridge(api, environment);
         if (bridge !== undefined) this.#metrics.attach(bridge);
       });
+      if (options.openTelemetry === true) {
+        // Asked for by name: accesses wait for the bridge, and all fail with the error when the
+        // package is missing (a rejected gate stays). Auto-detection never holds anything up.
+        const gate = loading.then(() => {
+          this.#otelGate = undefined;
+        });
+        gate.catch(() => {});
+        this.#otelGate = gate;
+      } else {
+        loading.catch(() => {});
+      }
     }
   }
 
-  get(ref: string | SecretRef): Promise<Secret<string>> {
-    return this.#access(ref, undefined, this.#makeText);
+  get(ref: string | SecretRef, options?: CallOptions): Promise<Secret<string>> {
+    if (options === undefined) return this.#access(ref, undefined, this.#makeText);
+    return withDeadline(() => this.#access(ref, undefined, this.#makeText), options, disposeLate);
   }
 
-  getBytes(ref: string | SecretRef): Promise<Secret<Uint8Array>> {
-    return this.#access(ref, undefined, this.#makeBytes);
+  getBytes(ref: string | SecretRef, options?: CallOptions): Promise<Secret<Uint8Array>> {
+    return withDeadline(() => this.#access(ref, undefined, this.#makeBytes), options, disposeLate);
   }
 
   // Made once per client, so a warm get allocates no closure.
@@ -545,7 +574,7 @@ class Client implements SecretsClient {
     try {
       route = this.#route(input);
       // A fresh cache hit is served without an await: guard check, lookup and wrap are synchronous.
-      if (this.#guard.ready === undefined) {
+      if (this.#guard.ready === undefined && this.#otelGate === undefined) {
         const cached = this.#lookup(route, access, declared);
         if (cached !== undefined && access.started < cached.freshUntil) {
           access.source = 'cache';
@@ -685,7 +714,7 @@ class Client implements SecretsClient {
         out[name] = secret;
         continue;
       }
-      const parsed = checkSchema(name, spec.schema, secret.reveal(), secret.ref ?? refs[name]!);
+      const parsed = await checkSchema(name, spec.schema, secret.reveal(), secret.ref ?? refs[name]!);
       out[name] = new Secret(parsed, this.#info(secret.ref!, secret.provider!, secret));
     }
     return out as LoadedSecrets<S>;
@@ -770,7 +799,10 @@ class Client implements SecretsClient {
     }
   }
 
-  handle(ref: string | SecretRef, options: HandleOptions & { readonly schema?: z.ZodType } = {}): CredentialHandle<never> {
+  handle(ref: string | SecretRef, options: HandleOptions & { readonly schema?: StandardSchemaV1 } = {}): CredentialHandle<never> {
+    if (options.schema !== undefined && !isStandardSchema(options.schema)) {
+      throw new ConfigError('handle() options: schema must implement Standard Schema (zod ≥ 3.24, valibot, ArkType…)');
+    }
     let route: Route;
     try {
       route = this.#route(ref);
@@ -814,6 +846,10 @@ class Client implements SecretsClient {
     this.#events.clear();
   }
 
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   /** Parses and routes a ref once; the result is reused on every warm call. */
   #route(input: string | SecretRef): Route {
     if (this.#closed) throw new ConfigError('the secrets client was closed');
@@ -837,7 +873,7 @@ class Client implements SecretsClient {
    * or a single-flight fetch; bounded stale value when the fetch is unavailable.
    */
   #entry(route: Route, access: Access = { source: 'fetch', pass: undefined, started: NaN }, declared?: Sensitivity): Promise<CacheEntry> {
-    const loading = this.#guard.ready;
+    const loading = this.#guard.ready ?? this.#otelGate;
     if (loading !== undefined) return loading.then(() => this.#entry(route, access, declared));
     // The fast path of #access may have checked already; the guard runs once per access.
     const cached = Number.isNaN(access.started) ? this.#lookup(route, access, declared) : this.#cache?.get(route.key, access.started);
@@ -882,7 +918,7 @@ class Client implements SecretsClient {
   }
 
   /** What a handle refreshes through: the client's single-flight, cache, and the answering provider's lease calls. */
-  #source(route: Route, schema: z.ZodType | undefined): CredentialSource<unknown> {
+  #source(route: Route, schema: StandardSchemaV1 | undefined): CredentialSource<unknown> {
     const secrets = new WeakMap<CacheEntry, Secret<unknown>>();
     let last: CacheEntry | undefined;
     const provider = () => this.#providers.find((p) => p.name === last?.provider);
@@ -920,7 +956,7 @@ class Client implements SecretsClient {
         let secret = secrets.get(entry);
         if (secret === undefined) {
           const text = this.#text(route, entry);
-          const value = schema === undefined ? text : checkSchema(route.key, schema, text, route.text);
+          const value = schema === undefined ? text : await checkSchema(route.key, schema, text, route.text);
           secret = new Secret(value, this.#info(route.text, entry.provider, entry.resolved));
           secrets.set(entry, secret);
         }
@@ -974,6 +1010,7 @@ class Client implements SecretsClient {
    */
   async #fetch(route: Route, pass?: GuardPass, declared?: Sensitivity, ask?: (provider: SecretProvider) => Promise<ResolvedSecret>): Promise<CacheEntry> {
     if (this.#guard.ready !== undefined) await this.#guard.ready;
+    if (this.#otelGate !== undefined) await this.#otelGate;
     const checked = pass ?? this.#guard.check(route.key, route.plan, declared);
     await this.#guard.approve(route.key, route.plan, checked);
     let chained;
@@ -1020,6 +1057,11 @@ class Client implements SecretsClient {
   readonly #derived = (value: unknown, ref: string | undefined): void => {
     this.redactor.add(value, ref === undefined ? {} : { ref });
   };
+}
+
+/** A secret that arrives after its caller gave up is disposed: nobody will ever read it. */
+function disposeLate(secret: Secret<unknown>): void {
+  secret.dispose();
 }
 
 /** The sinks of the `audit` option. */

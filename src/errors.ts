@@ -21,7 +21,8 @@ export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'ENVIRONMENT_MISMATCH'
   | 'POLICY_DENIED'
-  | 'AUDIT_WRITE_FAILED';
+  | 'AUDIT_WRITE_FAILED'
+  | 'ABORTED';
 
 /** Options shared by every error constructor. */
 export interface ErrorOptions {
@@ -339,5 +340,29 @@ export class AuditWriteError extends ConnectorSecretsError {
   declare readonly code: 'AUDIT_WRITE_FAILED';
   constructor(message: string, options: ErrorOptions = {}) {
     super('AUDIT_WRITE_FAILED', message, options);
+  }
+}
+
+/**
+ * The caller gave up on a call: its `signal` was aborted, or its `timeoutMs` passed. The fetch a
+ * call waits on is not cancelled (other callers may share it; its answer is still cached).
+ *
+ * @example
+ * ```ts
+ * const pw = await secrets.get('secret://orders-db/password', { timeoutMs: 5_000 }).catch((err: unknown) => {
+ *   if (isConnectorSecretsError(err) && err.code === 'ABORTED') return undefined;
+ *   throw err;
+ * });
+ * ```
+ */
+export class AbortedError extends ConnectorSecretsError {
+  /** Always `'AbortedError'`. */
+  override name = 'AbortedError' as const;
+  declare readonly code: 'ABORTED';
+  /** The time limit that passed, when it was a timeout (not a signal). */
+  readonly timeoutMs: number | undefined;
+  constructor(message: string, options: ErrorOptions & { timeoutMs?: number } = {}) {
+    super('ABORTED', message, options);
+    this.timeoutMs = options.timeoutMs;
   }
 }

@@ -2,12 +2,14 @@
 // live behind their own subpaths and are never loaded from here.
 export { createSecrets } from './client.js';
 export type { SecretsClient, SecretsOptions, SecretsEvents, StaleServedEvent } from './client.js';
+export type { CallOptions } from './deadline.js';
 export type { CacheOptions } from './cache.js';
 export type { CredentialHandle, HandleOptions, HandleEvents, RenewedEvent, ExpiringEvent, ExpiredEvent } from './handles/CredentialHandle.js';
 export type { Clock, TimerId, TimerOptions } from './handles/clock.js';
 export { isAuthError } from './handles/isAuthError.js';
 export { defineSecrets } from './manifest.js';
 export type { SecretSpec, SecretSpecs, SecretManifest, LoadedSecrets, SpecValue, SchemaSpec, InventoryEntry } from './manifest.js';
+export type { StandardSchemaV1 } from './standardSchema.js';
 export { parseRef, isSecretRef } from './ref/parseRef.js';
 export { formatRef } from './ref/formatRef.js';
 export type { RefParts } from './ref/formatRef.js';
@@ -45,6 +47,7 @@ export {
   EnvironmentMismatchError,
   PolicyDeniedError,
   AuditWriteError,
+  AbortedError,
   isConnectorSecretsError,
 } from './errors.js';
 export type { ErrorCode, ErrorOptions, ChainErrorOptions, ProviderAttempt, SchemaIssue } from './errors.js';

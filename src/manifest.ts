@@ -5,6 +5,7 @@ import { parseRef } from './ref/parseRef.js';
 import type { Sensitivity } from './provider.js';
 import type { Secret } from './secret.js';
 import { describeIssues } from './issues.js';
+import { isStandardSchema, type StandardSchemaV1 } from './standardSchema.js';
 
 const MANIFEST_BRAND = Symbol.for('connector-secrets.manifest');
 const ENV_TOKEN = '{env}';
@@ -35,21 +36,25 @@ export interface SecretSpec {
   readonly sensitivity?: Sensitivity;
   /** How often it should be rotated, e.g. `'30d'`. */
   readonly rotation?: string;
-  /** A zod schema for JSON secrets; the loaded secret is then `Secret<z.output<schema>>`. */
-  readonly schema?: z.ZodType;
+  /**
+   * A schema for JSON secrets, from any validator implementing Standard Schema (zod ≥ 3.24 and
+   * 4 including `zod/mini`, valibot, ArkType…); the loaded secret is then
+   * `Secret<StandardSchemaV1.InferOutput<schema>>`. Async validators are awaited.
+   */
+  readonly schema?: StandardSchemaV1;
 }
 
 /** The secrets a connector declares, by the names its code uses. */
 export type SecretSpecs = Readonly<Record<string, SecretSpec>>;
 
 /** A spec with a schema. */
-export interface SchemaSpec<Z extends z.ZodType> {
+export interface SchemaSpec<Z extends StandardSchemaV1> {
   /** The schema JSON secrets are checked against. */
   readonly schema: Z;
 }
 
 /** The value type a spec loads as: the schema's output, else a string. */
-export type SpecValue<S extends SecretSpec> = S extends SchemaSpec<infer Z> ? z.output<Z> : string;
+export type SpecValue<S extends SecretSpec> = S extends SchemaSpec<infer Z> ? StandardSchemaV1.InferOutput<Z> : string;
 
 /** What `secrets.load(manifest)` returns: one `Secret` per declared name. */
 export type LoadedSecrets<S extends SecretSpecs> = { [K in keyof S]: Secret<SpecValue<S[K]>> };
@@ -92,7 +97,8 @@ const specSchema = z.object({
   purpose: z.string().trim().min(1, 'purpose is required'),
   sensitivity: z.enum(['low', 'medium', 'high', 'critical']).optional(),
   rotation: z.string().optional(),
-  schema: z.custom<z.ZodType>((v) => v instanceof z.ZodType, 'schema must be a zod schema').optional(),
+  // Checked by shape, not instanceof: the user's validator library is not ours (nor its version).
+  schema: z.custom<StandardSchemaV1>(isStandardSchema, 'schema must implement Standard Schema (zod ≥ 3.24, valibot, ArkType…)').optional(),
 }).strict();
 
 /**
@@ -157,19 +163,46 @@ export function refFor(spec: SecretSpec, environment: string): string {
   return spec.ref.replaceAll(ENV_TOKEN, environment);
 }
 
-/** Parses a JSON secret and checks it against its schema; failures list paths, never values. */
-export function checkSchema(name: string, schema: z.ZodType, text: string, ref: string): unknown {
+/**
+ * Parses a JSON secret and checks it against its schema (awaited when the validator is async).
+ * Failures list paths and reason codes, never values: validator messages may quote the input
+ * (valibot's do), so they are not used.
+ */
+export async function checkSchema(name: string, schema: StandardSchemaV1, text: string, ref: string): Promise<unknown> {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
     throw new SecretFormatError(`secret "${name}" is not valid JSON`, { ref });
   }
-  const result = schema.safeParse(json);
-  if (result.success) return result.data;
-  const issues = result.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', code: i.code }));
+  let result: StandardSchemaV1.Result<unknown>;
+  try {
+    result = await schema['~standard'].validate(json);
+  } catch (err) {
+    // A validator that throws (a bug in a refinement) may quote the input in its message, so
+    // neither the message nor the error itself is passed on: only its name.
+    const what = err instanceof Error ? err.name : typeof err;
+    throw new SecretFormatError(`secret "${name}": its schema threw ${what} while checking it (message not shown)`, { ref });
+  }
+  if (result.issues === undefined) return result.value;
+  const issues = result.issues.map((i) => ({ path: issuePath(i.path), code: issueCode(i) }));
   throw new SecretFormatError(
     `secret "${name}" does not match its schema at ${issues.map((i) => `${i.path} (${i.code})`).join(', ')}`,
     { ref, issues },
   );
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+/** A dotted path; keys that are not plain identifiers (record keys come from the value) show as `[key]`. */
+function issuePath(path: StandardSchemaV1.Issue['path']): string {
+  const keys = (path ?? []).map((segment) => (typeof segment === 'object' && segment !== null ? segment.key : segment));
+  return keys.map((k) => (typeof k === 'number' ? String(k) : typeof k === 'string' && IDENTIFIER.test(k) ? k : '[key]')).join('.') || '(root)';
+}
+
+/** The validator's own reason code when it has one (zod, ArkType: `code`; valibot: `type`), else `invalid`. */
+function issueCode(issue: StandardSchemaV1.Issue): string {
+  const { code, type } = issue as { code?: unknown; type?: unknown };
+  const found = typeof code === 'string' ? code : type;
+  return typeof found === 'string' && IDENTIFIER.test(found) ? found : 'invalid';
 }

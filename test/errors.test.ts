@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import * as errors from '../src/errors.js';
 import {
   AccessDeniedError,
+  AbortedError,
   AuditWriteError,
   ConfigError,
   EnvironmentMismatchError,
@@ -35,6 +36,7 @@ const SUBCLASSES: [AnyErrorClass, ErrorCode, string][] = [
   [EnvironmentMismatchError, 'ENVIRONMENT_MISMATCH', 'EnvironmentMismatchError'],
   [PolicyDeniedError, 'POLICY_DENIED', 'PolicyDeniedError'],
   [AuditWriteError, 'AUDIT_WRITE_FAILED', 'AuditWriteError'],
+  [AbortedError, 'ABORTED', 'AbortedError'],
 ];
 
 describe('error classes', () => {

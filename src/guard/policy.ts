@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { z } from 'zod';
+import { peerLoadError } from '../peer.js';
 import { ConfigError } from '../errors.js';
 import type { Sensitivity } from '../provider.js';
 import { compileRefGlob, foldTarget, type RefGlob } from './glob.js';
@@ -424,10 +425,10 @@ interface YamlModule {
 
 async function loadYaml(): Promise<YamlModule> {
   try {
-    const name = 'yaml';
-    return (await import(name)) as YamlModule;
+    // A literal specifier, so that bundlers include yaml when the consumer has it.
+    return (await import('yaml')) as YamlModule;
   } catch (err) {
-    throw new ConfigError('YAML policy files need the optional "yaml" package: npm install yaml (or use a .json policy)', { cause: err });
+    throw peerLoadError('yaml', 'YAML policy files', err, '(or use a .json policy)');
   }
 }
 

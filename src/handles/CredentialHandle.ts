@@ -148,7 +148,8 @@ export interface HandleEvents<T> {
  * @example
  * ```ts
  * const creds = secrets.handle('vault://database/creds/etl', { schema: z.object({ username: z.string(), password: z.string() }) });
- * creds.onRotate((next) => pool.reconfigure(next.reveal()));
+ * // pg cannot change a pool's login: a new pool for the new credential, the old one ended.
+ * creds.onRotate((next) => { const old = pool; pool = new pg.Pool({ user: next.reveal().username, password: next.reveal().password }); void old.end(); });
  * await creds.withCredential(() => pool.query('select 1'));
  * await creds.close();
  * ```

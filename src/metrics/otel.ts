@@ -1,4 +1,6 @@
 import type { AuditRecordInput } from '../audit/auditor.js';
+import { ConfigError } from '../errors.js';
+import { peerLoadError } from '../peer.js';
 
 // The few shapes of @opentelemetry/api used here, written out so that the package stays an
 // optional peer dependency: nothing imports its types, and it is loaded only by loadOpenTelemetry().
@@ -25,24 +27,28 @@ export interface OtelBridge {
   auditFailed(): void;
 }
 
-let loading: Promise<OtelApi | undefined> | undefined;
+let loading: Promise<OtelApi> | undefined;
 
 /**
- * @internal Loads `@opentelemetry/api` once per process, when a client first asks; resolves
- * `undefined` when it is not installed (then nothing else happens: no cost when absent).
+ * @internal Loads `@opentelemetry/api` once per process, when a client first asks.
+ *
+ * @throws {@link ConfigError} naming the package when it is not installed or does not load; the
+ *   client ignores this under the default auto-detection and fails its accesses with it under
+ *   `openTelemetry: true`.
  */
-export function loadOpenTelemetry(): Promise<OtelApi | undefined> {
+export function loadOpenTelemetry(): Promise<OtelApi> {
   loading ??= (async () => {
+    let api: Partial<OtelApi> & { default?: Partial<OtelApi> };
     try {
-      const name = '@opentelemetry/api';
-      const api = (await import(name)) as Partial<OtelApi> & { default?: Partial<OtelApi> };
-      const metrics = api.metrics ?? api.default?.metrics;
-      const createNoopMeter = api.createNoopMeter ?? api.default?.createNoopMeter;
-      if (metrics === undefined) return undefined;
-      return createNoopMeter === undefined ? { metrics } : { metrics, createNoopMeter };
-    } catch {
-      return undefined;
+      // A literal specifier, so that bundlers include the package when the consumer has it.
+      api = (await import('@opentelemetry/api')) as Partial<OtelApi> & { default?: Partial<OtelApi> };
+    } catch (err) {
+      throw peerLoadError('@opentelemetry/api', 'OpenTelemetry metrics', err);
     }
+    const metrics = api.metrics ?? api.default?.metrics;
+    const createNoopMeter = api.createNoopMeter ?? api.default?.createNoopMeter;
+    if (metrics === undefined) throw new ConfigError('OpenTelemetry metrics need @opentelemetry/api >= 1.4: the installed package has no metrics API');
+    return createNoopMeter === undefined ? { metrics } : { metrics, createNoopMeter };
   })();
   return loading;
 }
