@@ -31,6 +31,7 @@ const NAME = pkg.name;
 const EXPECTED_EXPORTS = {
   '.': ['createSecrets', 'parseRef', 'Secret', 'fromEnv', 'fromFile', 'fromLocalStore'],
   './testing': ['fromMock'],
+  './gcp': ['fromGcpSecretManager', 'gcpAccessToken'],
 };
 
 /** Packages the public entries must never load: they belong to lazily loaded subpaths. */
