@@ -32,3 +32,42 @@ export function keyToken(doubles: GoogleDoubles, key: ServiceAccountKey, init: P
 export function smProvider(doubles: GoogleDoubles, auth: GcpAccessToken, init: Partial<FromGcpSecretManagerInit> = {}): SecretProvider {
   return fromGcpSecretManager({ projectId: PROJECT, apiEndpoint: doubles.url, auth, retry: { baseDelayMs: 1, maxDelayMs: 4 }, ...init });
 }
+
+/** A clock whose timers run when a test says so. */
+export class ManualClock {
+  #t: number;
+  #seq = 0;
+  readonly timers = new Map<number, { at: number; fn: () => void }>();
+  constructor(start = Date.now()) {
+    this.#t = start;
+  }
+  now(): number {
+    return this.#t;
+  }
+  setTimeout(fn: () => void, ms: number): number {
+    const id = ++this.#seq;
+    this.timers.set(id, { at: this.#t + Math.max(0, ms), fn });
+    return id;
+  }
+  clearTimeout(id: unknown): void {
+    this.timers.delete(id as number);
+  }
+  /** Moves time forward, firing the timers that fall due. */
+  advance(ms: number): void {
+    this.#t += ms;
+    for (const [id, t] of [...this.timers].sort((a, b) => a[1].at - b[1].at)) {
+      if (t.at > this.#t) continue;
+      this.timers.delete(id);
+      t.fn();
+    }
+  }
+}
+
+/** Polls `check` until it holds (HTTP started by a timer runs for real). */
+export async function eventually(check: () => boolean, what: string, tries = 200): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    if (check()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`never happened: ${what}`);
+}
