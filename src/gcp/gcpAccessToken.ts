@@ -298,7 +298,12 @@ async function direct(lib: GoogleAuthLibrary, json: GcpCredentialsJson | undefin
     const { token } = await client.getAccessToken();
     return { token: token!, lifetimeMs: lifetimeOf(client.credentials) };
   }
-  const auth = new lib.GoogleAuth({ scopes, ...(json === undefined ? {} : { credentials: json as object }) });
+  // ADC (GOOGLE_APPLICATION_CREDENTIALS, gcloud, the metadata server) or an authorized_user file.
+  const auth = new lib.GoogleAuth({
+    scopes,
+    clientOptions: { transporter: tokenTransport(lib, init.endpoints?.token) },
+    ...(json === undefined ? {} : { credentials: json as object }),
+  });
   const client = await auth.getClient();
   const { token } = await client.getAccessToken();
   return { token: token!, lifetimeMs: lifetimeOf(client.credentials) };
