@@ -19,6 +19,10 @@
 // Vault test server), step 1 is skipped and step 3 reads the client secret from Vault KV
 // instead: fromEnv → fromVault. Steps 2, 4, 5 and 6 do not change.
 //
+// GCP mode (gcp-mode.ts): with `--gcp`, the demo starts the loopback Google doubles (token
+// endpoint, Secret Manager) and step 3 reads the client secret from Secret Manager instead:
+// fromEnv → fromGcpSecretManager, authorized by a gcpAccessToken handle.
+//
 // Nothing printed here contains a secret; test/examples/orders-sync.test.ts and
 // orders-sync-vault.test.ts check that.
 import os from 'node:os';
@@ -53,6 +57,7 @@ import {
   type DemoVault,
   type LoopbackVaultSeed,
 } from './vault-mode.js';
+import { connectorGcpProvider, gcpClientSecretRef, startLoopbackGcp, type DemoGcp, type LoopbackGcpSeed } from './gcp-mode.js';
 
 /** How many orders the demo API serves, and how many rows a run must sync. */
 export const DEMO_ORDER_COUNT = 137;
@@ -102,6 +107,15 @@ export interface DemoOptions {
   readonly vault?: 'env' | 'loopback' | false;
   /** With `vault: 'loopback'`: called with the seeded client secret and token (tests check neither leaks). */
   readonly onVaultSeeded?: (seed: LoopbackVaultSeed) => void;
+  /**
+   * `'loopback'` (`--gcp`): read the client secret from Secret Manager on the loopback Google
+   * doubles the demo starts and seeds.
+   * @default false
+   */
+  readonly gcp?: 'loopback' | false;
+  /** With `gcp: 'loopback'`: called with the seeded client secret and key, and every Google access token issued. */
+  readonly onGcpSeeded?: (seed: LoopbackGcpSeed) => void;
+  readonly onGcpAccessToken?: (token: string) => void;
 }
 
 /** Request counters of a demo run. */
@@ -127,6 +141,8 @@ export interface DemoResult {
   readonly store: DemoStore | undefined;
   /** The Vault the client secret was read from; undefined without Vault mode. */
   readonly vault: { readonly address: string; readonly loopback: boolean } | undefined;
+  /** The loopback Google doubles the client secret was read from; undefined without GCP mode. */
+  readonly gcp: { readonly address: string } | undefined;
   /** HTTP status the API gave a request without a token. */
   readonly unauthenticatedStatus: number;
   /** Access-token rotations during the sync. */
@@ -148,7 +164,8 @@ export function defaultDemoDir(): string {
 /** Where the long-lived client secret lives: the local store, or a Vault. */
 export type ClientSecretSource =
   | { readonly kind: 'local'; readonly store: DemoStore }
-  | { readonly kind: 'vault'; readonly vault: DemoVault; readonly environment: string };
+  | { readonly kind: 'vault'; readonly vault: DemoVault; readonly environment: string }
+  | { readonly kind: 'gcp'; readonly gcp: DemoGcp };
 
 /**
  * The chain the long-lived client secret is resolved through, in order: the environment first
@@ -157,6 +174,7 @@ export type ClientSecretSource =
  * field `client-secret` of `kv/<env>/orders-api` (fromVaultKvFields.ts says why).
  */
 export function connectorProviders(source: ClientSecretSource): SecretProvider[] {
+  if (source.kind === 'gcp') return [fromEnv(), connectorGcpProvider(source.gcp)];
   return source.kind === 'local'
     ? [fromEnv(), fromLocalStore({ path: source.store.storePath, keyFile: source.store.keyFile, environment: source.store.environment })]
     : [fromEnv(), connectorVaultProvider(source.vault, source.environment)];
@@ -167,6 +185,14 @@ export function connectorProviders(source: ClientSecretSource): SecretProvider[]
  * client; it reads the same store entry, or the same Vault field by its plain `vault://` ref.
  */
 async function registeredClientSecret(source: ClientSecretSource, environment: string): Promise<Secret<string>> {
+  if (source.kind === 'gcp') {
+    const gcpSecrets = createSecrets({ environment, providers: [source.gcp.provider()] });
+    try {
+      return await gcpSecrets.get(gcpClientSecretRef());
+    } finally {
+      await gcpSecrets.close();
+    }
+  }
   const apiSecrets = source.kind === 'local'
     ? createSecrets({ environment, providers: [fromLocalStore({ path: source.store.storePath, keyFile: source.store.keyFile, environment })] })
     : createSecrets({ environment, providers: [demoVaultProvider(source.vault)], env: source.vault.env });
@@ -199,7 +225,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const dir = options.dir ?? defaultDemoDir();
   const environment = DEMO_ENVIRONMENT;
   const variables = options.env ?? process.env;
-  const mode = options.vault ?? (variables['VAULT_ADDR'] ? 'env' : false);
+  const gcpMode = options.gcp === 'loopback';
+  const mode = gcpMode ? false : options.vault ?? (variables['VAULT_ADDR'] ? 'env' : false);
   log(`orders-sync demo (environment "${environment}", directory ${dir})`);
 
   // Vault mode reads the client secret from Vault and leaves the local store alone.
@@ -207,14 +234,17 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     mode === 'loopback' ? await startLoopbackVault({ environment, log, env: variables, ...(options.onVaultSeeded === undefined ? {} : { onSeeded: options.onVaultSeeded }) })
     : mode === 'env' ? vaultFromEnv(variables, environment, log)
     : undefined;
+  const gcp: DemoGcp | undefined = gcpMode
+    ? await startLoopbackGcp({ environment, log, ...(options.onGcpSeeded === undefined ? {} : { onSeeded: options.onGcpSeeded }), ...(options.onGcpAccessToken === undefined ? {} : { onAccessToken: options.onGcpAccessToken }) })
+    : undefined;
   let auditLog: DemoAuditLog | undefined;
   let api: Awaited<ReturnType<typeof startSourceApi>> | undefined;
   let bootstrap: SecretsClient | undefined;
   // Short-lived: access tokens, from a custom provider that exchanges the client secret.
   let secrets: SecretsClient | undefined;
   try {
-    const store = vault === undefined ? await ensureDemoStore({ dir, environment, log }) : undefined;
-    const source: ClientSecretSource = store !== undefined ? { kind: 'local', store } : { kind: 'vault', vault: vault!, environment };
+    const store = vault === undefined && gcp === undefined ? await ensureDemoStore({ dir, environment, log }) : undefined;
+    const source: ClientSecretSource = gcp !== undefined ? { kind: 'gcp', gcp } : store !== undefined ? { kind: 'local', store } : { kind: 'vault', vault: vault!, environment };
     // In Vault mode the clients read the Vault variables (the loopback ones with --vault).
     const env = vault !== undefined ? { env: vault.env } : options.env === undefined ? {} : { env: options.env };
 
@@ -243,7 +273,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const { clientSecret } = await bootstrap.load(ordersSecrets);
     log(`client secret ${clientSecret.ref} resolved by provider "${clientSecret.provider}" ` +
       `(providers asked in order: ${providers.map((p) => p.name).join(' → ')})`);
-    const where = clientSecret.provider === 'vault' ? `Vault KV ${vaultClientSecretRef(environment)}` : `provider "${clientSecret.provider}"`;
+    const where = clientSecret.provider === 'vault' ? `Vault KV ${vaultClientSecretRef(environment)}`
+      : clientSecret.provider === 'gcp' ? `Secret Manager ${gcpClientSecretRef()} (labels as metadata)`
+      : `provider "${clientSecret.provider}"`;
     log(`non-secret facts from ${where}: version ${clientSecret.version ?? '?'}; metadata ${describeMetadata(clientSecret.metadata)}`);
     log(`the client secret printed with \`\${clientSecret}\`: ${clientSecret}`);
     log(`JSON.stringify({ clientSecret }): ${JSON.stringify({ clientSecret })}`);
@@ -305,6 +337,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       tokenProvider: result.tokenProvider,
       store,
       vault: vault === undefined ? undefined : { address: vault.address, loopback: vault.loopback },
+      gcp: gcp === undefined ? undefined : { address: gcp.address },
       unauthenticatedStatus: probe.status,
       rotations: result.rotations,
       pageTokenVersions: result.pageTokenVersions,
@@ -324,14 +357,15 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     await auditLog?.close();
     await api?.close();
     await vault?.close();
+    await gcp?.close();
   }
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { dir: { type: 'string' }, vault: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({ args: argv, options: { dir: { type: 'string' }, vault: { type: 'boolean' }, gcp: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) {
     console.log([
-      'usage: npm run demo [-- [--dir <directory>] [--vault]]',
+      'usage: npm run demo [-- [--dir <directory>] [--vault | --gcp]]',
       '',
       'Syncs demo orders from a loopback OAuth-protected API: a client secret from an encrypted local',
       'store, exchanged for short-lived access tokens that rotate mid-run; then attempts one',
@@ -339,6 +373,8 @@ async function main(argv: string[]): Promise<number> {
       '',
       '  --vault   read the client secret from a loopback Vault test server the demo starts and seeds',
       '            (VAULT_ADDR and VAULT_TOKEN of your shell are ignored)',
+      '  --gcp     read the client secret from Secret Manager on loopback Google doubles the demo starts',
+      '            and seeds (a service account key, a labelled secret only it may read)',
       '',
       'With VAULT_ADDR and VAULT_TOKEN set (and no --vault), the client secret is read from that Vault:',
       `field "client-secret" of the KV v2 secret ${vaultSecretLocation(DEMO_ENVIRONMENT)}.`,
@@ -346,7 +382,11 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    await runDemo({ ...(values.dir === undefined ? {} : { dir: values.dir }), ...(values.vault === true ? { vault: 'loopback' as const } : {}) });
+    await runDemo({
+      ...(values.dir === undefined ? {} : { dir: values.dir }),
+      ...(values.vault === true ? { vault: 'loopback' as const } : {}),
+      ...(values.gcp === true ? { gcp: 'loopback' as const } : {}),
+    });
     return 0;
   } catch (err) {
     // Error messages of connector-secrets never contain values; print name, code and message.
