@@ -10,6 +10,7 @@
  * ```
  */
 export class GcpApiError extends Error {
+  /** Always `'GcpApiError'`. */
   override name = 'GcpApiError' as const;
   /** The HTTP status, or 0 when no answer came (network error, timeout). */
   readonly httpStatus: number;
