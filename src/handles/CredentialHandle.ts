@@ -443,7 +443,13 @@ class Handle<T> implements CredentialHandle<T> {
     this.#timer = undefined;
   }
 
+  /**
+   * The pause before the forced refresh of `withCredential`. Its caller awaits it, so on the
+   * real clock it is a plain timer that keeps the process alive (the clock's own timers are
+   * unref'd for background work); an injected clock schedules it as usual.
+   */
   #sleep(ms: number): Promise<void> {
+    if (this.#clock === systemClock) return new Promise((resolve) => setTimeout(resolve, ms));
     return new Promise((resolve) => this.#clock.setTimeout(resolve, ms));
   }
 

@@ -64,7 +64,11 @@ export function backoffDelay(policy: RetryPolicy, retry: number, random: () => n
   return Math.floor(random() * cap);
 }
 
-/** Waits `ms`, or rejects with the signal's reason when it aborts first. The timer is unref'd. */
+/**
+ * Waits `ms`, or rejects with the signal's reason when it aborts first. A caller awaits this
+ * retry pause, so the timer is not unref'd: a script awaiting a retried request must not exit
+ * under it (a background renewal's retry delays exit by at most the retry deadline).
+ */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
@@ -72,7 +76,6 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
-    timer.unref?.();
     const onAbort = () => {
       clearTimeout(timer);
       reject(signal!.reason);
