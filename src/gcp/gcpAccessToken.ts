@@ -237,7 +237,7 @@ export function gcpAccessToken(init: GcpAccessTokenInit = {}): GcpAccessToken {
     },
     get: () => handle.get().catch((err: unknown) => Promise.reject(unwrap(err))),
     refresh: () => handle.refresh(),
-    withCredential: (fn, options) => handle.withCredential(fn, options),
+    withCredential: (fn, options) => handle.withCredential(fn, options).catch((err: unknown) => Promise.reject(unwrap(err))),
     on: (event, listener) => handle.on(event, listener),
     onRotate: (listener) => handle.onRotate(listener),
     async close() {

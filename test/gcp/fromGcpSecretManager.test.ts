@@ -6,7 +6,7 @@ import { GcpApiError, gcpAccessToken, type GcpAccessToken } from '../../src/gcp/
 import { parseRef } from '../../src/ref/parseRef.js';
 import { startGoogleDoubles, type GoogleDoubles, type ServiceAccountKey } from '../fixtures/gcp/index.js';
 import { errorText, generated, rejection } from '../helpers.js';
-import { Closer, keyToken, PROJECT, READER, resolveContext, smProvider } from './helpers.js';
+import { Closer, keyToken, ManualClock, PROJECT, READER, resolveContext, smProvider } from './helpers.js';
 
 let doubles: GoogleDoubles;
 let key: ServiceAccountKey;
@@ -206,6 +206,21 @@ describe('fromGcpSecretManager: errors', () => {
     expect(err.message).toMatch(/UNAUTHENTICATED/);
     expect(doubles.count('access') - access).toBe(2);
     expect(errorText(err)).not.toContain((await token.get()).reveal());
+  });
+
+  it('a token that expired and cannot be replaced reports why (here ACCESS_DENIED from the token endpoint), not SECRET_EXPIRED', async () => {
+    const clock = new ManualClock();
+    const token = closer.add(keyToken(doubles, key, { clock }));
+    const p = closer.add(smProvider(doubles, token, { labelsTtlMs: 60_000 }));
+    await resolve(p, `gcp-sm://${DB}`);
+    doubles.failNext('token', 400, 'INVALID_ARGUMENT', 5);
+    try {
+      clock.advance(3_600_000);
+      const err = await rejection(resolve(p, `gcp-sm://${DB}`));
+      expect([err.code, err.message]).toEqual(['ACCESS_DENIED', 'the token request: refused (INVALID_ARGUMENT)']);
+    } finally {
+      doubles.clearFailures();
+    }
   });
 
   it('INVALID_ARGUMENT and other 4xx → PROVIDER_ERROR, not retried', async () => {
