@@ -22,7 +22,6 @@ export interface GcpTransportInit {
   readonly retry: RetryPolicy;
   readonly requestTimeoutMs: number;
   readonly random: () => number;
-  readonly userAgent?: string;
 }
 
 /**
@@ -60,7 +59,6 @@ export class GcpTransport {
     const signal = req.signal === undefined ? timeout : AbortSignal.any([req.signal, timeout]);
     const headers: Record<string, string> = { authorization: `Bearer ${req.token}`, accept: 'application/json' };
     if (req.body !== undefined) headers['content-type'] = 'application/json';
-    if (this.#init.userAgent !== undefined) headers['user-agent'] = this.#init.userAgent;
     const fail = (httpStatus: number, message: string, status?: string, networkCode?: string) => ({
       ok: false as const,
       failure: new GcpHttpFailure(new GcpApiError({ httpStatus, status, message: scrub(message, req.scrub), networkCode, method: req.method, path: req.path, attempts: attempt })),

@@ -77,6 +77,17 @@ describe('fromGcpSecretManager: reads through google-auth-library tokens against
     expect((await c.getBytes('gcp-sm://signing-key')).metadata.environment).toBe('dev');
   });
 
+  it('a principal without secrets.get (labels) gets the value without metadata; strictEnvironment then refuses it', async () => {
+    const name = `projects/${PROJECT}/secrets/accessor-only`;
+    const value = generated();
+    doubles.createSecret(name, { labels: { environment: 'dev' }, viewers: ['someone-else@x.iam.gserviceaccount.com'] });
+    doubles.addVersion(name, value);
+    const s = await client().get('gcp-sm://accessor-only');
+    expect([s.reveal(), s.metadata]).toEqual([value, {}]);
+    const strict = closer.add(createSecrets({ environment: 'dev', strictEnvironment: true, cache: false, providers: [closer.add(smProvider(doubles, closer.add(keyToken(doubles, key))))] }));
+    expect((await rejection(strict.get('gcp-sm://accessor-only'))).code).toBe('ENVIRONMENT_MISMATCH');
+  });
+
   it('labels drive the environment guard: a prod-labelled secret is refused in dev', async () => {
     const err = await rejection(client().get('gcp-sm://prod-only'));
     expect(err.code).toBe('ENVIRONMENT_MISMATCH');
