@@ -126,6 +126,30 @@ describe('gcpAccessToken from Application Default Credentials', () => {
   });
 });
 
+describe('gcpAccessToken from Application Default Credentials on Google Cloud (the metadata server)', () => {
+  it('takes the default service account\'s token and the project from the metadata server', async () => {
+    const account = `runtime@${PROJECT}.iam.gserviceaccount.com`;
+    doubles.metadataIdentity = { email: account, project: PROJECT };
+    vi.stubEnv('GOOGLE_APPLICATION_CREDENTIALS', undefined);
+    vi.stubEnv('GCE_METADATA_HOST', doubles.url.replace(/^http:\/\//, ''));
+    vi.stubEnv('METADATA_SERVER_DETECTION', 'ping-only');
+    try {
+      const name = `projects/${PROJECT}/secrets/runtime-only`;
+      doubles.createSecret(name, { accessors: [account], labels: { environment: 'dev' } });
+      doubles.addVersion(name, 'runtime-value');
+      const token = closer.add(gcpAccessToken());
+      expect(await token.projectId()).toBe(PROJECT);
+      const p = closer.add(smProvider(doubles, token, { projectId: undefined as never }));
+      expect((await p.resolve(parseRef('gcp-sm://runtime-only'), resolveContext())).value).toBe('runtime-value');
+      expect(token.expiresAt! - Date.now()).toBeGreaterThan(3_500_000);
+      expect(doubles.count('metadata')).toBeGreaterThan(0);
+    } finally {
+      vi.unstubAllEnvs();
+      doubles.metadataIdentity = undefined;
+    }
+  });
+});
+
 describe('gcpAccessToken with impersonation (generateAccessToken)', () => {
   it('mints a token of the target from the key of the source', async () => {
     doubles.grantTokenCreator(READER, TARGET);
