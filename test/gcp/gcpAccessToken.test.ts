@@ -126,6 +126,27 @@ describe('gcpAccessToken from Application Default Credentials', () => {
   });
 });
 
+describe('gcpAccessToken from a gcloud user login (authorized_user)', () => {
+  it('trades the refresh token at the token endpoint; a revoked login → ACCESS_DENIED without the refresh token', async () => {
+    const user = 'analyst@example.com';
+    const name = `projects/${PROJECT}/secrets/user-only`;
+    doubles.createSecret(name, { accessors: [user], labels: { environment: 'dev' } });
+    doubles.addVersion(name, 'user-value');
+    const login = doubles.userLogin(user);
+    const token = closer.add(gcpAccessToken({ credentials: login, endpoints: { token: doubles.tokenUrl } }));
+    const before = doubles.count('token');
+    const p = closer.add(smProvider(doubles, token));
+    expect((await p.resolve(parseRef(`gcp-sm://${name}`), resolveContext())).value).toBe('user-value');
+    expect(doubles.count('token') - before).toBe(1);
+
+    const revoked = { ...login, refresh_token: `1//${generated(32)}` };
+    const err = await rejection(closer.add(gcpAccessToken({ credentials: revoked, endpoints: { token: doubles.tokenUrl } })).get());
+    expect([err.code, err.message]).toEqual(['ACCESS_DENIED', 'the token request: refused (invalid_grant)']);
+    expect(errorText(err)).not.toContain(revoked.refresh_token);
+    expect(errorText(err)).not.toContain(revoked.client_secret);
+  });
+});
+
 describe('gcpAccessToken from Application Default Credentials on Google Cloud (the metadata server)', () => {
   it('takes the default service account\'s token and the project from the metadata server', async () => {
     const account = `runtime@${PROJECT}.iam.gserviceaccount.com`;
