@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { awsBulkLoad } from './aws-bulk-load.js';
 import { awsStsFleet } from './aws-sts-fleet.js';
+import { gcpTokenFleet } from './gcp-token-fleet.js';
 import { handlesFleet } from './handles-fleet.js';
 import { redactFixed } from './redact-fixed.js';
 import { redactPino } from './redact-pino.js';
@@ -38,7 +39,7 @@ export interface BenchOutcome {
 }
 
 /** The benchmarks, in run order. */
-const BENCHES: readonly BenchModule[] = [secretsGet, handlesFleet, redactThroughput, redactFixed, redactRegister, redactPino, awsStsFleet, awsBulkLoad];
+const BENCHES: readonly BenchModule[] = [secretsGet, handlesFleet, redactThroughput, redactFixed, redactRegister, redactPino, awsStsFleet, awsBulkLoad, gcpTokenFleet];
 
 const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
 

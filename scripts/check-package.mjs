@@ -37,6 +37,7 @@ const EXPECTED_EXPORTS = {
   '.': ['createSecrets', 'parseRef', 'Secret', 'fromEnv', 'fromFile', 'fromLocalStore'],
   './testing': ['fromMock'],
   './aws': ['fromAwsSecretsManager', 'awsCredentials', 'awsRdsAuthToken', 'AwsApiError'],
+  './gcp': ['fromGcpSecretManager', 'gcpAccessToken'],
 };
 
 /** Packages the public entries must never load: they belong to lazily loaded subpaths. */

@@ -25,6 +25,7 @@ export const PUBLIC_ENTRIES: readonly PublicEntry[] = [
   { subpath: './testing', source: 'src/testing/index.ts' },
   { subpath: './vault', source: 'src/vault/index.ts' },
   { subpath: './aws', source: 'src/aws/index.ts' },
+  { subpath: './gcp', source: 'src/gcp/index.ts' },
   { subpath: './pino', source: 'src/pino/index.ts' },
   { subpath: './winston', source: 'src/winston/index.ts' },
 ];

@@ -1,11 +1,12 @@
 import { AbortedError, ConfigError } from './errors.js';
+import { systemClock } from './handles/clock.js';
 
 /**
  * Per-call limits of `secrets.get` and `secrets.getBytes`.
  *
  * @example
  * ```ts
- * const pw = await secrets.get('secret://orders-db/password', { signal: AbortSignal.timeout(10_000), timeoutMs: 5_000 });
+ * const pw = await secrets.get('secret://orders-db/password', { signal: controller.signal, timeoutMs: 5_000 });
  * ```
  */
 export interface CallOptions {
@@ -39,13 +40,13 @@ export function withDeadline<T>(start: () => Promise<T>, options: CallOptions | 
   if (signal === undefined && timeoutMs === undefined) return pending;
   return new Promise<T>((resolve, reject) => {
     let done = false;
-    // Not unref'd: a caller awaits this timer, and a script that awaits us must not exit early.
-    const timer = timeoutMs === undefined ? undefined : setTimeout(() => giveUp(new AbortedError(`the call timed out after ${timeoutMs} ms`, { timeoutMs })), timeoutMs);
+    // Not background: a caller awaits this timer, and a script that awaits us must not exit early.
+    const timer = timeoutMs === undefined ? undefined : systemClock.setTimeout(() => giveUp(new AbortedError(`the call timed out after ${timeoutMs} ms`, { timeoutMs })), timeoutMs);
     const onAbort = () => giveUp(aborted(signal!));
     signal?.addEventListener('abort', onAbort, { once: true });
     const settle = () => {
       done = true;
-      clearTimeout(timer);
+      if (timer !== undefined) systemClock.clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
     };
     function giveUp(err: AbortedError) {

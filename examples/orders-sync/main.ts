@@ -23,6 +23,10 @@
 // the loopback AWS Secrets Manager double (aws-sm://), with credentials of a role assumed from
 // the loopback STS double: fromEnv → fromAwsSecretsManager. Steps 2, 4, 5 and 6 do not change.
 //
+// GCP mode (gcp-mode.ts): with `--gcp`, the demo starts the loopback Google doubles (token
+// endpoint, Secret Manager) and step 3 reads the client secret from Secret Manager instead:
+// fromEnv → fromGcpSecretManager, authorized by a gcpAccessToken handle.
+//
 // Nothing printed here contains a secret; test/examples/orders-sync.test.ts and
 // orders-sync-vault.test.ts check that.
 import os from 'node:os';
@@ -58,6 +62,7 @@ import {
   type DemoVault,
   type LoopbackVaultSeed,
 } from './vault-mode.js';
+import { connectorGcpProvider, gcpClientSecretRef, startLoopbackGcp, type DemoGcp, type LoopbackGcpSeed } from './gcp-mode.js';
 
 /** How many orders the demo API serves, and how many rows a run must sync. */
 export const DEMO_ORDER_COUNT = 137;
@@ -115,6 +120,15 @@ export interface DemoOptions {
   readonly aws?: boolean;
   /** With `aws: true`: called with the seeded values (tests check none leaks). */
   readonly onAwsSeeded?: (seed: LoopbackAwsSeed) => void;
+  /**
+   * `'loopback'` (`--gcp`): read the client secret from Secret Manager on the loopback Google
+   * doubles the demo starts and seeds.
+   * @default false
+   */
+  readonly gcp?: 'loopback' | false;
+  /** With `gcp: 'loopback'`: called with the seeded client secret and key, and every Google access token issued. */
+  readonly onGcpSeeded?: (seed: LoopbackGcpSeed) => void;
+  readonly onGcpAccessToken?: (token: string) => void;
 }
 
 /** Request counters of a demo run. */
@@ -142,6 +156,8 @@ export interface DemoResult {
   readonly vault: { readonly address: string; readonly loopback: boolean } | undefined;
   /** The loopback AWS the client secret was read from; undefined without AWS mode. */
   readonly aws: { readonly secretsManagerUrl: string; readonly roleArn: string } | undefined;
+  /** The loopback Google doubles the client secret was read from; undefined without GCP mode. */
+  readonly gcp: { readonly address: string } | undefined;
   /** HTTP status the API gave a request without a token. */
   readonly unauthenticatedStatus: number;
   /** Access-token rotations during the sync. */
@@ -160,11 +176,12 @@ export function defaultDemoDir(): string {
   return join(os.tmpdir(), 'connector-secrets-demo');
 }
 
-/** Where the long-lived client secret lives: the local store, or a Vault. */
+/** Where the long-lived client secret lives: the local store, a Vault, AWS or Google Cloud. */
 export type ClientSecretSource =
   | { readonly kind: 'local'; readonly store: DemoStore }
   | { readonly kind: 'vault'; readonly vault: DemoVault; readonly environment: string }
-  | { readonly kind: 'aws'; readonly aws: DemoAws; readonly environment: string };
+  | { readonly kind: 'aws'; readonly aws: DemoAws; readonly environment: string }
+  | { readonly kind: 'gcp'; readonly gcp: DemoGcp };
 
 /**
  * The chain the long-lived client secret is resolved through, in order: the environment first
@@ -174,6 +191,7 @@ export type ClientSecretSource =
  */
 export function connectorProviders(source: ClientSecretSource): SecretProvider[] {
   if (source.kind === 'aws') return [fromEnv(), awsProvider(source.aws, source.environment)];
+  if (source.kind === 'gcp') return [fromEnv(), connectorGcpProvider(source.gcp)];
   return source.kind === 'local'
     ? [fromEnv(), fromLocalStore({ path: source.store.storePath, keyFile: source.store.keyFile, environment: source.store.environment })]
     : [fromEnv(), connectorVaultProvider(source.vault, source.environment)];
@@ -190,6 +208,14 @@ async function registeredClientSecret(source: ClientSecretSource, environment: s
       return await awsSecrets.get(awsClientSecretRef(environment));
     } finally {
       await awsSecrets.close();
+    }
+  }
+  if (source.kind === 'gcp') {
+    const gcpSecrets = createSecrets({ environment, providers: [source.gcp.provider()] });
+    try {
+      return await gcpSecrets.get(gcpClientSecretRef());
+    } finally {
+      await gcpSecrets.close();
     }
   }
   const apiSecrets = source.kind === 'local'
@@ -224,7 +250,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const dir = options.dir ?? defaultDemoDir();
   const environment = DEMO_ENVIRONMENT;
   const variables = options.env ?? process.env;
-  const mode = options.aws === true ? false : options.vault ?? (variables['VAULT_ADDR'] ? 'env' : false);
+  const gcpMode = options.gcp === 'loopback';
+  const mode = options.aws === true || gcpMode ? false : options.vault ?? (variables['VAULT_ADDR'] ? 'env' : false);
   log(`orders-sync demo (environment "${environment}", directory ${dir})`);
   const aws: DemoAws | undefined =
     options.aws === true ? await startLoopbackAws({ environment, log, ...(options.onAwsSeeded === undefined ? {} : { onSeeded: options.onAwsSeeded }) }) : undefined;
@@ -234,15 +261,21 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     mode === 'loopback' ? await startLoopbackVault({ environment, log, env: variables, ...(options.onVaultSeeded === undefined ? {} : { onSeeded: options.onVaultSeeded }) })
     : mode === 'env' ? vaultFromEnv(variables, environment, log)
     : undefined;
+  const gcp: DemoGcp | undefined = gcpMode
+    ? await startLoopbackGcp({ environment, log, ...(options.onGcpSeeded === undefined ? {} : { onSeeded: options.onGcpSeeded }), ...(options.onGcpAccessToken === undefined ? {} : { onAccessToken: options.onGcpAccessToken }) })
+    : undefined;
   let auditLog: DemoAuditLog | undefined;
   let api: Awaited<ReturnType<typeof startSourceApi>> | undefined;
   let bootstrap: SecretsClient | undefined;
   // Short-lived: access tokens, from a custom provider that exchanges the client secret.
   let secrets: SecretsClient | undefined;
   try {
-    const store = vault === undefined && aws === undefined ? await ensureDemoStore({ dir, environment, log }) : undefined;
+    const store = vault === undefined && aws === undefined && gcp === undefined ? await ensureDemoStore({ dir, environment, log }) : undefined;
     const source: ClientSecretSource =
-      aws !== undefined ? { kind: 'aws', aws, environment } : store !== undefined ? { kind: 'local', store } : { kind: 'vault', vault: vault!, environment };
+      aws !== undefined ? { kind: 'aws', aws, environment }
+      : gcp !== undefined ? { kind: 'gcp', gcp }
+      : store !== undefined ? { kind: 'local', store }
+      : { kind: 'vault', vault: vault!, environment };
     // In Vault mode the clients read the Vault variables (the loopback ones with --vault).
     const env = vault !== undefined ? { env: vault.env } : options.env === undefined ? {} : { env: options.env };
 
@@ -274,6 +307,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const where =
       clientSecret.provider === 'vault' ? `Vault KV ${vaultClientSecretRef(environment)}`
       : clientSecret.provider === 'aws-sm' ? `AWS Secrets Manager ${awsClientSecretRef(environment)} (version id and tags)`
+      : clientSecret.provider === 'gcp' ? `Secret Manager ${gcpClientSecretRef()} (labels as metadata)`
       : `provider "${clientSecret.provider}"`;
     log(`non-secret facts from ${where}: version ${clientSecret.version ?? '?'}; metadata ${describeMetadata(clientSecret.metadata)}`);
     log(`the client secret printed with \`\${clientSecret}\`: ${clientSecret}`);
@@ -337,6 +371,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       store,
       vault: vault === undefined ? undefined : { address: vault.address, loopback: vault.loopback },
       aws: aws === undefined ? undefined : { secretsManagerUrl: aws.secretsManagerUrl, roleArn: aws.roleArn },
+      gcp: gcp === undefined ? undefined : { address: gcp.address },
       unauthenticatedStatus: probe.status,
       rotations: result.rotations,
       pageTokenVersions: result.pageTokenVersions,
@@ -357,14 +392,18 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     await api?.close();
     await vault?.close();
     await aws?.close();
+    await gcp?.close();
   }
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { dir: { type: 'string' }, vault: { type: 'boolean' }, aws: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { dir: { type: 'string' }, vault: { type: 'boolean' }, aws: { type: 'boolean' }, gcp: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
   if (values.help) {
     console.log([
-      'usage: npm run demo [-- [--dir <directory>] [--vault | --aws]]',
+      'usage: npm run demo [-- [--dir <directory>] [--vault | --aws | --gcp]]',
       '',
       'Syncs demo orders from a loopback OAuth-protected API: a client secret from an encrypted local',
       'store, exchanged for short-lived access tokens that rotate mid-run; then attempts one',
@@ -374,6 +413,8 @@ async function main(argv: string[]): Promise<number> {
       '            (VAULT_ADDR and VAULT_TOKEN of your shell are ignored)',
       '  --aws     read the client secret from loopback AWS Secrets Manager and STS doubles the demo',
       '            starts and seeds (aws-sm://, credentials of an assumed role)',
+      '  --gcp     read the client secret from Secret Manager on loopback Google doubles the demo starts',
+      '            and seeds (a service account key, a labelled secret only it may read)',
       '',
       'With VAULT_ADDR and VAULT_TOKEN set (and no --vault), the client secret is read from that Vault:',
       `field "client-secret" of the KV v2 secret ${vaultSecretLocation(DEMO_ENVIRONMENT)}.`,
@@ -381,7 +422,12 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    await runDemo({ ...(values.dir === undefined ? {} : { dir: values.dir }), ...(values.vault === true ? { vault: 'loopback' as const } : {}), ...(values.aws === true ? { aws: true } : {}) });
+    await runDemo({
+      ...(values.dir === undefined ? {} : { dir: values.dir }),
+      ...(values.vault === true ? { vault: 'loopback' as const } : {}),
+      ...(values.aws === true ? { aws: true } : {}),
+      ...(values.gcp === true ? { gcp: 'loopback' as const } : {}),
+    });
     return 0;
   } catch (err) {
     // Error messages of connector-secrets never contain values; print name, code and message.
