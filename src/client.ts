@@ -440,6 +440,9 @@ class Client implements SecretsClient {
   readonly #ctx: ResolveContext;
   readonly #events = new Emitter<SecretsEvents>((err) => this.#events.emit('listener-error', err));
   readonly #handles = new Set<CredentialHandle<unknown>>();
+  /** Handles to tell when a provider reports a change, by canonical ref (without `#field`). */
+  readonly #watchers = new Map<string, Set<() => void>>();
+  readonly #unwatch: (() => void)[] = [];
   readonly #guard: Guard;
   readonly #auditor: Auditor;
   readonly #auditCacheHits: boolean;
@@ -498,6 +501,7 @@ class Client implements SecretsClient {
       const anomaly = this.#anomaly;
       this.#auditor.observe((event) => anomaly.observe(event));
     }
+    for (const p of providers) if (p.watch !== undefined) this.#unwatch.push(p.watch((ref) => this.#changed(ref)));
     if (options.openTelemetry !== false) {
       void loadOpenTelemetry().then((api) => {
         const bridge = api === undefined || this.#closed ? undefined : createOtelBridge(api, environment);
@@ -724,6 +728,7 @@ class Client implements SecretsClient {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const unwatch of this.#unwatch.splice(0)) unwatch();
     await Promise.allSettled([...this.#handles].map((h) => h.close()));
     this.#abort.abort(new ConfigError('the secrets client was closed'));
     this.#cache?.clear();
@@ -731,6 +736,19 @@ class Client implements SecretsClient {
     await Promise.allSettled(this.#providers.map((p) => p.close?.()));
     await this.#auditor.close();
     this.#events.clear();
+  }
+
+  /** A provider says a value changed: drop the cached copy and let the handles on it re-read. */
+  #changed(ref: string): void {
+    let key: string;
+    try {
+      const { scheme, path, segments, params } = parseRef(ref);
+      key = formatRef({ scheme, path, segments, params });
+    } catch {
+      return; // Not a ref this client could have asked for.
+    }
+    this.#cache?.delete(key);
+    for (const notify of [...(this.#watchers.get(key) ?? [])]) notify();
   }
 
   /** Parses and routes a ref once; the result is reused on every warm call. */
@@ -808,6 +826,15 @@ class Client implements SecretsClient {
     const signal = (own: AbortSignal) => AbortSignal.any([own, this.#abort.signal]);
     return {
       ref: route.text,
+      subscribe: (onChange) => {
+        const set = this.#watchers.get(route.key) ?? new Set();
+        set.add(onChange);
+        this.#watchers.set(route.key, set);
+        return () => {
+          set.delete(onChange);
+          if (set.size === 0 && this.#watchers.get(route.key) === set) this.#watchers.delete(route.key);
+        };
+      },
       fetch: async (force, own) => {
         if (own.aborted) throw own.reason;
         const access: Access = { source: 'fetch', pass: undefined, started: NaN };

@@ -144,6 +144,17 @@ export interface SecretProvider {
   revoke?(lease: Lease, ctx: ResolveContext): Promise<void>;
   /** Writes a new version of a secret. */
   rotate?(ref: SecretRef, value: string, ctx: ResolveContext): Promise<ResolvedSecret>;
+  /**
+   * Tells the client when a value changed outside it (a rotation event), so cached copies are
+   * dropped and handles on that ref read it again at once instead of after their `ttlMs`.
+   * `onChange` gets the canonical ref without `#field`; the returned function unsubscribes
+   * (called when the client closes).
+   * @example
+   * ```ts
+   * watch(onChange) { bus.on('rotated', onChange); return () => bus.off('rotated', onChange); }
+   * ```
+   */
+  watch?(onChange: (ref: string) => void): () => void;
   /** Releases connections and timers. */
   close?(): Promise<void>;
 }
