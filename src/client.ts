@@ -11,7 +11,7 @@ import {
   isConnectorSecretsError,
 } from './errors.js';
 import { Emitter } from './events.js';
-import { MAX_TIMER_MS, systemClock } from './handles/clock.js';
+import { MAX_TIMER_MS, systemClock, type Clock } from './handles/clock.js';
 import { createCredentialHandle, type CredentialHandle, type CredentialSource, type HandleOptions } from './handles/CredentialHandle.js';
 import { selectField } from './field.js';
 import { checkSchema, isManifest, refFor, type LoadedSecrets, type SecretManifest, type SecretSpecs } from './manifest.js';
@@ -91,8 +91,23 @@ export interface SecretsOptions {
    */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /**
-   * The clock, in epoch milliseconds; tests pass a fake one.
-   * @default Date.now
+   * The clock and timers of everything the client does: cache TTLs, handles' refreshes and
+   * expiry, guard time windows and approval timeouts, audit and log times, retry pauses, and
+   * providers that use the resolve context's clock. Tests pass `createTestClock()` from
+   * `connector-secrets/testing`.
+   * @default the system clock (which follows `vi.useFakeTimers()`)
+   * @example
+   * ```ts
+   * const clock = createTestClock();
+   * const secrets = createSecrets({ environment: 'dev', providers: [mock], clock });
+   * await clock.advance(60_000);
+   * ```
+   */
+  readonly clock?: Clock;
+  /**
+   * Only the time, in epoch milliseconds: an alias kept for older code; timers stay real.
+   * Prefer `clock`. Passing both is a ConfigError.
+   * @default the clock's `now`
    */
   readonly now?: () => number;
   /**
@@ -365,6 +380,12 @@ const optionsSchema = z.object({
     )
     .optional(),
   now: z.custom<() => number>((v) => typeof v === 'function', 'now must be a function').optional(),
+  clock: z
+    .custom<Clock>(
+      (v) => typeof v === 'object' && v !== null && ['now', 'setTimeout', 'clearTimeout'].every((k) => typeof (v as Record<string, unknown>)[k] === 'function'),
+      'clock must have now, setTimeout and clearTimeout functions',
+    )
+    .optional(),
   audit: z.union([z.literal(false), sinkShape, z.array(sinkShape)]).optional(),
   auditFailure: z.enum(['fail-closed', 'warn']).optional(),
   auditCacheHits: z.boolean().optional(),
@@ -403,6 +424,9 @@ export function createSecrets(options: SecretsOptions): SecretsClient {
   }
   const env = options.env ?? process.env;
   const environment = options.environment ?? env['CONNECTOR_SECRETS_ENV'];
+  if (options.clock !== undefined && options.now !== undefined) {
+    throw new ConfigError('pass either clock or now (an alias of clock.now), not both');
+  }
   if (environment === undefined || environment === '') {
     throw new ConfigError('no environment: pass createSecrets({ environment }) or set CONNECTOR_SECRETS_ENV');
   }
@@ -435,7 +459,8 @@ class Client implements SecretsClient {
   readonly #routes = new Map<string, Route>();
   readonly #placeholder: string | undefined;
   readonly #now: () => number;
-  readonly #nowGiven: boolean;
+  /** The one clock: handles, guard, audit, retries and providers (through the resolve context) use it. */
+  readonly #clock: Clock;
   readonly #abort = new AbortController();
   readonly #ctx: ResolveContext;
   readonly #events = new Emitter<SecretsEvents>((err) => this.#events.emit('listener-error', err));
@@ -458,15 +483,17 @@ class Client implements SecretsClient {
     this.#cache = options.cache === false ? undefined : new SecretCache(options.cache);
     this.#placeholder = options.placeholder;
     // Looked up at each call, so fake clocks installed after creation apply.
-    this.#now = options.now ?? (() => Date.now());
-    this.#nowGiven = options.now !== undefined;
+    const given = options.now;
+    this.#clock = options.clock ?? (given === undefined ? systemClock : { ...systemClock, now: () => given() });
+    const clock = this.#clock;
+    this.#now = () => clock.now();
     const placeholder = options.redaction?.placeholder ?? options.placeholder;
     this.redactor = createRedactor({ ...options.redaction, ...(placeholder === undefined ? {} : { placeholder }) });
     this.logger = createLogger(this.redactor, { now: this.#now, ...options.logger });
     // Every call in flight listens to this one signal (to stop when the client closes), and each
     // removes its listener when done: many concurrent calls are normal, not a leak to warn about.
     setMaxListeners(0, this.#abort.signal);
-    this.#ctx = { signal: this.#abort.signal, env, environment, identity: this.identity, now: this.#now };
+    this.#ctx = { signal: this.#abort.signal, env, environment, identity: this.identity, now: this.#now, clock };
     const now = this.#now;
     this.#onAlert = options.onAlert;
     const detect = options.anomaly === undefined ? options.onAlert !== undefined || sinksOf(options.audit).length > 0 : options.anomaly !== false;
@@ -482,6 +509,7 @@ class Client implements SecretsClient {
       approve: options.approve,
       approvalTimeoutMs: options.approvalTimeoutMs ?? 30_000,
       now,
+      clock,
       onOutsideWindow: (ref, reason) => this.#anomaly?.outsideWindow(this.identity ?? null, ref, reason),
     });
     this.#auditCacheHits = options.auditCacheHits ?? true;
@@ -703,8 +731,8 @@ class Client implements SecretsClient {
       throw err;
     }
     const { schema, ...handleOptions } = options;
-    const now = this.#now;
-    const clock = handleOptions.clock ?? (this.#nowGiven ? { ...systemClock, now } : systemClock);
+    // A handle's own `clock` option is an alias kept for older code; the client's clock is the default.
+    const clock = handleOptions.clock ?? this.#clock;
     const source = this.#source(route, schema);
     const handle = createCredentialHandle({ ...source, closed: () => this.#handles.delete(handle) }, { ...handleOptions, clock });
     // A rotation is announced in the background: its record cannot fail a caller.

@@ -1,3 +1,4 @@
+import type { Clock } from './handles/clock.js';
 import type { SecretRef } from './ref/types.js';
 
 /**
@@ -89,8 +90,16 @@ export interface ResolveContext {
   readonly environment: string;
   /** The connector identity, when the client was given one. */
   readonly identity: string | undefined;
-  /** The client's clock, in epoch milliseconds. */
+  /** The client's clock, in epoch milliseconds (the same as `clock.now`). */
   readonly now: () => number;
+  /**
+   * The client's clock and timers (`createSecrets({ clock })`, or the system clock). A provider
+   * that waits (retry pauses, timeouts) should use it, through `sleep(ms, { clock })`, so a test's
+   * fake clock controls those waits too. Always set by the client; optional so that contexts
+   * built by hand (in a provider's own tests) need not make one.
+   * @default the system clock
+   */
+  readonly clock?: Clock;
 }
 
 /**
