@@ -14,7 +14,7 @@ import { Emitter } from './events.js';
 import { MAX_TIMER_MS, systemClock, type Clock } from './handles/clock.js';
 import { createCredentialHandle, type CredentialHandle, type CredentialSource, type HandleOptions } from './handles/CredentialHandle.js';
 import { selectField } from './field.js';
-import { checkSchema, isManifest, refFor, type LoadedSecrets, type SecretManifest, type SecretSpecs } from './manifest.js';
+import { checkSchema, isManifest, isSpec, refFor, type LoadedSecrets, type SecretManifest, type SecretSpec, type SecretSpecs, type SpecValue } from './manifest.js';
 import type { Lease, ResolveContext, SecretMetadata, SecretProvider } from './provider.js';
 import { parseRef } from './ref/parseRef.js';
 import { formatRef } from './ref/formatRef.js';
@@ -297,6 +297,15 @@ export interface SecretsClient {
    * ```
    */
   handle<Z extends z.ZodType>(ref: string | SecretRef, options: HandleOptions & { readonly schema: Z }): CredentialHandle<z.output<Z>>;
+  /**
+   * A handle on a manifest entry (`manifest.specs.x`): `{env}` is filled in with this client's
+   * environment and the entry's schema applies, as with `load`.
+   * @example
+   * ```ts
+   * const db = secrets.handle(orders.specs.db); // CredentialHandle<{ username: string; password: string }>
+   * ```
+   */
+  handle<S extends SecretSpec>(spec: S, options?: HandleOptions): CredentialHandle<SpecValue<S>>;
   /** An auto-refreshing text credential for a ref (see the overload above). */
   handle(ref: string | SecretRef, options?: HandleOptions): CredentialHandle<string>;
   /** Drops the cached value of a ref, so the next call asks the providers. */
@@ -721,7 +730,11 @@ class Client implements SecretsClient {
     return out as LoadedSecrets<S>;
   }
 
-  handle(ref: string | SecretRef, options: HandleOptions & { readonly schema?: z.ZodType } = {}): CredentialHandle<never> {
+  handle(input: string | SecretRef | SecretSpec, options: HandleOptions & { readonly schema?: z.ZodType } = {}): CredentialHandle<never> {
+    // A manifest entry: its ref for this environment, its schema unless the options name one.
+    const spec = typeof input === 'object' && isSpec(input) ? input : undefined;
+    const ref = spec === undefined ? (input as string | SecretRef) : refFor(spec, this.environment);
+    if (spec?.schema !== undefined && options.schema === undefined) options = { ...options, schema: spec.schema };
     let route: Route;
     try {
       route = this.#route(ref);
