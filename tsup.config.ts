@@ -14,6 +14,11 @@ const shared = {
   target: 'node20',
   platform: 'node',
   sourcemap: true,
+  // The tarball ships dist/ only: maps carry their sources inline, so a connector author's stack
+  // traces and debugger show our TypeScript (scripts/check-package.mjs checks every map).
+  esbuildOptions(options) {
+    options.sourcesContent = true;
+  },
   treeshake: true,
   skipNodeModulesBundle: true,
   // Keep `node:fs` … as written (tsup 8 strips the prefix by default).

@@ -245,6 +245,13 @@ function checkPack() {
   const devOnly = /^(src|test|bench|examples|scripts|api|coverage|\.ci|\.tmp|docs\/api)\/|\.tgz$|^tsconfig.*\.json$|^(tsup|vitest)\.config\./;
   const leaked = files.filter((f) => devOnly.test(f));
   check('tarball has no src/, test/ or other development files', leaked.length === 0, `unexpected: ${leaked.slice(0, 20).join(', ')}`);
+  // src/ is not shipped, so a source map is only readable if it carries its sources inline.
+  const maps = files.filter((f) => f.endsWith('.map'));
+  const bare = maps.filter((f) => {
+    const map = JSON.parse(readFileSync(path.join(ROOT, f), 'utf8'));
+    return !Array.isArray(map.sourcesContent) || map.sources.some((_, i) => typeof map.sourcesContent[i] !== 'string');
+  });
+  check(`every source map inlines its sources (${maps.length} maps)`, bare.length === 0, `without sourcesContent: ${bare.join(', ')}`);
 }
 
 function checkBin() {
