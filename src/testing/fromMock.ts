@@ -120,7 +120,7 @@ export interface MockProvider extends SecretProvider {
   fail(ref: string, kind: MockFailure, options?: { times?: number }): void;
   /** Removes every failure rule. */
   clearFailures(): void;
-  /** Delays every answer by `ms` (a timer that keeps the process alive; fake timers apply). */
+  /** Delays every answer by `ms`, on the client’s clock (a test clock or fake timers control it; the timer keeps the process alive). */
   delay(ms: number): void;
   /** How many times `resolve` was called. */
   readonly calls: number;
@@ -234,7 +234,7 @@ export function fromMock(init: FromMockInit = {}): MockProvider {
       const key = keyOf(ref);
       calls += 1;
       counts.set(key, (counts.get(key) ?? 0) + 1);
-      if (delayMs > 0) await sleep(delayMs, { signal: ctx.signal });
+      if (delayMs > 0) await sleep(delayMs, { signal: ctx.signal, ...(ctx.clock === undefined ? {} : { clock: ctx.clock }) });
       const id = { ref: key, provider: name };
       const failed = failure(key, id);
       if (failed !== undefined) throw failed;

@@ -92,6 +92,23 @@ describe('createSecrets({ clock }): every part of the client runs on it', () => 
     await secrets.close();
   });
 
+  it('mock.delay waits on the client’s clock', async () => {
+    const clock = createTestClock({ now: START });
+    const mock = fromMock();
+    mock.set(REF, generated());
+    mock.delay(5_000);
+    const secrets = createSecrets({ environment: 'dev', providers: [mock], clock });
+    let done = false;
+    const pending = secrets.get(REF).then(() => (done = true));
+    await clock.advance(4_999);
+    expect(done).toBe(false);
+    expect(clock.pending()).toEqual([{ at: START + 5_000, inMs: 1, background: false }]);
+    await clock.advance(1);
+    await pending;
+    expect(done).toBe(true);
+    await secrets.close();
+  });
+
   it('the approval timeout runs on it', async () => {
     const clock = createTestClock({ now: START });
     const mock = fromMock();
