@@ -17,6 +17,8 @@ const shared = {
   // embedded sources (not shipped: the readable, unminified dist/*.js is), they were more than
   // the code itself and doubled the tarball.
   sourcemap: true,
+  // Maps point at the TypeScript in src/, which the tarball ships once (package.json "files"),
+  // instead of inlining a copy of the sources per output format (which doubled the tarball).
   esbuildOptions(options) {
     options.sourcesContent = false;
   },

@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    // The example connector suites run too: they are what connector authors copy.
+    include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],
     // A private PostgreSQL with scram-sha-256 auth for the suites that check passwords; fails the run if it cannot start.
     globalSetup: ['test/integration/pg-cluster.setup.ts'],

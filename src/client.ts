@@ -11,10 +11,10 @@ import {
   isConnectorSecretsError,
 } from './errors.js';
 import { Emitter } from './events.js';
-import { MAX_TIMER_MS, systemClock } from './handles/clock.js';
+import { MAX_TIMER_MS, systemClock, type Clock } from './handles/clock.js';
 import { createCredentialHandle, type CredentialHandle, type CredentialSource, type HandleOptions } from './handles/CredentialHandle.js';
 import { selectField } from './field.js';
-import { checkSchema, isManifest, refFor, type LoadedSecrets, type SecretManifest, type SecretSpecs } from './manifest.js';
+import { checkSchema, isManifest, isSpec, refFor, type LoadedSecrets, type SecretManifest, type SecretSpec, type SecretSpecs, type SpecValue } from './manifest.js';
 import type { Lease, ResolveContext, ResolvedSecret, SecretMetadata, SecretProvider } from './provider.js';
 import { parseRef } from './ref/parseRef.js';
 import { formatRef } from './ref/formatRef.js';
@@ -93,8 +93,23 @@ export interface SecretsOptions {
    */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /**
-   * The clock, in epoch milliseconds; tests pass a fake one.
-   * @default Date.now
+   * The clock and timers of everything the client does: cache TTLs, handles' refreshes and
+   * expiry, guard time windows and approval timeouts, audit and log times, retry pauses, and
+   * providers that use the resolve context's clock. Tests pass `createTestClock()` from
+   * `connector-secrets/testing`.
+   * @default the system clock (which follows `vi.useFakeTimers()`)
+   * @example
+   * ```ts
+   * const clock = createTestClock();
+   * const secrets = createSecrets({ environment: 'dev', providers: [mock], clock });
+   * await clock.advance(60_000);
+   * ```
+   */
+  readonly clock?: Clock;
+  /**
+   * Only the time, in epoch milliseconds: an alias kept for older code; timers stay real.
+   * Prefer `clock`. Passing both is a ConfigError.
+   * @default the clock's `now`
    */
   readonly now?: () => number;
   /**
@@ -289,6 +304,15 @@ export interface SecretsClient extends AsyncDisposable {
    * ```
    */
   handle<Z extends StandardSchemaV1>(ref: string | SecretRef, options: HandleOptions & { readonly schema: Z }): CredentialHandle<StandardSchemaV1.InferOutput<Z>>;
+  /**
+   * A handle on a manifest entry (`manifest.specs.x`): `{env}` is filled in with this client's
+   * environment and the entry's schema applies, as with `load`.
+   * @example
+   * ```ts
+   * const db = secrets.handle(orders.specs.db); // CredentialHandle<{ username: string; password: string }>
+   * ```
+   */
+  handle<S extends SecretSpec>(spec: S, options?: HandleOptions): CredentialHandle<SpecValue<S>>;
   /** An auto-refreshing text credential for a ref (see the overload above). */
   handle(ref: string | SecretRef, options?: HandleOptions): CredentialHandle<string>;
   /** Drops the cached value of a ref, so the next call asks the providers. */
@@ -387,6 +411,12 @@ const optionsSchema = z.object({
     )
     .optional(),
   now: z.custom<() => number>((v) => typeof v === 'function', 'now must be a function').optional(),
+  clock: z
+    .custom<Clock>(
+      (v) => typeof v === 'object' && v !== null && ['now', 'setTimeout', 'clearTimeout'].every((k) => typeof (v as Record<string, unknown>)[k] === 'function'),
+      'clock must have now, setTimeout and clearTimeout functions',
+    )
+    .optional(),
   audit: z.union([z.literal(false), sinkShape, z.array(sinkShape)]).optional(),
   auditFailure: z.enum(['fail-closed', 'warn']).optional(),
   auditCacheHits: z.boolean().optional(),
@@ -425,6 +455,9 @@ export function createSecrets(options: SecretsOptions): SecretsClient {
   }
   const env = options.env ?? process.env;
   const environment = options.environment ?? env['CONNECTOR_SECRETS_ENV'];
+  if (options.clock !== undefined && options.now !== undefined) {
+    throw new ConfigError('pass either clock or now (an alias of clock.now), not both');
+  }
   if (environment === undefined || environment === '') {
     throw new ConfigError('no environment: pass createSecrets({ environment }) or set CONNECTOR_SECRETS_ENV');
   }
@@ -457,11 +490,15 @@ class Client implements SecretsClient {
   readonly #routes = new Map<string, Route>();
   readonly #placeholder: string | undefined;
   readonly #now: () => number;
-  readonly #nowGiven: boolean;
+  /** The one clock: handles, guard, audit, retries and providers (through the resolve context) use it. */
+  readonly #clock: Clock;
   readonly #abort = new AbortController();
   readonly #ctx: ResolveContext;
   readonly #events = new Emitter<SecretsEvents>((err) => this.#events.emit('listener-error', err));
   readonly #handles = new Set<CredentialHandle<unknown>>();
+  /** Handles to tell when a provider reports a change, by canonical ref (without `#field`). */
+  readonly #watchers = new Map<string, Set<() => void>>();
+  readonly #unwatch: (() => void)[] = [];
   readonly #guard: Guard;
   readonly #auditor: Auditor;
   readonly #auditCacheHits: boolean;
@@ -479,15 +516,17 @@ class Client implements SecretsClient {
     this.#cache = options.cache === false ? undefined : new SecretCache(options.cache);
     this.#placeholder = options.placeholder;
     // Looked up at each call, so fake clocks installed after creation apply.
-    this.#now = options.now ?? (() => Date.now());
-    this.#nowGiven = options.now !== undefined;
+    const given = options.now;
+    this.#clock = options.clock ?? (given === undefined ? systemClock : { ...systemClock, now: () => given() });
+    const clock = this.#clock;
+    this.#now = () => clock.now();
     const placeholder = options.redaction?.placeholder ?? options.placeholder;
     this.redactor = createRedactor({ ...options.redaction, ...(placeholder === undefined ? {} : { placeholder }) });
     this.logger = createLogger(this.redactor, { now: this.#now, ...options.logger });
     // Every call in flight listens to this one signal (to stop when the client closes), and each
     // removes its listener when done: many concurrent calls are normal, not a leak to warn about.
     setMaxListeners(0, this.#abort.signal);
-    this.#ctx = { signal: this.#abort.signal, env, environment, identity: this.identity, now: this.#now };
+    this.#ctx = { signal: this.#abort.signal, env, environment, identity: this.identity, now: this.#now, clock };
     const now = this.#now;
     this.#onAlert = options.onAlert;
     const detect = options.anomaly === undefined ? options.onAlert !== undefined || sinksOf(options.audit).length > 0 : options.anomaly !== false;
@@ -503,6 +542,7 @@ class Client implements SecretsClient {
       approve: options.approve,
       approvalTimeoutMs: options.approvalTimeoutMs ?? 30_000,
       now,
+      clock,
       onOutsideWindow: (ref, reason) => this.#anomaly?.outsideWindow(this.identity ?? null, ref, reason),
     });
     this.#auditCacheHits = options.auditCacheHits ?? true;
@@ -522,6 +562,7 @@ class Client implements SecretsClient {
       const anomaly = this.#anomaly;
       this.#auditor.observe((event) => anomaly.observe(event));
     }
+    for (const p of providers) if (p.watch !== undefined) this.#unwatch.push(p.watch((ref) => this.#changed(ref)));
     if (options.openTelemetry !== false) {
       const loading = loadOpenTelemetry().then((api) => {
         const bridge = this.#closed ? undefined : createOtelBridge(api, environment);
@@ -799,7 +840,11 @@ class Client implements SecretsClient {
     }
   }
 
-  handle(ref: string | SecretRef, options: HandleOptions & { readonly schema?: StandardSchemaV1 } = {}): CredentialHandle<never> {
+  handle(input: string | SecretRef | SecretSpec, options: HandleOptions & { readonly schema?: StandardSchemaV1 } = {}): CredentialHandle<never> {
+    // A manifest entry: its ref for this environment, its schema unless the options name one.
+    const spec = typeof input === 'object' && isSpec(input) ? input : undefined;
+    const ref = spec === undefined ? (input as string | SecretRef) : refFor(spec, this.environment);
+    if (spec?.schema !== undefined && options.schema === undefined) options = { ...options, schema: spec.schema };
     if (options.schema !== undefined && !isStandardSchema(options.schema)) {
       throw new ConfigError('handle() options: schema must implement Standard Schema (zod ≥ 3.24, valibot, ArkType…)');
     }
@@ -812,8 +857,8 @@ class Client implements SecretsClient {
       throw err;
     }
     const { schema, ...handleOptions } = options;
-    const now = this.#now;
-    const clock = handleOptions.clock ?? (this.#nowGiven ? { ...systemClock, now } : systemClock);
+    // A handle's own `clock` option is an alias kept for older code; the client's clock is the default.
+    const clock = handleOptions.clock ?? this.#clock;
     const source = this.#source(route, schema);
     const handle = createCredentialHandle({ ...source, closed: () => this.#handles.delete(handle) }, { ...handleOptions, clock });
     // A rotation is announced in the background: its record cannot fail a caller.
@@ -837,6 +882,7 @@ class Client implements SecretsClient {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const unwatch of this.#unwatch.splice(0)) unwatch();
     await Promise.allSettled([...this.#handles].map((h) => h.close()));
     this.#abort.abort(new ConfigError('the secrets client was closed'));
     this.#cache?.clear();
@@ -848,6 +894,19 @@ class Client implements SecretsClient {
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  /** A provider says a value changed: drop the cached copy and let the handles on it re-read. */
+  #changed(ref: string): void {
+    let key: string;
+    try {
+      const { scheme, path, segments, params } = parseRef(ref);
+      key = formatRef({ scheme, path, segments, params });
+    } catch {
+      return; // Not a ref this client could have asked for.
+    }
+    this.#cache?.delete(key);
+    for (const notify of [...(this.#watchers.get(key) ?? [])]) notify();
   }
 
   /** Parses and routes a ref once; the result is reused on every warm call. */
@@ -925,6 +984,15 @@ class Client implements SecretsClient {
     const signal = (own: AbortSignal) => AbortSignal.any([own, this.#abort.signal]);
     return {
       ref: route.text,
+      subscribe: (onChange) => {
+        const set = this.#watchers.get(route.key) ?? new Set();
+        set.add(onChange);
+        this.#watchers.set(route.key, set);
+        return () => {
+          set.delete(onChange);
+          if (set.size === 0 && this.#watchers.get(route.key) === set) this.#watchers.delete(route.key);
+        };
+      },
       fetch: async (force, own) => {
         if (own.aborted) throw own.reason;
         const access: Access = { source: 'fetch', pass: undefined, started: NaN };

@@ -241,8 +241,12 @@ export class SecretExpiredError extends ConnectorSecretsError {
   /** Always `'SecretExpiredError'`. */
   override name = 'SecretExpiredError' as const;
   declare readonly code: 'SECRET_EXPIRED';
+  /**
+   * The message names the ref (`… (ref: vault://database/creds/etl)`) when `options.ref` is
+   * given: every raiser passes the canonical ref of a routed request there, never raw input.
+   */
   constructor(message: string, options: ErrorOptions = {}) {
-    super('SECRET_EXPIRED', message, options);
+    super('SECRET_EXPIRED', options.ref === undefined || message.includes(options.ref) ? message : `${message} (ref: ${options.ref})`, options);
   }
 }
 

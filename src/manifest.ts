@@ -4,6 +4,7 @@ import { parseDuration } from './duration.js';
 import { parseRef } from './ref/parseRef.js';
 import type { Sensitivity } from './provider.js';
 import type { Secret } from './secret.js';
+import type { CredentialHandle, HandleOptions } from './handles/CredentialHandle.js';
 import { describeIssues } from './issues.js';
 import { isStandardSchema, type StandardSchemaV1 } from './standardSchema.js';
 
@@ -89,6 +90,20 @@ export interface SecretManifest<S extends SecretSpecs> {
   readonly specs: S;
   /** The entries as plain data (no values). */
   inventory(): InventoryEntry[];
+  /**
+   * An auto-refreshing handle on entry `name`: the same as `secrets.handle(manifest.specs[name])`
+   * (`{env}` filled in, the entry's schema applied at each refresh).
+   * @example
+   * ```ts
+   * const db = orders.handle(secrets, 'db'); // CredentialHandle<{ username: string; password: string }>
+   * ```
+   */
+  handle<K extends keyof S & string>(secrets: SpecHandles, name: K, options?: HandleOptions): CredentialHandle<SpecValue<S[K]>>;
+}
+
+/** What {@link SecretManifest.handle} needs of a client: `secrets.handle(spec)`. */
+export interface SpecHandles {
+  handle<S extends SecretSpec>(spec: S, options?: HandleOptions): CredentialHandle<SpecValue<S>>;
 }
 
 const specSchema = z.object({
@@ -148,6 +163,11 @@ export function defineSecrets<const S extends SecretSpecs>(specs: S): SecretMani
         rotationMs: spec.rotation === undefined ? undefined : parseDuration(spec.rotation, `secret spec "${name}": rotation`),
         json: spec.schema !== undefined,
       })),
+    handle: (secrets: SpecHandles, name: string, options?: HandleOptions) => {
+      const spec = Object.hasOwn(frozen, name) ? (frozen as SecretSpecs)[name] : undefined;
+      if (spec === undefined) throw new ConfigError('manifest.handle(): the manifest has no entry of that name');
+      return secrets.handle(spec, options) as CredentialHandle<never>;
+    },
   };
   Object.defineProperty(manifest, MANIFEST_BRAND, { value: true });
   return Object.freeze(manifest);
@@ -156,6 +176,13 @@ export function defineSecrets<const S extends SecretSpecs>(specs: S): SecretMani
 /** True for manifests made by {@link defineSecrets}. */
 export function isManifest(value: unknown): value is SecretManifest<SecretSpecs> {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[MANIFEST_BRAND] === true;
+}
+
+/** True for a manifest entry (`manifest.specs.x`): an object with a string ref, owner and purpose. */
+export function isSpec(value: unknown): value is SecretSpec {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v['ref'] === 'string' && typeof v['owner'] === 'string' && typeof v['purpose'] === 'string';
 }
 
 /** The ref of a spec for one environment. */

@@ -1,3 +1,4 @@
+import type { Clock } from './handles/clock.js';
 import type { SecretRef } from './ref/types.js';
 
 /**
@@ -89,8 +90,16 @@ export interface ResolveContext {
   readonly environment: string;
   /** The connector identity, when the client was given one. */
   readonly identity: string | undefined;
-  /** The client's clock, in epoch milliseconds. */
+  /** The client's clock, in epoch milliseconds (the same as `clock.now`). */
   readonly now: () => number;
+  /**
+   * The client's clock and timers (`createSecrets({ clock })`, or the system clock). A provider
+   * that waits (retry pauses, timeouts) should use it, through `sleep(ms, { clock })`, so a test's
+   * fake clock controls those waits too. Always set by the client; optional so that contexts
+   * built by hand (in a provider's own tests) need not make one.
+   * @default the system clock
+   */
+  readonly clock?: Clock;
 }
 
 /**
@@ -166,6 +175,17 @@ export interface SecretProvider {
   revoke?(lease: Lease, ctx: ResolveContext): Promise<void>;
   /** Writes a new version of a secret. */
   rotate?(ref: SecretRef, value: string, ctx: ResolveContext): Promise<ResolvedSecret>;
+  /**
+   * Tells the client when a value changed outside it (a rotation event), so cached copies are
+   * dropped and handles on that ref read it again at once instead of after their `ttlMs`.
+   * `onChange` gets the canonical ref without `#field`; the returned function unsubscribes
+   * (called when the client closes).
+   * @example
+   * ```ts
+   * watch(onChange) { bus.on('rotated', onChange); return () => bus.off('rotated', onChange); }
+   * ```
+   */
+  watch?(onChange: (ref: string) => void): () => void;
   /** Releases connections and timers. */
   close?(): Promise<void>;
 }

@@ -178,3 +178,31 @@ describe('isConnectorSecretsError', () => {
     expect(copy.isConnectorSecretsError(new Error('x'))).toBe(false);
   });
 });
+
+describe('errors name their ref in the message', () => {
+  it('SecretExpiredError says which ref, once', () => {
+    const Cls = errors.SecretExpiredError;
+    const err = new Cls('failed', { ref: 'vault://kv/orders-db', provider: 'vault' });
+    expect(err.message).toBe('failed (ref: vault://kv/orders-db)');
+    expect(new Cls('vault://kv/orders-db failed', { ref: 'vault://kv/orders-db' }).message).toBe('vault://kv/orders-db failed');
+    expect(new Cls('failed', { provider: 'vault' }).message).toBe('failed');
+  });
+
+  it('SECRET_EXPIRED from a handle names the handle’s ref, not only the provider', async () => {
+    const { createSecrets } = await import('../src/client.js');
+    const { fromMock } = await import('../src/testing/fromMock.js');
+    const mock = fromMock();
+    const ref = 'vault://database/creds/etl';
+    let now = Date.UTC(2026, 0, 1);
+    mock.lease(ref, { ttlMs: 60_000, renewable: false, issue: (n) => `issued-credential-${n}-${now}` });
+    const secrets = createSecrets({ environment: 'dev', providers: [mock], now: () => now, cache: false });
+    const handle = secrets.handle(ref);
+    await handle.get();
+    mock.fail(ref, 'unavailable');
+    now += 120_000;
+    const err = await handle.get().catch((e: unknown) => e as Error);
+    expect(err).toMatchObject({ code: 'SECRET_EXPIRED' });
+    expect((err as Error).message).toContain(ref);
+    await secrets.close();
+  });
+});

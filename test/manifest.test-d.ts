@@ -22,3 +22,18 @@ describe('manifest types', () => {
     expectTypeOf(got).toEqualTypeOf<{ readonly a: Secret<string>; readonly b: Secret<string> }>();
   });
 });
+
+describe('handles from manifest entries', () => {
+  it('carry the schema’s output type, or string', () => {
+    const m = defineSecrets({
+      db: { ref: 'vault://kv/{env}/db', owner: 'o', purpose: 'p', schema: z.object({ username: z.string(), port: z.number() }) },
+      token: { ref: 'vault://kv/{env}/t', owner: 'o', purpose: 'p' },
+    });
+    const secrets = createSecrets({ environment: 'dev', providers: [fromMock()] });
+    expectTypeOf(secrets.handle(m.specs.db).get()).resolves.toEqualTypeOf<Secret<{ username: string; port: number }>>();
+    expectTypeOf(m.handle(secrets, 'db').get()).resolves.toEqualTypeOf<Secret<{ username: string; port: number }>>();
+    expectTypeOf(m.handle(secrets, 'token').get()).resolves.toEqualTypeOf<Secret<string>>();
+    // @ts-expect-error: no such entry
+    m.handle(secrets, 'nope');
+  });
+});

@@ -72,6 +72,6 @@ describe('secrets.load', () => {
 
   it('refuses objects that were not made by defineSecrets', async () => {
     const secrets = createSecrets({ environment: 'dev', providers: [fromMock()] });
-    await expect(secrets.load({ specs: {}, inventory: () => [] })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await expect(secrets.load({ specs: {}, inventory: () => [], handle: () => { throw new Error('unused'); } })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
   });
 });

@@ -1,4 +1,4 @@
-import { systemClock } from '../handles/clock.js';
+import { systemClock, type Clock } from '../handles/clock.js';
 import type { Sensitivity } from '../provider.js';
 
 /**
@@ -47,11 +47,11 @@ export type ApprovalOutcome = { readonly approved: true } | { readonly approved:
  * if (!outcome.approved) throw new PolicyDeniedError(`approval denied: ${outcome.why}`);
  * ```
  */
-export async function askApproval(hook: ApprovalHook, request: ApprovalRequest, timeoutMs: number): Promise<ApprovalOutcome> {
+export async function askApproval(hook: ApprovalHook, request: ApprovalRequest, timeoutMs: number, clock: Clock = systemClock): Promise<ApprovalOutcome> {
   let timer: unknown;
   // The caller awaits the answer or this timeout, so the timer keeps the process alive.
   const timeout = new Promise<ApprovalOutcome>((resolve) => {
-    timer = systemClock.setTimeout(() => resolve({ approved: false, why: `the approval hook gave no answer within ${timeoutMs} ms` }), timeoutMs);
+    timer = clock.setTimeout(() => resolve({ approved: false, why: `the approval hook gave no answer within ${timeoutMs} ms` }), timeoutMs);
   });
   const answer = (async (): Promise<ApprovalOutcome> => {
     try {
@@ -65,6 +65,6 @@ export async function askApproval(hook: ApprovalHook, request: ApprovalRequest, 
   try {
     return await Promise.race([answer, timeout]);
   } finally {
-    systemClock.clearTimeout(timer);
+    clock.clearTimeout(timer);
   }
 }

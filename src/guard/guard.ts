@@ -2,6 +2,7 @@ import { EnvironmentMismatchError, PolicyDeniedError, SecretExpiredError, isConn
 import type { ResolvedSecret, SecretProvider, Sensitivity } from '../provider.js';
 import { formatRef } from '../ref/formatRef.js';
 import { LOGICAL_SCHEME, type SecretRef } from '../ref/types.js';
+import { systemClock, type Clock } from '../handles/clock.js';
 import { askApproval, type ApprovalHook, type ApprovalRequest } from './approval.js';
 import { compileCrossRules, findCrossRule, type CompiledCrossRule, type CrossEnvironmentRule } from './crossEnvironment.js';
 import { globTarget } from './glob.js';
@@ -41,6 +42,8 @@ export interface GuardOptions {
   readonly approve: ApprovalHook | undefined;
   readonly approvalTimeoutMs: number;
   readonly now: () => number;
+  /** The timers of the approval timeout (the client's clock). @default the system clock */
+  readonly clock?: Clock;
   /** Told when a policy denies an access only for being outside its daily windows. */
   readonly onOutsideWindow?: (ref: string, reason: string) => void;
 }
@@ -91,6 +94,7 @@ export class Guard {
   readonly #approve: ApprovalHook | undefined;
   readonly #timeoutMs: number;
   readonly #now: () => number;
+  readonly #clock: Clock;
   readonly #onOutsideWindow: ((ref: string, reason: string) => void) | undefined;
   readonly #hasPolicy: boolean;
   #policy: AccessPolicy | undefined;
@@ -105,6 +109,7 @@ export class Guard {
     this.#approve = options.approve;
     this.#timeoutMs = options.approvalTimeoutMs;
     this.#now = options.now;
+    this.#clock = options.clock ?? systemClock;
     this.#onOutsideWindow = options.onOutsideWindow;
     const source = options.policy;
     this.#hasPolicy = source !== undefined;
@@ -178,7 +183,7 @@ export class Guard {
   async approve(key: string, plan: GuardPlan, pass: GuardPass): Promise<void> {
     if (pass.cross?.approve !== undefined) {
       const request = this.#request('cross-environment', key, plan, pass.cross.name, { reason: pass.cross.reason });
-      const outcome = await askApproval(pass.cross.approve, request, this.#timeoutMs);
+      const outcome = await askApproval(pass.cross.approve, request, this.#timeoutMs, this.#clock);
       if (!outcome.approved) {
         throw new EnvironmentMismatchError(`crossing to "${plan.targetEnvironment}" under rule "${pass.cross.name}" was not approved: ${outcome.why}`, {
           ref: key,
@@ -249,7 +254,7 @@ export class Guard {
         rule,
       });
     }
-    const outcome = await askApproval(this.#approve, this.#request('policy', key, plan, rule, { sensitivity }), this.#timeoutMs);
+    const outcome = await askApproval(this.#approve, this.#request('policy', key, plan, rule, { sensitivity }), this.#timeoutMs, this.#clock);
     if (!outcome.approved) {
       throw new PolicyDeniedError(`policy rule "${rule}" requires approval, which was not given: ${outcome.why}`, { ref: key, rule });
     }

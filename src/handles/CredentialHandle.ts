@@ -27,6 +27,11 @@ export interface CredentialSource<T> {
   revoke?(lease: Lease): Promise<void>;
   /** Called once when the handle is closed, after its leases were revoked. */
   closed?(): void;
+  /**
+   * Calls `onChange` when the value changed at its source (a rotation event); the handle then
+   * reads it again at once. Returns an unsubscribe function, called on close.
+   */
+  subscribe?(onChange: () => void): () => void;
 }
 
 /**
@@ -213,6 +218,9 @@ class Handle<T> implements CredentialHandle<T> {
   #flight: Promise<Held<T>> | undefined;
   #authFlight: Promise<Held<T>> | undefined;
   #timer: TimerId | undefined;
+  /** The re-read after a change event; `get()` waits for it, so the new value is served at once. */
+  #changing: Promise<void> | undefined;
+  readonly #unsubscribe: (() => void) | undefined;
   #failures = 0;
   #everHeld = false;
   #closed = false;
@@ -238,6 +246,7 @@ class Handle<T> implements CredentialHandle<T> {
       revokeOnClose: options.revokeOnClose ?? true,
     };
     this.#events = new Emitter<HandleEvents<T>>();
+    this.#unsubscribe = source.subscribe?.(() => this.#changed());
   }
 
   get expiresAt(): number | undefined {
@@ -246,6 +255,7 @@ class Handle<T> implements CredentialHandle<T> {
 
   async get(): Promise<Secret<T>> {
     this.#assertOpen();
+    if (this.#changing !== undefined) await this.#changing;
     const held = this.#held;
     const now = this.#clock.now();
     if (held !== undefined && now < held.validUntil) {
@@ -292,6 +302,7 @@ class Handle<T> implements CredentialHandle<T> {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#unsubscribe?.();
     this.#cancelTimer();
     this.#abort.abort(new ConfigError('the credential handle was closed'));
     const now = this.#clock.now();
@@ -397,6 +408,23 @@ class Handle<T> implements CredentialHandle<T> {
     }
     this.#schedule(held.refreshAt);
     return held;
+  }
+
+  /**
+   * The source says the value changed: read it now, past any cache and without renewing (a
+   * renewal would keep the old credential). A failure is a failed background refresh: the
+   * current credential is served while it is valid, and retried with backoff.
+   */
+  #changed(): void {
+    if (this.#closed || !this.#everHeld) return;
+    this.#changing ??= this.#acquire(true, false)
+      .then(
+        () => {},
+        (err: unknown) => this.#failed(err),
+      )
+      .finally(() => {
+        this.#changing = undefined;
+      });
   }
 
   /** Starts a background refresh; its failure is handled here, never left unhandled. */

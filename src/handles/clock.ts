@@ -67,7 +67,7 @@ export const systemClock: Clock = {
 
 /**
  * Waits `ms` on `clock` (the system clock by default); rejects with the signal's reason when it
- * aborts first. A caller awaits this, so the timer keeps the process alive: every retry pause,
+ * aborts first. A wait of 0 ms (or less) arms no timer and resolves at once. A caller awaits this, so the timer keeps the process alive: every retry pause,
  * backoff and awaited delay in connector-secrets goes through here.
  *
  * @example
@@ -79,6 +79,9 @@ export function sleep(ms: number, options: { readonly clock?: Clock; readonly si
   const { clock = systemClock, signal } = options;
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
+    // No wait means no timer: under fake timers (vi.useFakeTimers) even a 0 ms timer waits for
+    // the test to advance the clock, so `authRetryCooldownMs: 0` would hang a test silently.
+    if (!(ms > 0)) return resolve();
     const onAbort = () => {
       clock.clearTimeout(timer);
       reject(signal!.reason);

@@ -456,6 +456,24 @@ function name(ref: string | undefined): string {
   return ref === undefined ? 'an unnamed secret' : `"${ref}"`;
 }
 
+/** Warnings already printed by this process: each (kind, ref) once, however many clients a test suite makes. */
+const printed = new Set<string>();
+let collector: ((w: RedactorWarning) => void) | undefined;
+
+/**
+ * Sends the warnings of redactors without their own `onWarning` to `fn` instead of printing
+ * them (`undefined` restores printing). Used by `collectRedactorWarnings` in the test kit.
+ * @internal
+ */
+export function setWarningCollector(fn: ((w: RedactorWarning) => void) | undefined): void {
+  collector = fn;
+}
+
 function defaultWarning(w: RedactorWarning): void {
+  if (collector !== undefined) return collector(w);
+  const key = `${w.code}\0${w.ref ?? ''}`;
+  if (printed.has(key)) return;
+  if (printed.size > 10_000) printed.clear();
+  printed.add(key);
   process.emitWarning(w.message, { code: `CONNECTOR_SECRETS_${w.code}` });
 }

@@ -54,6 +54,14 @@ export function parseRef(input: string): SecretRef {
   if (lone !== -1) throw fail('lone surrogate (not well-formed unicode)', lone);
   const bad = firstControl(input);
   if (bad !== -1) throw fail('control or NUL character', bad);
+  const envToken = input.indexOf('{env}');
+  if (envToken !== -1) {
+    // A manifest entry's ref used as it is declared: say so, rather than "invalid character".
+    throw new InvalidSecretRefError(
+      `invalid reference: an unreplaced {env} at position ${envToken}; secrets.load(manifest) and secrets.handle(manifest.specs.<name>) fill it in with the environment`,
+      { position: envToken },
+    );
+  }
 
   const atSign = input.indexOf('@', sep + 3);
   if (atSign !== -1) {

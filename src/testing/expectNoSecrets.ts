@@ -1,26 +1,56 @@
 import { AssertionError } from 'node:assert';
 import { inspect } from 'node:util';
-import { deriveBinaryForms, deriveForms, type DerivedForm } from '../redact/derive.js';
+import { basicAuthForms, deriveBinaryForms, deriveForms, type DerivedForm } from '../redact/derive.js';
+import { DEFAULT_ALLOWLIST } from '../redact/options.js';
 import { Secret } from '../secret.js';
 
 /** A secret to look for: its value, its bytes, or the `Secret` holding it. */
 export type SecretLike = string | Uint8Array | Secret<unknown>;
 
 /**
- * Options of {@link expectNoSecrets}.
+ * Options of {@link expectNoSecrets}. The defaults are the redactor's own rules, so a value the
+ * redactor deliberately leaves visible (too short, a common word) is not reported; lower
+ * `minLength`, shrink `allowlist` or set `includeUnmasked` to be stricter than the redactor.
  *
  * @example
  * ```ts
- * expectNoSecrets(logs, [password], { minLength: 8 });
+ * expectNoSecrets(logs, [password], { minLength: secrets.redactor.minLength });
+ * expectNoSecrets(logs, [pin], { includeUnmasked: true }); // report even what the redactor leaves visible
  * ```
  */
 export interface ExpectNoSecretsOptions {
   /**
-   * Lines and JSON fields of a secret shorter than this are not looked for on their own (the
-   * whole secret always is).
-   * @default 5
+   * A value, line or JSON field shorter than this (trimmed) is not looked for, as the redactor
+   * does not mask it. Pass the client's `redaction.minLength` if you changed it.
+   * @default 5 (the redactor's default)
    */
   readonly minLength?: number;
+  /**
+   * Words the redactor never masks (compared trimmed, case-insensitively); a value, line or
+   * field equal to one is not looked for. Pass the client's `redaction.allowlist` if you changed it.
+   * @default DEFAULT_ALLOWLIST (the redactor's default)
+   */
+  readonly allowlist?: readonly string[];
+  /**
+   * Also report values the redactor leaves visible (shorter than `minLength`, on the
+   * allowlist): for a test that must prove such a value never shows up at all.
+   * @default false
+   */
+  readonly includeUnmasked?: boolean;
+}
+
+/** What the redactor would mask, by the same rules. */
+interface Rules {
+  readonly minLength: number;
+  /** True for a text the redactor leaves visible (and the check was not asked to include). */
+  readonly skip: (text: string) => boolean;
+}
+
+function rulesOf(options: ExpectNoSecretsOptions): Rules {
+  const minLength = options.minLength ?? 5;
+  const allow = new Set((options.allowlist ?? DEFAULT_ALLOWLIST).map((w) => w.trim().toLowerCase()));
+  if (options.includeUnmasked === true) return { minLength: 1, skip: (text) => text.trim() === '' };
+  return { minLength, skip: (text) => { const t = text.trim(); return t.length < minLength || allow.has(t.toLowerCase()); } };
 }
 
 /** Output in any shape a test captures: text, bytes, a list of them, or any value (inspected and JSON-serialized). */
@@ -76,13 +106,13 @@ export interface Leak {
  * ```
  */
 export function findLeaks(output: CapturedOutput, secrets: Iterable<SecretLike>, options: ExpectNoSecretsOptions = {}): Leak[] {
-  const minLength = options.minLength ?? 5;
+  const rules = rulesOf(options);
   const haystacks = texts(output);
   const leaks: Leak[] = [];
   let index = 0;
   for (const secret of secrets) {
     const ref = secret instanceof Secret ? secret.ref : undefined;
-    for (const { part, forms } of formsOf(secret, minLength)) {
+    for (const { part, forms } of formsOf(secret, rules)) {
       for (const form of forms) {
         for (const hay of haystacks) {
           const offset = hay.indexOf(form.text);
@@ -127,29 +157,30 @@ interface PartForms {
   readonly forms: readonly DerivedForm[];
 }
 
-/** The forms to look for: the whole secret, its lines, its JSON string fields. */
-function formsOf(secret: SecretLike, minLength: number): PartForms[] {
+/** The forms to look for, as the redactor registers them: the whole secret, its lines, its JSON string fields, Basic-auth pairs. */
+function formsOf(secret: SecretLike, rules: Rules): PartForms[] {
+  const { minLength, skip } = rules;
   // A disposed Secret throws SecretDisposedError here: a check that looks for nothing must not
   // pass as if the output were clean.
   const value: unknown = secret instanceof Secret ? secret.reveal() : secret;
-  if (value instanceof Uint8Array) return value.byteLength === 0 ? [] : [{ part: undefined, forms: deriveBinaryForms(value) }];
-  if (typeof value === 'object' && value !== null) return fieldForms(value, '', minLength);
+  if (value instanceof Uint8Array) return value.byteLength === 0 || value.byteLength < minLength ? [] : [{ part: undefined, forms: deriveBinaryForms(value, minLength) }];
+  if (typeof value === 'object' && value !== null) return fieldForms(value, '', rules);
   // A number (an account number, a PIN) leaks as its decimal form, which the redactor registers.
-  if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'bigint') return [{ part: undefined, forms: deriveForms(String(value)) }];
-  if (typeof value !== 'string' || value.trim() === '') return [];
-  const out: PartForms[] = [{ part: undefined, forms: deriveForms(value) }];
-  if (value.trim() !== value) out.push({ part: 'trimmed', forms: deriveForms(value.trim()) });
+  if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'bigint') return skip(String(value)) ? [] : [{ part: undefined, forms: deriveForms(String(value), minLength) }];
+  if (typeof value !== 'string' || skip(value)) return [];
+  const out: PartForms[] = [{ part: undefined, forms: deriveForms(value, minLength) }];
+  if (value.trim() !== value) out.push({ part: 'trimmed', forms: deriveForms(value.trim(), minLength) });
   if (/[\r\n]/.test(value)) {
     value.split(/\r?\n|\r/).forEach((line, i) => {
       const t = line.trim();
-      if (t.length >= minLength && !/^-{5}(BEGIN|END) /.test(t)) out.push({ part: `line ${i + 1}`, forms: deriveForms(t, minLength) });
+      if (!skip(t) && !/^-{5}(BEGIN|END) /.test(t)) out.push({ part: `line ${i + 1}`, forms: deriveForms(t, minLength) });
     });
   }
   const first = value.trimStart().charAt(0);
   if (first === '{' || first === '[') {
     try {
       const parsed: unknown = JSON.parse(value);
-      if (typeof parsed === 'object' && parsed !== null) out.push(...fieldForms(parsed, '', minLength));
+      if (typeof parsed === 'object' && parsed !== null) out.push(...fieldForms(parsed, '', rules));
     } catch {
       // Not JSON: the whole value and its lines are looked for.
     }
@@ -157,15 +188,26 @@ function formsOf(secret: SecretLike, minLength: number): PartForms[] {
   return out;
 }
 
-function fieldForms(node: object, path: string, minLength: number): PartForms[] {
+const USERNAME_KEYS = ['username', 'user', 'login', 'userName', 'user_name'];
+const PASSWORD_KEYS = ['password', 'pass', 'passwd', 'pwd'];
+
+function fieldForms(node: object, path: string, rules: Rules): PartForms[] {
   const out: PartForms[] = [];
   for (const [key, v] of Object.entries(node)) {
     const p = path === '' ? key : `${path}.${key}`;
-    if (typeof v === 'string' && v.trim().length >= minLength) out.push({ part: `field ${p}`, forms: deriveForms(v, minLength) });
+    if (typeof v === 'string' && !rules.skip(v)) out.push({ part: `field ${p}`, forms: deriveForms(v, rules.minLength) });
     else if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'bigint') {
-      if (String(v).length >= minLength) out.push({ part: `field ${p}`, forms: deriveForms(String(v), minLength) });
+      if (!rules.skip(String(v))) out.push({ part: `field ${p}`, forms: deriveForms(String(v), rules.minLength) });
+    } else if (typeof v === 'object' && v !== null) out.push(...fieldForms(v, p, rules));
+  }
+  // The redactor also masks the Basic-auth token of a username/password pair.
+  if (!Array.isArray(node)) {
+    const record = node as Record<string, unknown>;
+    const user = USERNAME_KEYS.map((k) => record[k]).find((v): v is string => typeof v === 'string');
+    const pass = PASSWORD_KEYS.map((k) => record[k]).find((v): v is string => typeof v === 'string' && v.trim() !== '');
+    if (user !== undefined && pass !== undefined && pass.trim().length >= rules.minLength) {
+      out.push({ part: path === '' ? 'basic-auth' : `basic-auth ${path}`, forms: basicAuthForms(user, pass).map((text) => ({ kind: 'basic-auth', text })) });
     }
-    else if (typeof v === 'object' && v !== null) out.push(...fieldForms(v, p, minLength));
   }
   return out;
 }

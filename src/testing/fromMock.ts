@@ -91,10 +91,21 @@ export interface FromMockInit {
  * An in-memory provider for connector authors' tests, made by {@link fromMock}.
  */
 export interface MockProvider extends SecretProvider {
-  /** Stores a value (objects are stored as JSON) for a ref; `#field` is ignored. */
+  /**
+   * Stores a value (objects are stored as JSON) for a ref; `#field` is ignored. Clients using
+   * this mock are told, as by a real rotation event: they drop their cached copy, and a handle
+   * on the ref reads the new value at once (emitting `rotated`).
+   */
   set(ref: string, value: string | Uint8Array | object, options?: MockSetOptions): void;
-  /** Replaces a value with a new version, keeping its options. */
-  rotate(ref: string | SecretRef, value: string, ctx?: ResolveContext): Promise<ResolvedSecret>;
+  /**
+   * Replaces a value with a new version, keeping its options; takes the same values as `set`.
+   * Clients using this mock are told at once, like `set`.
+   * @example
+   * ```ts
+   * await mock.rotate('vault://kv/dev/orders-db', { username: 'etl', password: randomUUID() });
+   * ```
+   */
+  rotate(ref: string | SecretRef, value: string | Uint8Array | object, ctx?: ResolveContext): Promise<ResolvedSecret>;
   /** Makes `ref` a leased credential that issues a new value on each resolve. */
   lease(ref: string, options: MockLeaseOptions): void;
   /** Every lease issued so far, in order. */
@@ -109,7 +120,7 @@ export interface MockProvider extends SecretProvider {
   fail(ref: string, kind: MockFailure, options?: { times?: number }): void;
   /** Removes every failure rule. */
   clearFailures(): void;
-  /** Delays every answer by `ms` (a timer that keeps the process alive; fake timers apply). */
+  /** Delays every answer by `ms`, on the client’s clock (a test clock or fake timers control it; the timer keeps the process alive). */
   delay(ms: number): void;
   /** How many times `resolve` was called. */
   readonly calls: number;
@@ -155,6 +166,11 @@ export function fromMock(init: FromMockInit = {}): MockProvider {
   let revokeCalls = 0;
   const leased = new Map<string, { options: MockLeaseOptions; issued: number }>();
   const leases: MockLeaseRecord[] = [];
+  const watchers = new Set<(ref: string) => void>();
+  const changed = (key: string) => {
+    for (const w of [...watchers]) w(key);
+  };
+  const stored = (value: string | Uint8Array | object) => (typeof value === 'string' || value instanceof Uint8Array ? value : JSON.stringify(value));
 
   const keyOf = (ref: string | SecretRef) => {
     const { scheme, path, segments, params } = typeof ref === 'string' ? parseRef(ref) : ref;
@@ -218,7 +234,7 @@ export function fromMock(init: FromMockInit = {}): MockProvider {
       const key = keyOf(ref);
       calls += 1;
       counts.set(key, (counts.get(key) ?? 0) + 1);
-      if (delayMs > 0) await sleep(delayMs, { signal: ctx.signal });
+      if (delayMs > 0) await sleep(delayMs, { signal: ctx.signal, ...(ctx.clock === undefined ? {} : { clock: ctx.clock }) });
       const id = { ref: key, provider: name };
       const failed = failure(key, id);
       if (failed !== undefined) throw failed;
@@ -246,6 +262,11 @@ export function fromMock(init: FromMockInit = {}): MockProvider {
       return { ...lease, ttlMs: record.expiresAt - ctx.now() };
     },
 
+    watch(onChange) {
+      watchers.add(onChange);
+      return () => void watchers.delete(onChange);
+    },
+
     async revoke(lease) {
       revokeCalls += 1;
       const record = leases.find((l) => l.id === lease.id);
@@ -255,17 +276,18 @@ export function fromMock(init: FromMockInit = {}): MockProvider {
     set(ref, value, options = {}) {
       const key = keyOf(ref);
       const previous = store.get(key);
-      const text = typeof value === 'string' || value instanceof Uint8Array ? value : JSON.stringify(value);
       const version = options.version ?? (previous === undefined ? 1 : Number(previous.version) + 1);
-      store.set(key, { value: text, version, options });
+      store.set(key, { value: stored(value), version, options });
+      changed(key);
     },
 
     async rotate(ref, value, ctx) {
       const key = keyOf(ref);
       const previous = store.get(key);
       if (previous === undefined) throw new SecretNotFoundError('mock: no value to rotate', { ref: key, provider: name });
-      const next = { value, version: Number(previous.version) + 1, options: previous.options };
+      const next = { value: stored(value), version: Number(previous.version) + 1, options: previous.options };
       store.set(key, next);
+      changed(key);
       return answer(next, ctx?.now() ?? Date.now());
     },
 

@@ -168,7 +168,6 @@ const MAX_BOOK = 10_000;
  */
 export function fromVault(init: FromVaultInit = {}): SecretProvider {
   const name = init.name ?? 'vault';
-  const clock = init.clock ?? systemClock;
   const random = init.random ?? Math.random;
   const retry = retryPolicy(init.retry);
   const requestTimeoutMs = checkTimerMs('requestTimeoutMs', init.requestTimeoutMs ?? 10_000, 1, { provider: name });
@@ -179,7 +178,11 @@ export function fromVault(init: FromVaultInit = {}): SecretProvider {
   let runtime: Promise<Runtime> | undefined;
   let closed = false;
 
-  const start = async (env: ResolveContext['env']): Promise<Runtime> => {
+  const start = async (ctx: ResolveContext): Promise<Runtime> => {
+    const { env } = ctx;
+    // The client's clock unless this provider was given its own: a test's fake clock then
+    // controls Vault's retry pauses, request timeouts and token refreshes too.
+    const clock = init.clock ?? ctx.clock ?? systemClock;
     const address = init.address ?? env['VAULT_ADDR'];
     if (address === undefined || address === '') throw new ConfigError('no Vault address: pass fromVault({ address }) or set VAULT_ADDR', { provider: name });
     const namespace = init.namespace ?? env['VAULT_NAMESPACE'];
@@ -202,7 +205,7 @@ export function fromVault(init: FromVaultInit = {}): SecretProvider {
 
   const ready = (ctx: ResolveContext): Promise<Runtime> => {
     if (closed) throw new ConfigError('the Vault provider was closed', { provider: name });
-    runtime ??= start(ctx.env).catch((err: unknown) => {
+    runtime ??= start(ctx).catch((err: unknown) => {
       runtime = undefined;
       throw err;
     });

@@ -84,6 +84,19 @@ describe('fromVault: Retry-After is honoured, inside the deadline', () => {
     });
   }
 
+  it('without a clock of its own, waits on the client’s clock from the resolve context (createSecrets({ clock }))', async () => {
+    const clock = new SimClock();
+    const p = provider({ random: () => 0 });
+    const before = requestsTo(vault, 'kv/data/etl/db').length;
+    vault.failNext(1, 429, { path: 'kv/data/etl/db', retryAfter: '7' });
+    const pending = p.resolve(ref, resolveContext({ env: { T: vault.rootToken }, now: () => clock.now(), clock }));
+    const start = clock.now();
+    await vi.waitFor(() => expect(clock.awaited).toEqual([start + 7_000]));
+    clock.advance(7_000);
+    expect(JSON.parse((await pending).value as string).password).toBe(value);
+    expect(requestsTo(vault, 'kv/data/etl/db').slice(before).map((r) => r.status)).toEqual([429, 200]);
+  });
+
   it('on any retried answer: a 503 with Retry-After (a proxy in front of Vault)', async () => {
     const { clock, pending, reads } = throttled(() => '2', {}, 503);
     const start = clock.now();
