@@ -3,6 +3,7 @@ import path from 'node:path';
 import { AuditWriteError, ConfigError } from '../errors.js';
 import { fileAnchorSink, formatAnchorEntry, type AuditAnchorSink } from './anchor.js';
 import type { AuditEvent, AuditSink } from './event.js';
+import { GroupCommit } from './groupCommit.js';
 import { MAX_LINE_BYTES } from './lines.js';
 import { GENESIS, checkAuditEvent, formatLine, lineMacOk, macKey, newLogId, parseLine, type AuditLineBody } from './record.js';
 
@@ -18,10 +19,20 @@ export interface FileAuditSinkOptions {
   /** The HMAC-SHA256 key (at least 16 bytes; a string is used as its UTF-8 bytes). Keep it out of the log's reach. */
   readonly hmacKey: string | Uint8Array;
   /**
-   * Whether each line is flushed to disk (`fdatasync`) before the access it records goes on.
+   * Whether each write is flushed to disk (`fdatasync`) before the accesses it records go on.
+   * Records that arrive while a write is in flight share the next write and its one flush
+   * (group commit), so concurrent callers do not queue behind one flush each. Without it a
+   * record is in the operating system's page cache when its access returns: it survives the
+   * process being killed, but not a power loss or kernel crash before the kernel writes it back.
    * @default false
    */
   readonly fsync?: boolean;
+  /**
+   * The most records one write takes; records beyond it wait, in order, for the next write
+   * (back-pressure: every caller awaits its record, so the queue is bounded by the callers).
+   * @default 4096
+   */
+  readonly maxBatch?: number;
   /**
    * The clock of the checkpoint's timestamp, in epoch milliseconds.
    * @default Date.now
@@ -88,8 +99,8 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
   let owner: { identity: string | null; environment: string } | undefined;
   let count = 0;
   let broken: unknown;
-  let closed = false;
-  let queue: Promise<unknown> = Promise.resolve();
+  let closing = false;
+  let closed: Promise<void> = Promise.resolve();
 
   const fail = (message: string, cause?: unknown) => new AuditWriteError(`audit log ${file}: ${message}`, { cause });
 
@@ -127,51 +138,64 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
     }
   };
 
-  /** Appends the line `body` makes once the file is open (and the log's id and owner are known). */
-  const append = async (body: () => AuditLineBody): Promise<void> => {
+  /**
+   * Appends the lines `bodies` make, in one write (and one `fdatasync` with `fsync`), once the
+   * file is open and the log's id and owner are known. The chain state moves on only when the
+   * write succeeded; a failure breaks the sink, so the chain never skips a line.
+   */
+  const append = async (bodies: readonly (() => AuditLineBody)[]): Promise<void> => {
     if (broken !== undefined) throw fail('an earlier write failed; the sink is broken', broken);
-    if (closed) throw fail('the sink was closed');
     try {
       handle ??= await (opening ??= openFile());
-      const line = formatLine(key, logId, seq + 1, prev, body());
-      await handle.write(line.text);
+      let next = seq;
+      let mac = prev;
+      let text = '';
+      for (const body of bodies) {
+        const line = formatLine(key, logId, ++next, mac, body());
+        text += line.text;
+        mac = line.mac;
+      }
+      await writeAll(handle, Buffer.from(text, 'utf8'));
       if (options.fsync === true) await handle.datasync();
-      seq += 1;
-      prev = line.mac;
+      seq = next;
+      prev = mac;
     } catch (err) {
       broken = err;
       throw err instanceof AuditWriteError ? err : fail('write failed', err);
     }
   };
 
-  const enqueue = (task: () => Promise<void>): Promise<void> => {
-    const run = queue.then(task);
-    queue = run.catch(() => {});
-    return run;
-  };
+  const events = new GroupCommit<AuditEvent>(async (batch) => {
+    await append(
+      batch.map((event) => () => {
+        owner ??= { identity: event.identity, environment: event.environment };
+        return { event };
+      }),
+    );
+    count += batch.length;
+  }, options.maxBatch);
 
   return {
     path: full,
     write(event: AuditEvent) {
-      return enqueue(async () => {
-        // What the reader would refuse is never written: a bad event is the caller's mistake and
-        // leaves the sink usable.
-        const checked = checkAuditEvent(event);
-        if (typeof checked === 'string') throw fail(`not written: ${checked}`);
-        await append(() => {
-          owner ??= { identity: checked.identity, environment: checked.environment };
-          return { event: checked };
-        });
-        count += 1;
-      });
+      // What the reader would refuse is never written: a bad event is the caller's mistake and
+      // leaves the sink usable.
+      const checked = checkAuditEvent(event);
+      if (typeof checked === 'string') return Promise.reject(fail(`not written: ${checked}`));
+      if (closing) return Promise.reject(fail('the sink was closed'));
+      if (broken !== undefined) return Promise.reject(fail('an earlier write failed; the sink is broken', broken));
+      return events.push(checked);
     },
-    close() {
-      return enqueue(async () => {
-        if (closed) return;
+    async close() {
+      if (closing) return closed;
+      closing = true;
+      closed = (async () => {
+        // Every record accepted before close() is written (or fails) before the checkpoint.
+        await events.drain();
         try {
           if (handle !== undefined && broken === undefined && owner !== undefined) {
             const { identity, environment } = owner;
-            await append(() => ({ checkpoint: { ts: new Date(now()).toISOString(), count, identity, environment } }));
+            await append([() => ({ checkpoint: { ts: new Date(now()).toISOString(), count, identity, environment } })]);
             await handle.sync();
             // Only once the checkpoint is on disk: an anchor never points past the log.
             try {
@@ -181,7 +205,6 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
             }
           }
         } finally {
-          closed = true;
           // Only a sink that opened the file holds it (a refused open released nothing it had).
           if (handle !== undefined) {
             openPaths.delete(full);
@@ -189,9 +212,19 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
           }
           await anchor?.close?.();
         }
-      });
+      })();
+      return closed;
     },
   };
+}
+
+/** Writes all of `bytes` (a write may take fewer bytes than it was given). */
+async function writeAll(h: FileHandle, bytes: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) {
+    const { bytesWritten } = await h.write(bytes, offset, bytes.length - offset);
+    offset += bytesWritten;
+  }
 }
 
 /** The bytes of the first line of a file that ends with a newline (without it). */
