@@ -2,10 +2,10 @@ import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { AuditWriteError, ConfigError } from '../errors.js';
 import { fileAnchorSink, formatAnchorEntry, type AuditAnchorSink } from './anchor.js';
-import type { AuditEvent, AuditSink } from './event.js';
+import type { AuditEvent, AuditHitSummary, AuditSink } from './event.js';
 import { GroupCommit } from './groupCommit.js';
 import { MAX_LINE_BYTES } from './lines.js';
-import { GENESIS, checkAuditEvent, formatLine, lineMacOk, macKey, newLogId, parseLine, type AuditLineBody } from './record.js';
+import { GENESIS, checkAuditEvent, checkHitSummary, formatLine, lineMacOk, macKey, newLogId, parseLine, recordOf, type AuditLineBody } from './record.js';
 
 /**
  * Options of {@link fileAuditSink}.
@@ -124,7 +124,7 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
           if (typeof first === 'string' || !lineMacOk(key, first) || first.line.log !== logId) {
             throw fail('its first line does not verify under this key; run `connector-secrets audit verify` and move the file aside');
           }
-          const record = 'event' in first.line ? first.line.event : first.line.checkpoint;
+          const record = recordOf(first.line);
           owner = { identity: record.identity, environment: record.environment };
         }
       } catch (err) {
@@ -165,33 +165,40 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
     }
   };
 
-  const events = new GroupCommit<AuditEvent>(async (batch) => {
+  const records = new GroupCommit<AuditLineBody>(async (batch) => {
     await append(
-      batch.map((event) => () => {
-        owner ??= { identity: event.identity, environment: event.environment };
-        return { event };
+      batch.map((body) => () => {
+        owner ??= recordOf(body);
+        return body;
       }),
     );
     count += batch.length;
   }, options.maxBatch);
 
+  /** Queues a checked record; what the reader would refuse is never written (the sink stays usable). */
+  const push = (body: AuditLineBody | string): Promise<void> => {
+    if (typeof body === 'string') return Promise.reject(fail(`not written: ${body}`));
+    if (closing) return Promise.reject(fail('the sink was closed'));
+    if (broken !== undefined) return Promise.reject(fail('an earlier write failed; the sink is broken', broken));
+    return records.push(body);
+  };
+
   return {
     path: full,
     write(event: AuditEvent) {
-      // What the reader would refuse is never written: a bad event is the caller's mistake and
-      // leaves the sink usable.
       const checked = checkAuditEvent(event);
-      if (typeof checked === 'string') return Promise.reject(fail(`not written: ${checked}`));
-      if (closing) return Promise.reject(fail('the sink was closed'));
-      if (broken !== undefined) return Promise.reject(fail('an earlier write failed; the sink is broken', broken));
-      return events.push(checked);
+      return push(typeof checked === 'string' ? checked : { event: checked });
+    },
+    writeSummary(summary: AuditHitSummary) {
+      const checked = checkHitSummary(summary);
+      return push(typeof checked === 'string' ? checked : { summary: checked });
     },
     async close() {
       if (closing) return closed;
       closing = true;
       closed = (async () => {
         // Every record accepted before close() is written (or fails) before the checkpoint.
-        await events.drain();
+        await records.drain();
         try {
           if (handle !== undefined && broken === undefined && owner !== undefined) {
             const { identity, environment } = owner;

@@ -1,4 +1,4 @@
-import type { AuditEvent, AuditSink } from './event.js';
+import type { AuditEvent, AuditHitSummary, AuditSink } from './event.js';
 import { GroupCommit } from './groupCommit.js';
 
 /**
@@ -24,7 +24,8 @@ export interface StdoutAuditSinkOptions {
 }
 
 /**
- * Writes each audit event as one JSON line, `{"audit":{…}}`, to standard output, for log
+ * Writes each audit event as one JSON line, `{"audit":{…}}`, and each cache-hit summary as
+ * `{"auditSummary":{…}}`, to standard output, for log
  * collectors that ship container output. Records that arrive together go out in one write (group
  * commit). It is not tamper-evident: pair it with {@link fileAuditSink} where records must be
  * trusted.
@@ -40,6 +41,9 @@ export function stdoutAuditSink(options: StdoutAuditSinkOptions = {}): AuditSink
   return {
     write(event: AuditEvent) {
       return lines.push(JSON.stringify({ audit: event }) + '\n');
+    },
+    writeSummary(summary: AuditHitSummary) {
+      return lines.push(JSON.stringify({ auditSummary: summary }) + '\n');
     },
     close() {
       return lines.drain();

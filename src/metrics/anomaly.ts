@@ -44,6 +44,12 @@ export interface AnomalyHistoryEntry {
   readonly identity?: string | null;
   /** Entries whose action is not `resolve` or `cache-hit` are ignored. @default 'resolve' */
   readonly action?: string;
+  /**
+   * How many accesses the entry stands for: a cache-hit summary read back from the audit log is
+   * one entry of `count` hits (at its `last` time).
+   * @default 1
+   */
+  readonly count?: number;
 }
 
 /**
@@ -161,9 +167,10 @@ export class AnomalyDetector {
       if (entry.action !== undefined && entry.action !== 'resolve' && entry.action !== 'cache-hit') continue;
       const ts = typeof entry.ts === 'number' ? entry.ts : Date.parse(entry.ts);
       if (Number.isNaN(ts)) continue;
+      const n = entry.count === undefined ? 1 : Number.isSafeInteger(entry.count) && entry.count > 0 ? entry.count : 0;
       const track = this.#track(entry.identity ?? null, entry.ref);
-      track.hours[this.#hour(ts)]! += 1;
-      track.learned += 1;
+      track.hours[this.#hour(ts)]! += n;
+      track.learned += n;
     }
   }
 
