@@ -500,6 +500,7 @@ class Client implements SecretsClient {
       count: (input) => this.#metrics.observe(input),
       cacheHits: options.auditCacheHits ?? 'summary',
       ...(options.auditSummaryIntervalMs === undefined ? {} : { summaryIntervalMs: options.auditSummaryIntervalMs }),
+      ...(this.#anomaly === undefined ? {} : { onSummarisedHit: this.#anomaly.hit(this.identity ?? null) }),
     });
     if (this.#anomaly !== undefined) {
       const anomaly = this.#anomaly;

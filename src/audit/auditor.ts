@@ -55,6 +55,11 @@ export interface AuditorOptions {
    * @default 60_000
    */
   readonly summaryIntervalMs?: number;
+  /**
+   * Told of each summarised cache hit (its ref), which observers are not: making an event of
+   * every hit would cost what summaries save. Anomaly detection counts hits here.
+   */
+  readonly onSummarisedHit?: (ref: string) => void;
 }
 
 /** The cache hits of one (ref, provider, version) since the last summary was written. */
@@ -91,7 +96,10 @@ export class Auditor {
   readonly #summarySinks: readonly AuditSink[];
   readonly #eachSinks: readonly AuditSink[];
   readonly #summaryIntervalMs: number;
+  readonly #onSummarisedHit: ((ref: string) => void) | undefined;
   readonly #hits = new Map<string, HitCount>();
+  /** The count of the last hit (valid while #hits is not empty: a flush clears both). */
+  #lastHit: HitCount | undefined;
   /** When the current summary interval began (the clock's time of its first hit). */
   #intervalStart = NaN;
   #summaryTimer: ReturnType<typeof setInterval> | undefined;
@@ -114,6 +122,7 @@ export class Auditor {
     this.#summarySinks = summarising ? this.#sinks.filter((s) => typeof s.writeSummary === 'function') : [];
     this.#eachSinks = summarising ? this.#sinks.filter((s) => typeof s.writeSummary !== 'function') : this.#sinks;
     this.#summaryIntervalMs = options.summaryIntervalMs ?? 60_000;
+    this.#onSummarisedHit = options.onSummarisedHit;
     if (!(this.#summaryIntervalMs > 0 && Number.isFinite(this.#summaryIntervalMs))) throw new ConfigError('summaryIntervalMs must be a positive number');
   }
 
@@ -175,9 +184,9 @@ export class Auditor {
 
   /**
    * Records one cache hit, as `cacheHits` says: `'each'` as {@link Auditor.record}; `false` for
-   * observers only; `'summary'` counts it (per ref, provider and version) for the next summary,
-   * tells observers, and writes it as an event only to sinks that cannot take summaries. Returns
-   * what the caller must wait for, or `undefined`.
+   * observers only; `'summary'` counts it (per ref, provider and version) for the next summary
+   * and tells `count` and `onSummarisedHit`; sinks that cannot take summaries (and observers,
+   * then) are given it as an event. Returns what the caller must wait for, or `undefined`.
    *
    * @throws {@link AuditWriteError} (through the promise) under `'fail-closed'` once no sink
    * could write the last summaries.
@@ -188,17 +197,26 @@ export class Auditor {
     if (this.#summarySinks.length === 0) return this.#record(input, this.#sinks);
     const now = this.#now();
     if (now - this.#intervalStart >= this.#summaryIntervalMs) void this.flushSummaries();
-    const key = `${input.ref}\u0000${input.provider ?? ''}\u0000${input.version ?? ''}`;
-    const known = this.#hits.get(key);
+    // Warm traffic hits the same ref again and again: skip building its key.
+    const lastHit = this.#lastHit;
+    const same = lastHit !== undefined && lastHit.ref === input.ref && lastHit.provider === (input.provider ?? null) && lastHit.version === (input.version ?? null);
+    const known = same && this.#hits.size > 0 ? lastHit : this.#hits.get(`${input.ref}\u0000${input.provider ?? ''}\u0000${input.version ?? ''}`);
     if (known !== undefined) {
+      this.#lastHit = known;
       known.count += 1;
       known.last = now;
     } else {
       if (this.#hits.size === 0) this.#startInterval(now);
-      this.#hits.set(key, { ref: input.ref, provider: input.provider ?? null, version: input.version ?? null, count: 1, first: now, last: now });
+      const counted = { ref: input.ref, provider: input.provider ?? null, version: input.version ?? null, count: 1, first: now, last: now };
+      this.#hits.set(`${input.ref}\u0000${input.provider ?? ''}\u0000${input.version ?? ''}`, counted);
+      this.#lastHit = counted;
     }
-    // Sinks that take no summaries get the event; observers see it either way.
-    return this.#record(input, this.#eachSinks);
+    // Sinks that take no summaries get the event (and observers see it).
+    if (this.#eachSinks.length > 0) return this.#record(input, this.#eachSinks);
+    this.#seq += 1;
+    this.#count?.(input);
+    this.#onSummarisedHit?.(input.ref);
+    return undefined;
   }
 
   #startInterval(now: number): void {
@@ -216,6 +234,7 @@ export class Auditor {
     if (this.#hits.size === 0) return;
     const counted = [...this.#hits.values()];
     this.#hits.clear();
+    this.#lastHit = undefined;
     this.#intervalStart = NaN;
     const summaries: AuditHitSummary[] = counted.map((h) => ({
       identity: this.#identity,
@@ -245,7 +264,14 @@ export class Auditor {
   }
 
   async #write(event: AuditEvent, sinks: readonly AuditSink[]): Promise<void> {
-    const results = await Promise.allSettled(sinks.map(async (sink) => sink.write(event)));
+    // One sink (the common case) is awaited directly: no settled-results array per record.
+    const results =
+      sinks.length === 1
+        ? [await (async () => sinks[0]!.write(event))().then(
+            () => ({ status: 'fulfilled' }) as const,
+            (reason: unknown) => ({ status: 'rejected', reason }) as const,
+          )]
+        : await Promise.allSettled(sinks.map(async (sink) => sink.write(event)));
     let kept = 0;
     let lastError: unknown;
     for (const r of results) {

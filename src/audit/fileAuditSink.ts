@@ -139,39 +139,55 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
   };
 
   /**
-   * Appends the lines `bodies` make, in one write (and one `fdatasync` with `fsync`), once the
-   * file is open and the log's id and owner are known. The chain state moves on only when the
-   * write succeeded; a failure breaks the sink, so the chain never skips a line.
+   * The head of the chain of formatted lines: each record is formatted (its seq, prev and MAC
+   * fixed) as soon as it is queued, so the next batch is ready while a write is in flight. It is
+   * known once the file is open; records queued before that wait in `unformatted`, in order.
    */
-  const append = async (bodies: readonly (() => AuditLineBody)[]): Promise<void> => {
+  let head: { seq: number; mac: string } | undefined;
+  let unformatted: Line[] = [];
+
+  const format = (line: Line): void => {
+    owner ??= recordOf(line.body);
+    const { text, mac } = formatLine(key, logId, head!.seq + 1, head!.mac, line.body);
+    head = { seq: head!.seq + 1, mac };
+    line.text = text;
+  };
+
+  const line = (body: AuditLineBody): Line => {
+    const l: Line = { body, text: '' };
+    if (head !== undefined) format(l);
+    else unformatted.push(l);
+    return l;
+  };
+
+  /**
+   * Appends the formatted `lines` in one write (and one `fdatasync` with `fsync`). The written
+   * state (`seq`, `prev`) moves on only when the write succeeded; a failure breaks the sink, so
+   * the chain never skips a line.
+   */
+  const append = async (lines: readonly Line[]): Promise<void> => {
     if (broken !== undefined) throw fail('an earlier write failed; the sink is broken', broken);
     try {
-      handle ??= await (opening ??= openFile());
-      let next = seq;
-      let mac = prev;
-      let text = '';
-      for (const body of bodies) {
-        const line = formatLine(key, logId, ++next, mac, body());
-        text += line.text;
-        mac = line.mac;
+      if (handle === undefined) {
+        handle = await (opening ??= openFile());
+        head = { seq, mac: prev };
+        for (const l of unformatted) format(l);
+        unformatted = [];
       }
+      let text = '';
+      for (const l of lines) text += l.text;
       await writeAll(handle, Buffer.from(text, 'utf8'));
       if (options.fsync === true) await handle.datasync();
-      seq = next;
-      prev = mac;
+      seq += lines.length;
+      prev = macOfText(lines[lines.length - 1]!.text);
     } catch (err) {
       broken = err;
       throw err instanceof AuditWriteError ? err : fail('write failed', err);
     }
   };
 
-  const records = new GroupCommit<AuditLineBody>(async (batch) => {
-    await append(
-      batch.map((body) => () => {
-        owner ??= recordOf(body);
-        return body;
-      }),
-    );
+  const records = new GroupCommit<Line>(async (batch) => {
+    await append(batch);
     count += batch.length;
   }, options.maxBatch);
 
@@ -180,7 +196,7 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
     if (typeof body === 'string') return Promise.reject(fail(`not written: ${body}`));
     if (closing) return Promise.reject(fail('the sink was closed'));
     if (broken !== undefined) return Promise.reject(fail('an earlier write failed; the sink is broken', broken));
-    return records.push(body);
+    return records.push(line(body));
   };
 
   return {
@@ -202,7 +218,7 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
         try {
           if (handle !== undefined && broken === undefined && owner !== undefined) {
             const { identity, environment } = owner;
-            await append([() => ({ checkpoint: { ts: new Date(now()).toISOString(), count, identity, environment } })]);
+            await append([line({ checkpoint: { ts: new Date(now()).toISOString(), count, identity, environment } })]);
             await handle.sync();
             // Only once the checkpoint is on disk: an anchor never points past the log.
             try {
@@ -223,6 +239,17 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
       return closed;
     },
   };
+}
+
+/** A record queued for the log: its body, and its text once formatted. */
+interface Line {
+  readonly body: AuditLineBody;
+  text: string;
+}
+
+/** The MAC a formatted line ends with (`…,"mac":"<64 hex>"}\n`). */
+function macOfText(text: string): string {
+  return text.slice(text.length - 67, text.length - 3);
 }
 
 /** Writes all of `bytes` (a write may take fewer bytes than it was given). */

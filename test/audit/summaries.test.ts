@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { callbackAuditSink } from '../../src/audit/callbackAuditSink.js';
-import type { AuditEvent, AuditHitSummary } from '../../src/audit/event.js';
+import type { AuditEvent, AuditHitSummary, AuditSink } from '../../src/audit/event.js';
 import { fileAuditSink } from '../../src/audit/fileAuditSink.js';
 import { stdoutAuditSink } from '../../src/audit/stdoutAuditSink.js';
 import { verifyAuditLog } from '../../src/audit/verifyAuditLog.js';
@@ -74,7 +74,7 @@ describe("auditCacheHits: 'summary' (the default)", () => {
   });
 
   it("'each' writes every hit as an event; false writes none; a sink without writeSummary is given every hit", async () => {
-    const count = async (audit: SecretsOptions['audit'], mode?: SecretsOptions['auditCacheHits']) => {
+    const count = async (audit: AuditSink, mode?: SecretsOptions['auditCacheHits']) => {
       const { secrets } = client({ audit, ...(mode === undefined ? {} : { auditCacheHits: mode }) });
       for (let i = 0; i < 5; i++) await secrets.get(REF);
       await secrets.close();
