@@ -1,6 +1,9 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { open, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { AuditWriteError, ConfigError } from '../errors.js';
+import { isAlive } from '../liveness.js';
+import { HOST, createLockFile, holdUntilExit, readLock, releasedBeforeExit, shownHost, takeOver, type SeenLock } from '../lockFile.js';
 import { fileAnchorSink, formatAnchorEntry, type AuditAnchorSink } from './anchor.js';
 import type { AuditEvent, AuditHitSummary, AuditSink } from './event.js';
 import { GroupCommit } from './groupCommit.js';
@@ -72,7 +75,9 @@ const openPaths = new Set<string>();
  * A log is bound to its writer: the identity and environment of its first record are repeated in
  * every checkpoint. An existing log is continued (same log id): its first and last lines must
  * verify under the same key. The
- * file is created with mode 0600; one sink (one process) may write a file at a time. A failed
+ * file is created with mode 0600; one sink may write a file at a time, in this process and across
+ * processes: the sink holds `<file>.lock` (pid, host, token) while it writes, refuses a log whose
+ * lock a live process holds (or one on another host), and takes over a lock left by a dead one. A failed
  * write breaks the sink for good (every later write fails), so the chain never skips a line.
  *
  * @example
@@ -104,10 +109,47 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
 
   const fail = (message: string, cause?: unknown) => new AuditWriteError(`audit log ${file}: ${message}`, { cause });
 
+  const lockPath = `${full}.lock`;
+  const lockToken = randomBytes(12).toString('hex');
+  let locked = false;
+
+  /**
+   * Takes the log's lock file across processes: two writers of one log would fork its chain. A
+   * lock left by a dead process of this host (or one still incomplete after a few seconds) is
+   * taken over; a live holder, or one on another host, is refused.
+   */
+  const lock = async (): Promise<void> => {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const record = JSON.stringify({ pid: process.pid, hostname: HOST, startedAt: Date.now(), token: lockToken }) + '\n';
+      if (await createLockFile(lockPath, record)) {
+        holdUntilExit(lockPath, lockToken);
+        locked = true;
+        return;
+      }
+      const seen = await readLock(lockPath);
+      if (seen === undefined) continue;
+      if (!lockIsStale(seen)) {
+        const who = seen.holder === undefined ? 'a process that is still creating it' : `pid ${seen.holder.pid} on ${shownHost(seen.holder.hostname)}`;
+        throw fail(`another process writes this log (${who}, per ${lockPath}); one writer per log, or its chain forks. If that process is gone, remove the lock file`);
+      }
+      await takeOver(lockPath, seen, lockIsStale, `${lockPath}.${process.pid}.${randomBytes(6).toString('hex')}.stale`);
+    }
+    throw fail(`its lock file ${lockPath} keeps changing hands; another process is starting to write this log`);
+  };
+
+  const unlock = async (): Promise<void> => {
+    if (!locked) return;
+    locked = false;
+    releasedBeforeExit(lockPath);
+    const seen = await readLock(lockPath).catch(() => undefined);
+    if (seen?.holder?.token === lockToken) await rm(lockPath, { force: true }).catch(() => undefined);
+  };
+
   const openFile = async (): Promise<FileHandle> => {
     if (openPaths.has(full)) throw fail('another sink in this process already writes this file');
     openPaths.add(full);
     try {
+      await lock();
       const h = await open(full, 'a+', 0o600);
       try {
         const last = await lastLine(h);
@@ -133,6 +175,7 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
       }
       return h;
     } catch (err) {
+      await unlock();
       openPaths.delete(full);
       throw err instanceof AuditWriteError ? err : fail('cannot be opened', err);
     }
@@ -230,8 +273,9 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
         } finally {
           // Only a sink that opened the file holds it (a refused open released nothing it had).
           if (handle !== undefined) {
-            openPaths.delete(full);
             await handle.close();
+            await unlock();
+            openPaths.delete(full);
           }
           await anchor?.close?.();
         }
@@ -240,6 +284,20 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
     },
   };
 }
+
+/**
+ * Whether a log's lock file may be taken over: its holder ran on this host and is gone (or is
+ * this process, which the in-process guard already found not writing the log), or it never got
+ * its record written. A holder on another host cannot be judged from here, so it is not.
+ */
+function lockIsStale(seen: SeenLock): boolean {
+  if (seen.holder === undefined) return Date.now() - seen.mtimeMs > INCOMPLETE_LOCK_MS;
+  if (seen.holder.hostname !== HOST) return false;
+  return seen.holder.pid === process.pid || !isAlive(seen.holder.pid);
+}
+
+/** How long a lock file may lack its record before it counts as left by a killed process. */
+const INCOMPLETE_LOCK_MS = 2_000;
 
 /** A record queued for the log: its body, and its text once formatted. */
 interface Line {
