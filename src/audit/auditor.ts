@@ -179,7 +179,22 @@ export class Auditor {
         // An observer never breaks the access it observes.
       }
     }
-    return toSinks ? this.#write(event, sinks) : undefined;
+    if (!toSinks) return undefined;
+    return sinks.length === 1 ? this.#writeOne(event, sinks[0]!) : this.#write(event, sinks);
+  }
+
+  /** One sink (the common case): its promise with one failure handler, no settled-results array per record. */
+  #writeOne(event: AuditEvent, sink: AuditSink): Promise<void> {
+    let written: void | Promise<void>;
+    try {
+      written = sink.write(event);
+    } catch (err) {
+      written = Promise.reject(err);
+    }
+    return Promise.resolve(written).then(undefined, (err: unknown) => {
+      this.#onSinkError?.(asAuditError(err, event));
+      if (this.#failClosed) throw this.#denied(event, err);
+    });
   }
 
   /**
@@ -264,14 +279,7 @@ export class Auditor {
   }
 
   async #write(event: AuditEvent, sinks: readonly AuditSink[]): Promise<void> {
-    // One sink (the common case) is awaited directly: no settled-results array per record.
-    const results =
-      sinks.length === 1
-        ? [await (async () => sinks[0]!.write(event))().then(
-            () => ({ status: 'fulfilled' }) as const,
-            (reason: unknown) => ({ status: 'rejected', reason }) as const,
-          )]
-        : await Promise.allSettled(sinks.map(async (sink) => sink.write(event)));
+    const results = await Promise.allSettled(sinks.map(async (sink) => sink.write(event)));
     let kept = 0;
     let lastError: unknown;
     for (const r of results) {
@@ -281,12 +289,14 @@ export class Auditor {
         this.#onSinkError?.(asAuditError(r.reason, event));
       }
     }
-    if (kept === 0 && this.#failClosed) {
-      throw new AuditWriteError(`no audit sink could record the ${event.action} of ${event.ref ?? 'an invalid ref'}, so it was denied (auditFailure: 'fail-closed')`, {
-        ...(event.ref === null ? {} : { ref: event.ref }),
-        cause: lastError,
-      });
-    }
+    if (kept === 0 && this.#failClosed) throw this.#denied(event, lastError);
+  }
+
+  #denied(event: AuditEvent, cause: unknown): AuditWriteError {
+    return new AuditWriteError(`no audit sink could record the ${event.action} of ${event.ref ?? 'an invalid ref'}, so it was denied (auditFailure: 'fail-closed')`, {
+      ...(event.ref === null ? {} : { ref: event.ref }),
+      cause,
+    });
   }
 
   /** Writes the last summaries, then closes every sink (the file sink writes its checkpoint). */

@@ -93,10 +93,6 @@ const str = JSON.stringify;
  * for every record of a busy log. A test holds it to canonicalJson.
  */
 export function eventJson(e: AuditEvent): string {
-  const num = (n: number) => {
-    if (!Number.isFinite(n)) throw new TypeError('canonical JSON has no non-finite numbers');
-    return str(n);
-  };
   return (
     `{"action":${str(e.action)},"code":${str(e.code)},"environment":${str(e.environment)},"identity":${str(e.identity)},` +
     `"latencyMs":${num(e.latencyMs)},"outcome":${str(e.outcome)},"provider":${str(e.provider)},` +
@@ -105,6 +101,11 @@ export function eventJson(e: AuditEvent): string {
     (e.rule === undefined ? '' : `"rule":${str(e.rule)},`) +
     `"seq":${num(e.seq)},"ts":${str(e.ts)},"version":${str(e.version)}}`
   );
+}
+
+function num(n: number): string {
+  if (!Number.isFinite(n)) throw new TypeError('canonical JSON has no non-finite numbers');
+  return str(n);
 }
 
 const macSuffix = (mac: string) => `,"mac":"${mac}"}`;
