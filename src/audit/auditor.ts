@@ -131,7 +131,10 @@ export class Auditor {
     return this.#sinks.length > 0 || this.#observers.size > 0;
   }
 
-  /** Adds an observer, called synchronously with every event (a throw is ignored); returns a remover. */
+  /**
+   * Adds an observer, called synchronously with every event (a throw is ignored); returns a
+   * remover. Summarised cache hits are not events: `onSummarisedHit` is told of them.
+   */
   observe(fn: (event: AuditEvent) => void): () => void {
     this.#observers.add(fn);
     return () => this.#observers.delete(fn);

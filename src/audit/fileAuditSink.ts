@@ -7,7 +7,7 @@ import { HOST, createLockFile, holdUntilExit, readLock, releasedBeforeExit, show
 import { fileAnchorSink, formatAnchorEntry, type AuditAnchorSink } from './anchor.js';
 import type { AuditEvent, AuditHitSummary, AuditSink } from './event.js';
 import { GroupCommit } from './groupCommit.js';
-import { writeAll, writeAllSync } from './writeAll.js';
+import { writeAll } from './writeAll.js';
 import { MAX_LINE_BYTES } from './lines.js';
 import { GENESIS, checkAuditEvent, checkHitSummary, formatLine, lineMacOk, macKey, newLogId, parseLine, recordOf, type AuditLineBody } from './record.js';
 
@@ -72,6 +72,10 @@ const openPaths = new Set<string>();
  * disk, not a re-serialisation. Closing appends a signed checkpoint line (count, identity,
  * environment), so a log cut short is visible too, and, with `anchor`, records that checkpoint
  * outside the log. {@link verifyAuditLog} (and `connector-secrets audit verify`) checks it all.
+ *
+ * Group commit: records that arrive while a write is in flight go out together in the next write
+ * (one `fdatasync` with `fsync`), in the order they arrived; each caller waits for the write that
+ * holds its record. Cache-hit summaries (`writeSummary`) are lines of their own kind.
  *
  * A log is bound to its writer: the identity and environment of its first record are repeated in
  * every checkpoint. An existing log is continued (same log id): its first and last lines must
@@ -221,14 +225,8 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
       let text = '';
       for (const l of lines) text += l.text;
       const bytes = Buffer.from(text, 'utf8');
-      if (options.fsync === true) {
-        await writeAll(handle, bytes);
-        await handle.datasync();
-      } else {
-        // Without fsync the write only reaches the page cache, which takes microseconds: done in
-        // place, it spares a thread-pool round trip that every caller of the batch would wait for.
-        writeAllSync(handle.fd, bytes);
-      }
+      await writeAll(handle, bytes);
+      if (options.fsync === true) await handle.datasync();
       seq += lines.length;
       prev = macOfText(lines[lines.length - 1]!.text);
     } catch (err) {

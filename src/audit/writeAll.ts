@@ -1,4 +1,3 @@
-import { writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 
 /**
@@ -14,8 +13,3 @@ export async function writeAll(h: FileHandle, bytes: Buffer): Promise<void> {
   }
 }
 
-/** {@link writeAll}, synchronously, on a file descriptor. */
-export function writeAllSync(fd: number, bytes: Buffer): void {
-  let offset = 0;
-  while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
-}
