@@ -8,6 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { auditEach, auditFsync, auditSummary } from './audit-throughput.js';
 import { awsBulkLoad } from './aws-bulk-load.js';
 import { awsStsFleet } from './aws-sts-fleet.js';
 import { gcpTokenFleet } from './gcp-token-fleet.js';
@@ -39,7 +40,7 @@ export interface BenchOutcome {
 }
 
 /** The benchmarks, in run order. */
-const BENCHES: readonly BenchModule[] = [secretsGet, handlesFleet, redactThroughput, redactFixed, redactRegister, redactPino, awsStsFleet, awsBulkLoad, gcpTokenFleet];
+const BENCHES: readonly BenchModule[] = [secretsGet, handlesFleet, redactThroughput, redactFixed, redactRegister, redactPino, auditSummary, auditEach, auditFsync, awsStsFleet, awsBulkLoad, gcpTokenFleet];
 
 const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
 

@@ -130,11 +130,23 @@ export interface SecretsOptions {
    */
   readonly auditFailure?: 'fail-closed' | 'warn';
   /**
-   * Whether gets served from the cache are written to the audit sinks too (metrics count them
-   * either way).
-   * @default true
+   * How gets served from the cache reach the audit sinks. `'summary'`: counted per ref, provider
+   * and version and written as one summary record per `auditSummaryIntervalMs` and on close (a
+   * sink without `writeSummary` is given each hit); `'each'`: one record per hit, which the
+   * caller waits for like any other; `false`: not written. Fetches, denials, failures and every
+   * other action are one record each in every mode; metrics and anomaly detection see every hit.
+   * @default 'summary'
+   * @example
+   * ```ts
+   * auditCacheHits: 'each' // a record per hit, e.g. where each read must be attributable
+   * ```
    */
-  readonly auditCacheHits?: boolean;
+  readonly auditCacheHits?: 'each' | 'summary' | false;
+  /**
+   * How often cache-hit summaries are written, in milliseconds of the client's clock.
+   * @default 60_000
+   */
+  readonly auditSummaryIntervalMs?: number;
   /**
    * The only ways to read another environment's secrets: a ref names the environment with
    * `?env=<to>`, and a rule lets this process's environment cross to it for that ref.
@@ -419,7 +431,8 @@ const optionsSchema = z.object({
     .optional(),
   audit: z.union([z.literal(false), sinkShape, z.array(sinkShape)]).optional(),
   auditFailure: z.enum(['fail-closed', 'warn']).optional(),
-  auditCacheHits: z.boolean().optional(),
+  auditCacheHits: z.union([z.literal('each'), z.literal('summary'), z.literal(false)]).optional(),
+  auditSummaryIntervalMs: z.number().positive().finite().optional(),
   crossEnvironment: z.array(z.object({}).passthrough()).optional(),
   policy: z
     .custom<PolicySource>((v) => typeof v === 'string' || (typeof v === 'object' && v !== null), 'policy must be a policy, a policy document or a file path')
@@ -501,7 +514,6 @@ class Client implements SecretsClient {
   readonly #unwatch: (() => void)[] = [];
   readonly #guard: Guard;
   readonly #auditor: Auditor;
-  readonly #auditCacheHits: boolean;
   readonly #metrics = new MetricsRecorder();
   readonly #anomaly: AnomalyDetector | undefined;
   readonly #onAlert: ((anomaly: AnomalyEvent) => void | Promise<void>) | undefined;
@@ -545,7 +557,6 @@ class Client implements SecretsClient {
       clock,
       onOutsideWindow: (ref, reason) => this.#anomaly?.outsideWindow(this.identity ?? null, ref, reason),
     });
-    this.#auditCacheHits = options.auditCacheHits ?? true;
     this.#auditor = new Auditor({
       sinks: sinksOf(options.audit),
       identity: this.identity,
@@ -557,6 +568,9 @@ class Client implements SecretsClient {
         this.#events.emit('audit-error', err);
       },
       count: (input) => this.#metrics.observe(input),
+      cacheHits: options.auditCacheHits ?? 'summary',
+      ...(options.auditSummaryIntervalMs === undefined ? {} : { summaryIntervalMs: options.auditSummaryIntervalMs }),
+      ...(this.#anomaly === undefined ? {} : { onSummarisedHit: this.#anomaly.hit(this.identity ?? null) }),
     });
     if (this.#anomaly !== undefined) {
       const anomaly = this.#anomaly;
@@ -658,16 +672,19 @@ class Client implements SecretsClient {
     throw err;
   }
 
-  /** Counts and audits a served value; under `'fail-closed'` the record must be kept before the value is returned. */
-  async #served<T>(route: Route, entry: CacheEntry, access: Access, result: T): Promise<T> {
+  /**
+   * Counts and audits a served value; under `'fail-closed'` the record must be kept before the
+   * value is returned. Not async: a summarised cache hit has nothing to wait for.
+   */
+  #served<T>(route: Route, entry: CacheEntry, access: Access, result: T): Promise<T> {
     const cached = access.source === 'cache';
     // A cache hit waits for nothing; the clock is read again only after a fetch.
     const latencyMs = cached ? 0 : this.#now() - access.started;
     if (!this.#auditor.eventful) {
       this.#metrics.served(cached, latencyMs);
-      return result;
+      return Promise.resolve(result);
     }
-    const record: AuditRecordInput = {
+    const record: AuditRecordInput & { readonly ref: string } = {
       action: cached ? 'cache-hit' : 'resolve',
       outcome: 'success',
       ref: route.key,
@@ -676,16 +693,18 @@ class Client implements SecretsClient {
       version: entry.resolved.version ?? null,
       ...ruleOf(access.pass),
     };
-    const recorded = this.#auditor.record(record, cached && !this.#auditCacheHits);
-    if (recorded !== undefined) {
-      try {
-        await recorded;
-      } catch (err) {
-        // Fail-closed: the value is not handed out, and not kept for a later access either.
-        if (this.#cache?.get(route.key, this.#now()) === entry) this.#cache.delete(route.key);
-        if (result instanceof Secret) result.dispose();
-        throw err;
-      }
+    const recorded = cached ? this.#auditor.hit(record) : this.#auditor.record(record);
+    return recorded === undefined ? Promise.resolve(result) : this.#kept(recorded, route, entry, result);
+  }
+
+  async #kept<T>(recorded: Promise<void>, route: Route, entry: CacheEntry, result: T): Promise<T> {
+    try {
+      await recorded;
+    } catch (err) {
+      // Fail-closed: the value is not handed out, and not kept for a later access either.
+      if (this.#cache?.get(route.key, this.#now()) === entry) this.#cache.delete(route.key);
+      if (result instanceof Secret) result.dispose();
+      throw err;
     }
     return result;
   }
@@ -1011,7 +1030,7 @@ class Client implements SecretsClient {
           throw err;
         }
         // Under fail-closed, a credential the sink cannot record is not handed to the handle.
-        await this.#auditor.record({
+        const record = {
           action: access.source === 'cache' ? 'cache-hit' : action,
           outcome: 'success',
           ref: route.key,
@@ -1019,7 +1038,8 @@ class Client implements SecretsClient {
           version: entry.resolved.version ?? null,
           latencyMs: this.#now() - access.started,
           ...ruleOf(access.pass),
-        }, access.source === 'cache' && !this.#auditCacheHits);
+        } as const;
+        await (access.source === 'cache' ? this.#auditor.hit(record) : this.#auditor.record(record));
         last = entry;
         let secret = secrets.get(entry);
         if (secret === undefined) {

@@ -66,6 +66,7 @@ export type { VerifyAuditLogOptions, AuditVerification } from './audit/verifyAud
 export { stdoutAuditSink } from './audit/stdoutAuditSink.js';
 export type { StdoutAuditSinkOptions } from './audit/stdoutAuditSink.js';
 export { callbackAuditSink } from './audit/callbackAuditSink.js';
+export type { BatchCallbackAuditSinkOptions } from './audit/callbackAuditSink.js';
 export type { AuditEvent, AuditSink, AuditAction, AuditOutcome } from './audit/event.js';
 export type { SecretsMetrics, CountsByCode } from './metrics/metrics.js';
 export type { HistogramSnapshot } from './metrics/histogram.js';

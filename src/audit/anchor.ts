@@ -1,5 +1,6 @@
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { RECORD_VERSION } from './record.js';
+import { writeAll } from './writeAll.js';
 import { parseStrictJson } from './strictJson.js';
 
 /**
@@ -85,7 +86,7 @@ export function fileAnchorSink(file: string): AuditAnchorSink {
   return {
     async append(entry) {
       const h = await (handle ??= open(file, 'a', 0o600));
-      await h.write(entry);
+      await writeAll(h, Buffer.from(entry, 'utf8'));
       await h.datasync();
     },
     async close() {

@@ -50,6 +50,38 @@ export interface AuditEvent {
 }
 
 /**
+ * Cache hits of one ref, counted instead of written one by one (`auditCacheHits: 'summary'`, the
+ * default): every hit of (identity, ref, provider, version) between `first` and `last`. The client
+ * writes one per key and interval, and on close.
+ *
+ * @example
+ * ```ts
+ * const summary: AuditHitSummary = {
+ *   identity: 'orders-sync', environment: 'prod', ref: 'secret://orders-db/password', provider: 'vault',
+ *   version: '3', count: 5120, first: '2026-01-01T02:00:00.004Z', last: '2026-01-01T02:00:59.998Z',
+ * };
+ * ```
+ */
+export interface AuditHitSummary {
+  /** The connector identity, or null. */
+  readonly identity: string | null;
+  /** The environment of the process. */
+  readonly environment: string;
+  /** The canonical ref (without `#field`). */
+  readonly ref: string;
+  /** The provider whose cached answer was served, or null. */
+  readonly provider: string | null;
+  /** The provider's version of the secret, or null. */
+  readonly version: string | null;
+  /** How many cache hits (at least 1). */
+  readonly count: number;
+  /** The first hit, as an ISO 8601 UTC timestamp from the client's clock. */
+  readonly first: string;
+  /** The last hit, as an ISO 8601 UTC timestamp from the client's clock. */
+  readonly last: string;
+}
+
+/**
  * Where audit records go. `write` may be synchronous or return a promise; a throw or rejection
  * means the record was not kept (see the client's `auditFailure`). `close` flushes and, for the
  * file sink, writes the signed checkpoint.
@@ -62,6 +94,11 @@ export interface AuditEvent {
 export interface AuditSink {
   /** Records one event. */
   write(event: AuditEvent): void | Promise<void>;
+  /**
+   * Records one cache-hit summary. A sink without it is given every cache hit as an event
+   * instead, whatever `auditCacheHits` says, so nothing it would have kept is lost.
+   */
+  writeSummary?(summary: AuditHitSummary): void | Promise<void>;
   /** Flushes and releases the sink; called by `secrets.close()`. */
   close?(): Promise<void>;
 }

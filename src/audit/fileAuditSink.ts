@@ -1,10 +1,15 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { open, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { AuditWriteError, ConfigError } from '../errors.js';
+import { isAlive } from '../liveness.js';
+import { HOST, createLockFile, holdUntilExit, readLock, releasedBeforeExit, shownHost, takeOver, type SeenLock } from '../lockFile.js';
 import { fileAnchorSink, formatAnchorEntry, type AuditAnchorSink } from './anchor.js';
-import type { AuditEvent, AuditSink } from './event.js';
+import type { AuditEvent, AuditHitSummary, AuditSink } from './event.js';
+import { GroupCommit } from './groupCommit.js';
+import { writeAll } from './writeAll.js';
 import { MAX_LINE_BYTES } from './lines.js';
-import { GENESIS, checkAuditEvent, formatLine, lineMacOk, macKey, newLogId, parseLine, type AuditLineBody } from './record.js';
+import { GENESIS, checkAuditEvent, checkHitSummary, formatLine, lineMacOk, macKey, newLogId, parseLine, recordOf, type AuditLineBody } from './record.js';
 
 /**
  * Options of {@link fileAuditSink}.
@@ -18,10 +23,20 @@ export interface FileAuditSinkOptions {
   /** The HMAC-SHA256 key (at least 16 bytes; a string is used as its UTF-8 bytes). Keep it out of the log's reach. */
   readonly hmacKey: string | Uint8Array;
   /**
-   * Whether each line is flushed to disk (`fdatasync`) before the access it records goes on.
+   * Whether each write is flushed to disk (`fdatasync`) before the accesses it records go on.
+   * Records that arrive while a write is in flight share the next write and its one flush
+   * (group commit), so concurrent callers do not queue behind one flush each. Without it a
+   * record is in the operating system's page cache when its access returns: it survives the
+   * process being killed, but not a power loss or kernel crash before the kernel writes it back.
    * @default false
    */
   readonly fsync?: boolean;
+  /**
+   * The most records one write takes; records beyond it wait, in order, for the next write
+   * (back-pressure: every caller awaits its record, so the queue is bounded by the callers).
+   * @default 4096
+   */
+  readonly maxBatch?: number;
   /**
    * The clock of the checkpoint's timestamp, in epoch milliseconds.
    * @default Date.now
@@ -58,10 +73,16 @@ const openPaths = new Set<string>();
  * environment), so a log cut short is visible too, and, with `anchor`, records that checkpoint
  * outside the log. {@link verifyAuditLog} (and `connector-secrets audit verify`) checks it all.
  *
+ * Group commit: records that arrive while a write is in flight go out together in the next write
+ * (one `fdatasync` with `fsync`), in the order they arrived; each caller waits for the write that
+ * holds its record. Cache-hit summaries (`writeSummary`) are lines of their own kind.
+ *
  * A log is bound to its writer: the identity and environment of its first record are repeated in
  * every checkpoint. An existing log is continued (same log id): its first and last lines must
  * verify under the same key. The
- * file is created with mode 0600; one sink (one process) may write a file at a time. A failed
+ * file is created with mode 0600; one sink may write a file at a time, in this process and across
+ * processes: the sink holds `<file>.lock` (pid, host, token) while it writes, refuses a log whose
+ * lock a live process holds (or one on another host), and takes over a lock left by a dead one. A failed
  * write breaks the sink for good (every later write fails), so the chain never skips a line.
  *
  * @example
@@ -88,15 +109,52 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
   let owner: { identity: string | null; environment: string } | undefined;
   let count = 0;
   let broken: unknown;
-  let closed = false;
-  let queue: Promise<unknown> = Promise.resolve();
+  let closing = false;
+  let closed: Promise<void> = Promise.resolve();
 
   const fail = (message: string, cause?: unknown) => new AuditWriteError(`audit log ${file}: ${message}`, { cause });
+
+  const lockPath = `${full}.lock`;
+  const lockToken = randomBytes(12).toString('hex');
+  let locked = false;
+
+  /**
+   * Takes the log's lock file across processes: two writers of one log would fork its chain. A
+   * lock left by a dead process of this host (or one still incomplete after a few seconds) is
+   * taken over; a live holder, or one on another host, is refused.
+   */
+  const lock = async (): Promise<void> => {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const record = JSON.stringify({ pid: process.pid, hostname: HOST, startedAt: Date.now(), token: lockToken }) + '\n';
+      if (await createLockFile(lockPath, record)) {
+        holdUntilExit(lockPath, lockToken);
+        locked = true;
+        return;
+      }
+      const seen = await readLock(lockPath);
+      if (seen === undefined) continue;
+      if (!lockIsStale(seen)) {
+        const who = seen.holder === undefined ? 'a process that is still creating it' : `pid ${seen.holder.pid} on ${shownHost(seen.holder.hostname)}`;
+        throw fail(`another process writes this log (${who}, per ${lockPath}); one writer per log, or its chain forks. If that process is gone, remove the lock file`);
+      }
+      await takeOver(lockPath, seen, lockIsStale, `${lockPath}.${process.pid}.${randomBytes(6).toString('hex')}.stale`);
+    }
+    throw fail(`its lock file ${lockPath} keeps changing hands; another process is starting to write this log`);
+  };
+
+  const unlock = async (): Promise<void> => {
+    if (!locked) return;
+    locked = false;
+    releasedBeforeExit(lockPath);
+    const seen = await readLock(lockPath).catch(() => undefined);
+    if (seen?.holder?.token === lockToken) await rm(lockPath, { force: true }).catch(() => undefined);
+  };
 
   const openFile = async (): Promise<FileHandle> => {
     if (openPaths.has(full)) throw fail('another sink in this process already writes this file');
     openPaths.add(full);
     try {
+      await lock();
       const h = await open(full, 'a+', 0o600);
       try {
         const last = await lastLine(h);
@@ -113,7 +171,7 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
           if (typeof first === 'string' || !lineMacOk(key, first) || first.line.log !== logId) {
             throw fail('its first line does not verify under this key; run `connector-secrets audit verify` and move the file aside');
           }
-          const record = 'event' in first.line ? first.line.event : first.line.checkpoint;
+          const record = recordOf(first.line);
           owner = { identity: record.identity, environment: record.environment };
         }
       } catch (err) {
@@ -122,56 +180,94 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
       }
       return h;
     } catch (err) {
+      await unlock();
       openPaths.delete(full);
       throw err instanceof AuditWriteError ? err : fail('cannot be opened', err);
     }
   };
 
-  /** Appends the line `body` makes once the file is open (and the log's id and owner are known). */
-  const append = async (body: () => AuditLineBody): Promise<void> => {
+  /**
+   * The head of the chain of formatted lines: each record is formatted (its seq, prev and MAC
+   * fixed) as soon as it is queued, so the next batch is ready while a write is in flight. It is
+   * known once the file is open; records queued before that wait in `unformatted`, in order.
+   */
+  let head: { seq: number; mac: string } | undefined;
+  let unformatted: Line[] = [];
+
+  const format = (line: Line): void => {
+    owner ??= recordOf(line.body);
+    const { text, mac } = formatLine(key, logId, head!.seq + 1, head!.mac, line.body);
+    head = { seq: head!.seq + 1, mac };
+    line.text = text;
+  };
+
+  const line = (body: AuditLineBody): Line => {
+    const l: Line = { body, text: '' };
+    if (head !== undefined) format(l);
+    else unformatted.push(l);
+    return l;
+  };
+
+  /**
+   * Appends the formatted `lines` in one write (and one `fdatasync` with `fsync`). The written
+   * state (`seq`, `prev`) moves on only when the write succeeded; a failure breaks the sink, so
+   * the chain never skips a line.
+   */
+  const append = async (lines: readonly Line[]): Promise<void> => {
     if (broken !== undefined) throw fail('an earlier write failed; the sink is broken', broken);
-    if (closed) throw fail('the sink was closed');
     try {
-      handle ??= await (opening ??= openFile());
-      const line = formatLine(key, logId, seq + 1, prev, body());
-      await handle.write(line.text);
+      if (handle === undefined) {
+        handle = await (opening ??= openFile());
+        head = { seq, mac: prev };
+        for (const l of unformatted) format(l);
+        unformatted = [];
+      }
+      let text = '';
+      for (const l of lines) text += l.text;
+      const bytes = Buffer.from(text, 'utf8');
+      await writeAll(handle, bytes);
       if (options.fsync === true) await handle.datasync();
-      seq += 1;
-      prev = line.mac;
+      seq += lines.length;
+      prev = macOfText(lines[lines.length - 1]!.text);
     } catch (err) {
       broken = err;
       throw err instanceof AuditWriteError ? err : fail('write failed', err);
     }
   };
 
-  const enqueue = (task: () => Promise<void>): Promise<void> => {
-    const run = queue.then(task);
-    queue = run.catch(() => {});
-    return run;
+  const records = new GroupCommit<Line>(async (batch) => {
+    await append(batch);
+    count += batch.length;
+  }, options.maxBatch);
+
+  /** Queues a checked record; what the reader would refuse is never written (the sink stays usable). */
+  const push = (body: AuditLineBody | string): Promise<void> => {
+    if (typeof body === 'string') return Promise.reject(fail(`not written: ${body}`));
+    if (closing) return Promise.reject(fail('the sink was closed'));
+    if (broken !== undefined) return Promise.reject(fail('an earlier write failed; the sink is broken', broken));
+    return records.push(line(body));
   };
 
   return {
     path: full,
     write(event: AuditEvent) {
-      return enqueue(async () => {
-        // What the reader would refuse is never written: a bad event is the caller's mistake and
-        // leaves the sink usable.
-        const checked = checkAuditEvent(event);
-        if (typeof checked === 'string') throw fail(`not written: ${checked}`);
-        await append(() => {
-          owner ??= { identity: checked.identity, environment: checked.environment };
-          return { event: checked };
-        });
-        count += 1;
-      });
+      const checked = checkAuditEvent(event);
+      return push(typeof checked === 'string' ? checked : { event: checked });
     },
-    close() {
-      return enqueue(async () => {
-        if (closed) return;
+    writeSummary(summary: AuditHitSummary) {
+      const checked = checkHitSummary(summary);
+      return push(typeof checked === 'string' ? checked : { summary: checked });
+    },
+    async close() {
+      if (closing) return closed;
+      closing = true;
+      closed = (async () => {
+        // Every record accepted before close() is written (or fails) before the checkpoint.
+        await records.drain();
         try {
           if (handle !== undefined && broken === undefined && owner !== undefined) {
             const { identity, environment } = owner;
-            await append(() => ({ checkpoint: { ts: new Date(now()).toISOString(), count, identity, environment } }));
+            await append([line({ checkpoint: { ts: new Date(now()).toISOString(), count, identity, environment } })]);
             await handle.sync();
             // Only once the checkpoint is on disk: an anchor never points past the log.
             try {
@@ -181,17 +277,43 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
             }
           }
         } finally {
-          closed = true;
           // Only a sink that opened the file holds it (a refused open released nothing it had).
           if (handle !== undefined) {
-            openPaths.delete(full);
             await handle.close();
+            await unlock();
+            openPaths.delete(full);
           }
           await anchor?.close?.();
         }
-      });
+      })();
+      return closed;
     },
   };
+}
+
+/**
+ * Whether a log's lock file may be taken over: its holder ran on this host and is gone (or is
+ * this process, which the in-process guard already found not writing the log), or it never got
+ * its record written. A holder on another host cannot be judged from here, so it is not.
+ */
+function lockIsStale(seen: SeenLock): boolean {
+  if (seen.holder === undefined) return Date.now() - seen.mtimeMs > INCOMPLETE_LOCK_MS;
+  if (seen.holder.hostname !== HOST) return false;
+  return seen.holder.pid === process.pid || !isAlive(seen.holder.pid);
+}
+
+/** How long a lock file may lack its record before it counts as left by a killed process. */
+const INCOMPLETE_LOCK_MS = 2_000;
+
+/** A record queued for the log: its body, and its text once formatted. */
+interface Line {
+  readonly body: AuditLineBody;
+  text: string;
+}
+
+/** The MAC a formatted line ends with (`…,"mac":"<64 hex>"}\n`). */
+function macOfText(text: string): string {
+  return text.slice(text.length - 67, text.length - 3);
 }
 
 /** The bytes of the first line of a file that ends with a newline (without it). */

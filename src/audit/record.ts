@@ -1,7 +1,7 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { ConfigError } from '../errors.js';
 import { canonicalJson } from './canonical.js';
-import type { AuditEvent } from './event.js';
+import type { AuditEvent, AuditHitSummary } from './event.js';
 import { parseStrictJson } from './strictJson.js';
 
 /** The `prev` of the first line of a log. */
@@ -9,9 +9,9 @@ export const GENESIS = '0'.repeat(64);
 
 /**
  * The record format. Version 2 MACs the exact bytes of each line; version 1 (no `v`) MACed a
- * re-serialisation, so forged bytes could verify, and is not accepted. A new kind of record
- * (e.g. cache-hit summaries) is one more member of {@link AuditLineBody}, handled by `signedText`
- * and `parseBody`; the envelope and the MAC stay as they are.
+ * re-serialisation, so forged bytes could verify, and is not accepted. A new kind of record is
+ * one more member of {@link AuditLineBody}, handled by `signedText` and `parseBody` (as cache-hit
+ * summaries are); the envelope and the MAC stay as they are.
  */
 export const RECORD_VERSION = 2;
 
@@ -19,7 +19,7 @@ export const RECORD_VERSION = 2;
 export interface AuditCheckpoint {
   /** When the sink closed (ISO 8601). */
   readonly ts: string;
-  /** How many event lines were written since the previous checkpoint (or the start of the file). */
+  /** How many records (event and summary lines) were written since the previous checkpoint (or the start of the file). */
   readonly count: number;
   /** The identity of the log's writer (every event of the log names the same). */
   readonly identity: string | null;
@@ -27,8 +27,22 @@ export interface AuditCheckpoint {
   readonly environment: string;
 }
 
-/** The body of a line: an event or a checkpoint. */
-export type AuditLineBody = { readonly event: AuditEvent } | { readonly checkpoint: AuditCheckpoint };
+/** The body of a line: an event, a cache-hit summary or a checkpoint. */
+export type AuditLineBody = { readonly event: AuditEvent } | { readonly summary: AuditHitSummary } | { readonly checkpoint: AuditCheckpoint };
+
+/** The kinds of line body, as their key in the line. */
+const KINDS = ['event', 'summary', 'checkpoint'] as const;
+type Kind = (typeof KINDS)[number];
+
+/** The kind and value of a line body. */
+function kindOf(body: AuditLineBody): [Kind, unknown] {
+  return 'event' in body ? ['event', body.event] : 'summary' in body ? ['summary', body.summary] : ['checkpoint', body.checkpoint];
+}
+
+/** The record of a line (event, summary or checkpoint), for what they all carry: identity and environment. */
+export function recordOf(line: AuditLineBody): { readonly identity: string | null; readonly environment: string } {
+  return kindOf(line)[1] as AuditEvent;
+}
 
 /**
  * One line of an audit log file, chained to the line before by `prev` and bound to its log by
@@ -36,11 +50,11 @@ export type AuditLineBody = { readonly event: AuditEvent } | { readonly checkpoi
  */
 export type AuditLine = { readonly v: 2; readonly log: string; readonly seq: number; readonly prev: string; readonly mac: string } & AuditLineBody;
 
-/** The HMAC key as bytes; at least 16 bytes (a string is taken as its UTF-8 bytes). */
-export function macKey(hmacKey: string | Uint8Array): Buffer {
+/** The HMAC key, at least 16 bytes (a string is taken as its UTF-8 bytes), as a key object made once (not per line). */
+export function macKey(hmacKey: string | Uint8Array): KeyObject {
   const key = typeof hmacKey === 'string' ? Buffer.from(hmacKey, 'utf8') : Buffer.from(hmacKey);
   if (key.length < 16) throw new ConfigError('the audit hmacKey must be at least 16 bytes (e.g. 32 random bytes, hex-encoded)');
-  return key;
+  return createSecretKey(key);
 }
 
 /** A fresh log id: 16 random bytes, hex. */
@@ -49,7 +63,7 @@ export function newLogId(): string {
 }
 
 /** `HMAC-SHA256(key, bytes)`, hex. */
-export function macOf(key: Buffer, signed: string | Uint8Array): string {
+export function macOf(key: KeyObject, signed: string | Uint8Array): string {
   return createHmac('sha256', key).update(signed).digest('hex');
 }
 
@@ -66,8 +80,32 @@ export function sameMac(a: string, b: string): boolean {
  * the bytes on disk are the bytes the MAC vouches for (`prev` inside chains the lines).
  */
 function signedText(log: string, seq: number, prev: string, body: AuditLineBody): string {
-  const [kind, value] = 'event' in body ? ['event', body.event] : ['checkpoint', body.checkpoint];
-  return `{"v":${RECORD_VERSION},"log":"${log}","seq":${seq},"prev":"${prev}","${kind}":${canonicalJson(value)}`;
+  const [kind, value] = kindOf(body);
+  const json = kind === 'event' ? eventJson(value as AuditEvent) : canonicalJson(value);
+  return `{"v":${RECORD_VERSION},"log":"${log}","seq":${seq},"prev":"${prev}","${kind}":${json}`;
+}
+
+const str = JSON.stringify;
+
+/**
+ * `canonicalJson(event)` for an event of exactly the {@link AuditEvent} fields (as
+ * {@link checkAuditEvent} returns it), without sorting keys at run time: the same bytes, written
+ * for every record of a busy log. A test holds it to canonicalJson.
+ */
+export function eventJson(e: AuditEvent): string {
+  return (
+    `{"action":${str(e.action)},"code":${str(e.code)},"environment":${str(e.environment)},"identity":${str(e.identity)},` +
+    `"latencyMs":${num(e.latencyMs)},"outcome":${str(e.outcome)},"provider":${str(e.provider)},` +
+    (e.reason === undefined ? '' : `"reason":${str(e.reason)},`) +
+    `"ref":${str(e.ref)},` +
+    (e.rule === undefined ? '' : `"rule":${str(e.rule)},`) +
+    `"seq":${num(e.seq)},"ts":${str(e.ts)},"version":${str(e.version)}}`
+  );
+}
+
+function num(n: number): string {
+  if (!Number.isFinite(n)) throw new TypeError('canonical JSON has no non-finite numbers');
+  return str(n);
 }
 
 const macSuffix = (mac: string) => `,"mac":"${mac}"}`;
@@ -75,7 +113,7 @@ const macSuffix = (mac: string) => `,"mac":"${mac}"}`;
 const SUFFIX_LENGTH = macSuffix(GENESIS).length;
 
 /** The one text of a line (with its newline) and its MAC. */
-export function formatLine(key: Buffer, log: string, seq: number, prev: string, body: AuditLineBody): { text: string; mac: string } {
+export function formatLine(key: KeyObject, log: string, seq: number, prev: string, body: AuditLineBody): { text: string; mac: string } {
   const signed = signedText(log, seq, prev, body);
   const mac = macOf(key, signed);
   return { text: `${signed}${macSuffix(mac)}\n`, mac };
@@ -119,7 +157,7 @@ export function parseLine(bytes: Uint8Array): ParsedLine | string {
       : 'not an audit record (unexpected fields)';
   }
   if (r['v'] !== RECORD_VERSION) return 'not an audit record of a supported format version';
-  const kind = keys.includes('event') ? 'event' : keys.includes('checkpoint') ? 'checkpoint' : undefined;
+  const kind = KINDS.find((k) => keys.includes(k));
   if (kind === undefined || keys.length !== 6 || !['log', 'seq', 'prev', 'mac'].every((k) => keys.includes(k))) {
     return 'not an audit record (unexpected fields)';
   }
@@ -138,15 +176,19 @@ export function parseLine(bytes: Uint8Array): ParsedLine | string {
 }
 
 /** Whether the MAC of a parsed line matches the bytes it covers. */
-export function lineMacOk(key: Buffer, parsed: ParsedLine): boolean {
+export function lineMacOk(key: KeyObject, parsed: ParsedLine): boolean {
   return sameMac(parsed.line.mac, macOf(key, parsed.signed));
 }
 
 /** Validates a line's body by kind; returns a fresh object holding only the known fields. */
-function parseBody(kind: 'event' | 'checkpoint', value: unknown): AuditLineBody | string {
+function parseBody(kind: Kind, value: unknown): AuditLineBody | string {
   if (kind === 'event') {
     const event = checkAuditEvent(value);
     return typeof event === 'string' ? `not an audit record (${event})` : { event };
+  }
+  if (kind === 'summary') {
+    const summary = checkHitSummary(value);
+    return typeof summary === 'string' ? `not an audit record (${summary})` : { summary };
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not an audit record (bad checkpoint)';
   const c = value as Record<string, unknown>;
@@ -183,4 +225,25 @@ export function checkAuditEvent(value: unknown): AuditEvent | string {
   if (e['rule'] !== undefined) event['rule'] = e['rule'];
   if (e['reason'] !== undefined) event['reason'] = e['reason'];
   return event as unknown as AuditEvent;
+}
+
+const SUMMARY_FIELDS = ['identity', 'environment', 'ref', 'provider', 'version', 'count', 'first', 'last'] as const;
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/**
+ * The summary as a fresh object of exactly the {@link AuditHitSummary} fields, or what is wrong
+ * with it (naming our field, never quoting a value). Writer and reader both check with it.
+ */
+export function checkHitSummary(value: unknown): AuditHitSummary | string {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'the summary is not an object';
+  const e = value as Record<string, unknown>;
+  if (Object.keys(e).length !== SUMMARY_FIELDS.length || !SUMMARY_FIELDS.every((k) => Object.hasOwn(e, k))) return 'the summary has missing or unexpected fields';
+  if (typeof e['environment'] !== 'string' || typeof e['ref'] !== 'string') return `the summary's "environment" or "ref" is not a string`;
+  for (const k of ['identity', 'provider', 'version'] as const) if (!stringOrNull(e[k])) return `the summary's "${k}" is not a string or null`;
+  if (!Number.isSafeInteger(e['count']) || (e['count'] as number) < 1) return `the summary's "count" is not a positive integer`;
+  for (const k of ['first', 'last'] as const) if (typeof e[k] !== 'string' || !ISO.test(e[k])) return `the summary's "${k}" is not an ISO 8601 UTC time`;
+  if ((e['first'] as string) > (e['last'] as string)) return `the summary's "first" is after its "last"`;
+  const summary: Record<string, unknown> = {};
+  for (const k of SUMMARY_FIELDS) summary[k] = e[k];
+  return summary as unknown as AuditHitSummary;
 }

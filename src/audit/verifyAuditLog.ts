@@ -1,6 +1,6 @@
 import { readAnchor, type AuditAnchorEntry } from './anchor.js';
 import { readLines } from './lines.js';
-import { GENESIS, lineMacOk, macKey, parseLine } from './record.js';
+import { GENESIS, lineMacOk, macKey, parseLine, recordOf } from './record.js';
 
 /**
  * Options of {@link verifyAuditLog}.
@@ -45,7 +45,7 @@ export interface VerifyAuditLogOptions {
 export interface AuditVerification {
   /** True when every line verifies and the log is complete. */
   readonly ok: boolean;
-  /** How many event lines verified (checkpoints not counted), up to the first invalid line. */
+  /** How many records (event and cache-hit summary lines; checkpoints not counted) verified, up to the first invalid line. */
   readonly count: number;
   /** The 1-based number of the first line that does not verify (one past the end when the end is missing). */
   readonly firstInvalidLine?: number;
@@ -114,13 +114,13 @@ export async function verifyAuditLog(file: string, options: VerifyAuditLogOption
       const other = anchored?.values().next().value;
       if (other !== undefined && other.log !== logId) return 'the log is not the one its anchor records (another log id): it was replaced';
     } else if (line.log !== logId) return 'the line carries another log id than the log';
+    const record = recordOf(line);
     if (owner === undefined) {
-      const record = 'event' in line ? line.event : line.checkpoint;
       owner = { identity: record.identity, environment: record.environment };
       if (options.identity !== undefined && owner.identity !== options.identity) return 'the log belongs to another identity than the one expected';
       if (options.environment !== undefined && owner.environment !== options.environment) return 'the log belongs to another environment than the one expected';
-    } else if ('checkpoint' in line && (line.checkpoint.identity !== owner.identity || line.checkpoint.environment !== owner.environment)) {
-      return "the checkpoint names another identity or environment than the log's first record";
+    } else if (!('event' in line) && (record.identity !== owner.identity || record.environment !== owner.environment)) {
+      return `the ${'checkpoint' in line ? 'checkpoint' : 'summary'} names another identity or environment than the log's first record`;
     }
     const anchor = anchored?.get(line.seq);
     if (anchor !== undefined && (!('checkpoint' in line) || anchor.mac !== line.mac)) {
@@ -128,7 +128,7 @@ export async function verifyAuditLog(file: string, options: VerifyAuditLogOption
     }
     prev = line.mac;
     if ('checkpoint' in line) {
-      if (line.checkpoint.count !== sessionCount) return `checkpoint counts ${line.checkpoint.count} events but ${sessionCount} precede it`;
+      if (line.checkpoint.count !== sessionCount) return `checkpoint counts ${line.checkpoint.count} records but ${sessionCount} precede it`;
       sessionCount = 0;
       lastWasCheckpoint = true;
     } else {

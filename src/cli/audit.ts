@@ -50,9 +50,10 @@ commands:
       1 when it is not, after printing the number of the first bad line and why
       (never its content).
   summary FILE [--since T] [--until T] [--json] [--key-file K] [--allow-open] [--anchor A]
-      Accesses, denials and failures per identity and ref, and rotations, for events
-      with since <= ts < until. T is an ISO 8601 time, or a duration (24h, 7d) meaning
-      that long ago. With a key the log is verified first, and a tampered log is refused.
+      Accesses, denials and failures per identity and ref, and rotations, for records
+      with since <= ts < until. A cache-hit summary counts as its hits, at the time of
+      its last one. T is an ISO 8601 time, or a duration (24h, 7d) meaning that long
+      ago. With a key the log is verified first, and a tampered log is refused.
 
 options:
   --key-file <file>  the HMAC key: the file's text, one trailing newline dropped, exactly
@@ -157,12 +158,14 @@ async function summaryCommand(args: string[], io: AuditCommandIo): Promise<numbe
     const parsed = parseLine(bytes);
     if (typeof parsed === 'string') throw new ConfigError(`${file} line ${lineNo}: ${parsed}`);
     const { line } = parsed;
-    if (!('event' in line)) return true;
-    const e = line.event as Partial<AuditEvent>;
+    if ('checkpoint' in line) return true;
+    // A cache-hit summary counts as its hits, at the time of its last one.
+    const e = ('event' in line ? line.event : { ...line.summary, ts: line.summary.last, action: 'cache-hit', outcome: 'success' }) as Partial<AuditEvent>;
+    const hits = 'summary' in line ? line.summary.count : 1;
     const ts = typeof e.ts === 'string' ? Date.parse(e.ts) : NaN;
     if (Number.isNaN(ts) || ts < since || ts >= until) return true;
     events += 1;
-    first ??= e.ts;
+    first ??= 'summary' in line ? line.summary.first : e.ts;
     last = e.ts;
     const identity = typeof e.identity === 'string' ? e.identity : '-';
     const ref = typeof e.ref === 'string' ? e.ref : '(invalid ref)';
@@ -174,10 +177,10 @@ async function summaryCommand(args: string[], io: AuditCommandIo): Promise<numbe
     }
     const code = typeof e.code === 'string' ? e.code : 'UNKNOWN';
     if (e.action === 'resolve' || e.action === 'cache-hit') {
-      row.accesses += 1;
+      row.accesses += hits;
       if (e.outcome === 'success') {
-        row.served += 1;
-        if (e.action === 'cache-hit') row.cacheHits += 1;
+        row.served += hits;
+        if (e.action === 'cache-hit') row.cacheHits += hits;
       }
     }
     if (e.action === 'rotate' && e.outcome === 'success') row.rotations += 1;

@@ -10,7 +10,8 @@ commands:
   local set <name> [--owner O --purpose P ...]        store a value read from stdin
   local list [--json]                                 names and metadata, never values
   local rotate-key --new-key-file K                   re-encrypt the store under a new key
-  audit verify FILE [--key-file K]                    check an audit log's MACs, chain and checkpoint
+  audit verify FILE [--key-file K] [--anchor A]       check an audit log's MACs, chain and checkpoint;
+                                                      with --anchor, that it was not cut back or swapped
   audit summary FILE [--since T] [--until T]          accesses, denials, failures per identity and ref
 
 Run "connector-secrets local --help" or "connector-secrets audit --help" for details.`;

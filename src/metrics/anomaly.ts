@@ -44,6 +44,12 @@ export interface AnomalyHistoryEntry {
   readonly identity?: string | null;
   /** Entries whose action is not `resolve` or `cache-hit` are ignored. @default 'resolve' */
   readonly action?: string;
+  /**
+   * How many accesses the entry stands for: a cache-hit summary read back from the audit log is
+   * one entry of `count` hits (at its `last` time).
+   * @default 1
+   */
+  readonly count?: number;
 }
 
 /**
@@ -130,6 +136,7 @@ export class AnomalyDetector {
   readonly #environment: string;
   readonly #now: () => number;
   readonly #raise: (anomaly: AnomalyEvent) => void;
+  #last: { identity: string | null; ref: string | null; key: string; track: Track } | undefined;
 
   constructor(
     options: AnomalyOptions,
@@ -161,25 +168,37 @@ export class AnomalyDetector {
       if (entry.action !== undefined && entry.action !== 'resolve' && entry.action !== 'cache-hit') continue;
       const ts = typeof entry.ts === 'number' ? entry.ts : Date.parse(entry.ts);
       if (Number.isNaN(ts)) continue;
+      const n = entry.count === undefined ? 1 : Number.isSafeInteger(entry.count) && entry.count > 0 ? entry.count : 0;
       const track = this.#track(entry.identity ?? null, entry.ref);
-      track.hours[this.#hour(ts)]! += 1;
-      track.learned += 1;
+      track.hours[this.#hour(ts)]! += n;
+      track.learned += n;
     }
   }
 
   /** Looks at one audit event (accesses only). */
   observe(event: AuditEvent): void {
     if (event.action !== 'resolve' && event.action !== 'cache-hit') return;
+    this.#access(event.identity, event.ref, event.outcome, event.code);
+  }
+
+  /**
+   * A counter of successful cache hits of `identity` by ref, for hits that are summarised rather
+   * than made into events (they count towards hours and bursts like any access).
+   */
+  hit(identity: string | null): (ref: string) => void {
+    return (ref) => this.#access(identity, ref, 'success', null);
+  }
+
+  #access(identity: string | null, ref: string | null, outcome: AuditEvent['outcome'], code: string | null): void {
     const now = this.#now();
-    const track = this.#track(event.identity, event.ref);
-    const raise = (kind: AnomalyKind, reason: string) => this.#alert(track, kind, event.identity, event.ref, reason, now);
+    const track = this.#track(identity, ref);
 
     const hour = this.#hour(now);
     if (track.learned < this.#o.warmupAccesses) {
       track.hours[hour]! += 1;
       track.learned += 1;
     } else if (track.hours[hour] === 0) {
-      raise('off-hours', `access at ${String(hour).padStart(2, '0')}:00-${String(hour + 1).padStart(2, '0')}:00 ${this.#o.timeZone}, an hour not seen in ${track.learned} learned accesses`);
+      this.#alert(track, 'off-hours', identity, ref, `access at ${String(hour).padStart(2, '0')}:00-${String(hour + 1).padStart(2, '0')}:00 ${this.#o.timeZone}, an hour not seen in ${track.learned} learned accesses`, now);
     }
 
     const window = Math.floor(now / this.#o.burstWindowMs);
@@ -202,17 +221,17 @@ export class AnomalyDetector {
       track.burstAlertedWindow !== window
     ) {
       track.burstAlertedWindow = window;
-      raise('burst', `${track.windowCount} accesses within ${this.#o.burstWindowMs} ms, above ${this.#o.burstFactor}x the moving average of ${track.average.toFixed(1)}`);
+      this.#alert(track, 'burst', identity, ref, `${track.windowCount} accesses within ${this.#o.burstWindowMs} ms, above ${this.#o.burstFactor}x the moving average of ${track.average.toFixed(1)}`, now);
     }
 
-    if (event.outcome === 'denied' || event.outcome === 'failure') {
+    if (outcome === 'denied' || outcome === 'failure') {
       const since = now - this.#o.failureWindowMs;
       track.failures = track.failures.filter((t) => t > since);
       track.failures.push(now);
       if (track.failures.length >= this.#o.failureThreshold) {
         const n = track.failures.length;
         track.failures = [];
-        raise('repeated-denials', `${n} denials or failures within ${this.#o.failureWindowMs} ms (last: ${event.code ?? 'unknown'})`);
+        this.#alert(track, 'repeated-denials', identity, ref, `${n} denials or failures within ${this.#o.failureWindowMs} ms (last: ${code ?? 'unknown'})`, now);
       }
     }
   }
@@ -230,6 +249,9 @@ export class AnomalyDetector {
   }
 
   #track(identity: string | null, ref: string | null): Track {
+    // Warm traffic asks for the same ref again and again: skip building its key.
+    const last = this.#last;
+    if (last !== undefined && last.identity === identity && last.ref === ref && this.#tracks.get(last.key) === last.track) return last.track;
     const key = `${identity ?? ''}\u0000${ref ?? ''}`;
     let track = this.#tracks.get(key);
     if (track === undefined) {
@@ -247,6 +269,7 @@ export class AnomalyDetector {
       };
       this.#tracks.set(key, track);
     }
+    this.#last = { identity, ref, key, track };
     return track;
   }
 

@@ -82,13 +82,34 @@ describe('Auditor', () => {
 });
 
 describe('stdout and callback sinks', () => {
-  it('stdoutAuditSink writes one JSON line per event', () => {
+  it('stdoutAuditSink writes one JSON line per event; events of one turn go out in one write', async () => {
     const out: string[] = [];
     const sink = stdoutAuditSink({ write: (l) => void out.push(l) });
-    void sink.write({ ts: 't', seq: 1, identity: null, environment: 'dev', action: 'resolve', ref: 'secret://x', provider: null, outcome: 'success', code: null, latencyMs: 0, version: null });
+    const e = { ts: 't', seq: 1, identity: null, environment: 'dev', action: 'resolve', ref: 'secret://x', provider: null, outcome: 'success', code: null, latencyMs: 0, version: null } as const;
+    await Promise.all([sink.write(e), sink.write({ ...e, seq: 2 })]);
     expect(out).toHaveLength(1);
-    expect(out[0]!.endsWith('\n')).toBe(true);
-    expect(JSON.parse(out[0]!)).toMatchObject({ audit: { ref: 'secret://x', seq: 1 } });
+    const lines = out[0]!.split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines.map((l) => JSON.parse(l))).toMatchObject([{ audit: { ref: 'secret://x', seq: 1 } }, { audit: { seq: 2 } }]);
+    await sink.close?.();
+  });
+
+  it('callbackAuditSink({ batch }) hands over the events of one turn in one call, and a throw fails each of them', async () => {
+    const calls: number[][] = [];
+    let fail = false;
+    const sink = callbackAuditSink({
+      batch: (events) => {
+        calls.push(events.map((e) => e.seq));
+        if (fail) throw new Error('siem down');
+      },
+    });
+    const e = { ts: 't', seq: 1, identity: null, environment: 'dev', action: 'resolve', ref: 'secret://x', provider: null, outcome: 'success', code: null, latencyMs: 0, version: null } as const;
+    await Promise.all([1, 2, 3].map((seq) => sink.write({ ...e, seq })));
+    fail = true;
+    const failed = await Promise.allSettled([4, 5].map((seq) => sink.write({ ...e, seq })));
+    expect(calls).toEqual([[1, 2, 3], [4, 5]]);
+    expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    await sink.close?.();
   });
 
   it('callbackAuditSink needs a function', () => {

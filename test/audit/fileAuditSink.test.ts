@@ -1,7 +1,7 @@
-import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { canonicalJson } from '../../src/audit/canonical.js';
 import { fileAuditSink } from '../../src/audit/fileAuditSink.js';
 import { createHmac } from 'node:crypto';
@@ -172,6 +172,48 @@ describe('fileAuditSink', () => {
   it('validates the key', () => {
     expect(() => fileAuditSink(path, { hmacKey: 'short' })).toThrow(/at least 16 bytes/);
     expect(() => fileAuditSink('', { hmacKey: hmacKey() })).toThrow(/file path/);
+  });
+
+  it('group commit: concurrent records go out in a few writes with one fdatasync each, in order, and the log verifies', async () => {
+    const key = hmacKey();
+    // Observes the real file handle's calls (they still run): how many writes and flushes 200 records cost.
+    const probe = await open(join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { write: (...a: unknown[]) => unknown; datasync: () => Promise<void> };
+    await probe.close();
+    const writes = vi.spyOn(proto, 'write');
+    const syncs = vi.spyOn(proto, 'datasync');
+    try {
+      const sink = fileAuditSink(path, { hmacKey: key, fsync: true });
+      const events = Array.from({ length: 200 }, () => event());
+      await Promise.all(events.map((e) => sink.write(e)));
+      expect(writes.mock.calls.length).toBeLessThanOrEqual(2);
+      expect(syncs.mock.calls.length).toBeLessThanOrEqual(2);
+      await sink.close();
+      const recs = await lines();
+      expect(recs.slice(0, -1).map((r) => (r['event'] as { seq: number }).seq)).toEqual(events.map((e) => e.seq));
+      expect(await verifyAuditLog(path, { hmacKey: key })).toEqual({ ok: true, count: 200 });
+    } finally {
+      writes.mockRestore();
+      syncs.mockRestore();
+    }
+  });
+
+  it('a failed batch fails every writer of that batch', async () => {
+    const sink = fileAuditSink(join(dir, 'missing-dir', 'audit.jsonl'), { hmacKey: hmacKey() });
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => sink.write(event())));
+    expect(results.every((r) => r.status === 'rejected' && (r.reason as { code?: string }).code === 'AUDIT_WRITE_FAILED')).toBe(true);
+    await sink.close();
+  });
+
+  it('close writes every record accepted before it, then the checkpoint', async () => {
+    const key = hmacKey();
+    const sink = fileAuditSink(path, { hmacKey: key });
+    const writes = Array.from({ length: 50 }, () => sink.write(event()));
+    const closing = sink.close();
+    await expect(sink.write(event())).rejects.toThrow(/closed/);
+    await Promise.all(writes);
+    await closing;
+    expect(await verifyAuditLog(path, { hmacKey: key })).toEqual({ ok: true, count: 50 });
   });
 
   it('with fsync', async () => {

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseStrictJson } from '../../src/audit/strictJson.js';
+import { canonicalJson } from '../../src/audit/canonical.js';
+import { checkAuditEvent, eventJson } from '../../src/audit/record.js';
 
 const plain = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
 
@@ -59,5 +61,28 @@ describe('parseStrictJson', () => {
       expect(r.ok).toBe(false);
       expect(JSON.stringify(r)).not.toContain('hunter2');
     }
+  });
+});
+
+describe('eventJson', () => {
+  it('is byte for byte canonicalJson of any checked event', () => {
+    const text = fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' }));
+    const nullable = fc.option(text, { nil: null });
+    const arbitraryEvent = fc.record(
+      {
+        ts: text, seq: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), identity: nullable, environment: text,
+        action: text, ref: nullable, provider: nullable, outcome: text, code: nullable,
+        latencyMs: fc.oneof(fc.nat(), fc.double({ min: 0, max: 1e12, noNaN: true })), version: nullable, rule: text, reason: text,
+      },
+      { requiredKeys: ['ts', 'seq', 'identity', 'environment', 'action', 'ref', 'provider', 'outcome', 'code', 'latencyMs', 'version'] },
+    );
+    fc.assert(
+      fc.property(arbitraryEvent, (e) => {
+        const checked = checkAuditEvent(e);
+        if (typeof checked === 'string') return;
+        expect(eventJson(checked)).toBe(canonicalJson(checked));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

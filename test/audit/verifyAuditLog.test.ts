@@ -115,7 +115,7 @@ describe('verifyAuditLog', () => {
       ok: false,
       count: 3,
       firstInvalidLine: 4,
-      reason: 'checkpoint counts 1 events but 3 precede it',
+      reason: 'checkpoint counts 1 records but 3 precede it',
     });
   });
 

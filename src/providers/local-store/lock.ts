@@ -14,12 +14,11 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, unlinkSync } from 'node:fs';
-import { link, open, readFile, rename, rm, stat } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { ConnectorSecretsError, ProviderError, type ErrorOptions, type ProviderUnavailableError } from '../../errors.js';
 import { sleep } from '../../handles/clock.js';
-import { isAlive } from './liveness.js';
+import { isAlive } from '../../liveness.js';
+import { HOST, createLockFile, holdUntilExit, readLock, releasedBeforeExit, shownHost, takeOver, type LockHolder, type SeenLock } from '../../lockFile.js';
 import { tempPathOf } from './temps.js';
 
 /** How long a writer waits for the lock by default. */
@@ -39,17 +38,6 @@ const INCOMPLETE_LOCK_MS = 2_000;
 const FIRST_PAUSE_MS = 4;
 const MAX_PAUSE_MS = 100;
 
-/** The hostname recorded in lock files; pids are only compared on the same host. */
-const HOST = hostname();
-
-/** What a lock file records about its holder. Nothing in it is secret. */
-export interface LockHolder {
-  readonly pid: number;
-  readonly hostname: string;
-  /** When the holder took the lock, in epoch milliseconds. */
-  readonly startedAt: number;
-  readonly token: string;
-}
 
 /** The holder of a store lock, as a {@link StoreLockTimeoutError} reports it. */
 export interface LockHolderInfo {
@@ -94,14 +82,6 @@ export class StoreLockTimeoutError extends ConnectorSecretsError {
   }
 }
 
-/**
- * A hostname read from a lock file, fit for a message: the lock file is input like any other
- * file, so anything that does not look like a hostname is not shown.
- */
-function shownHost(host: string): string {
-  return /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/.test(host) ? host : '(a host name not shown)';
-}
-
 /** A lock this process holds. */
 export interface HeldLock {
   /** Throws unless the lock file still carries this holder's token. Call it right before committing. */
@@ -125,10 +105,6 @@ export function lockPathOf(target: string): string {
   return `${target}.lock`;
 }
 
-/** Locks held by this process, by lock path, so that a process that exits releases them. */
-const held = new Map<string, string>();
-let exitHookInstalled = false;
-
 /**
  * Takes the lock `lockPath`, waiting up to `timeoutMs` for a live holder.
  *
@@ -143,14 +119,13 @@ export async function acquireLock(lockPath: string, options: AcquireOptions): Pr
   for (;;) {
     const record: LockHolder = { pid: process.pid, hostname: HOST, startedAt: Date.now(), token };
     if (await createLockFile(lockPath, JSON.stringify(record) + '\n')) {
-      installExitHook();
-      held.set(lockPath, token);
+      holdUntilExit(lockPath, token);
       return heldLock(lockPath, token, errorOptions);
     }
     const seen = await readLock(lockPath);
     if (seen === undefined) continue; // released between our attempt and our look: try again now
     if (isStale(seen)) {
-      await takeOver(lockPath, seen);
+      await takeOver(lockPath, seen, isStale, tempPathOf(lockPath));
       continue;
     }
     const waited = Date.now() - started;
@@ -189,7 +164,7 @@ function heldLock(lockPath: string, token: string, errorOptions: ErrorOptions): 
       }
     },
     async release() {
-      held.delete(lockPath);
+      releasedBeforeExit(lockPath);
       try {
         const seen = await readLock(lockPath);
         if (seen?.holder?.token === token) await rm(lockPath, { force: true });
@@ -200,110 +175,10 @@ function heldLock(lockPath: string, token: string, errorOptions: ErrorOptions): 
   };
 }
 
-/** Creates the lock file with `record`; false when it exists. */
-async function createLockFile(lockPath: string, record: string): Promise<boolean> {
-  let handle;
-  try {
-    handle = await open(lockPath, 'wx', 0o600);
-  } catch (err) {
-    if ((err as { code?: unknown }).code === 'EEXIST') return false;
-    throw err;
-  }
-  try {
-    await handle.writeFile(record);
-    await handle.close();
-  } catch (err) {
-    await handle.close().catch(() => undefined);
-    await rm(lockPath, { force: true });
-    throw err;
-  }
-  return true;
-}
-
-interface SeenLock {
-  /** The file's text, to tell later whether it is still the same lock. */
-  readonly text: string;
-  /** The parsed record; undefined while the creator has not written it yet (or never will). */
-  readonly holder: LockHolder | undefined;
-  readonly mtimeMs: number;
-}
-
-/** Reads a lock file; undefined when there is none. */
-async function readLock(file: string): Promise<SeenLock | undefined> {
-  try {
-    const [text, st] = await Promise.all([readFile(file, 'utf8'), stat(file)]);
-    return { text, holder: parseHolder(text), mtimeMs: st.mtimeMs };
-  } catch (err) {
-    if ((err as { code?: unknown }).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
-function parseHolder(text: string): LockHolder | undefined {
-  try {
-    const v = JSON.parse(text) as Partial<LockHolder> | null;
-    if (
-      v !== null &&
-      typeof v === 'object' &&
-      Number.isSafeInteger(v.pid) &&
-      (v.pid as number) > 0 &&
-      typeof v.hostname === 'string' &&
-      Number.isSafeInteger(v.startedAt) &&
-      typeof v.token === 'string'
-    ) {
-      return v as LockHolder;
-    }
-  } catch {
-    // Incomplete or foreign: judged by the file's age.
-  }
-  return undefined;
-}
-
 function isStale(seen: SeenLock): boolean {
   const now = Date.now();
   if (seen.holder === undefined) return now - seen.mtimeMs > INCOMPLETE_LOCK_MS;
   if (seen.holder.hostname === HOST && seen.holder.pid !== process.pid && !isAlive(seen.holder.pid)) return true;
   return now - seen.holder.startedAt > STALE_LOCK_MS;
-}
-
-/**
- * Removes a stale lock. The lock is renamed aside first, which only one process can do to a
- * given file; if what was moved is not the lock judged stale (a new holder created it in the
- * meantime) and it is live, it is put back.
- */
-async function takeOver(lockPath: string, judged: SeenLock): Promise<void> {
-  const aside = tempPathOf(lockPath);
-  try {
-    await rename(lockPath, aside);
-  } catch (err) {
-    if ((err as { code?: unknown }).code === 'ENOENT') return; // someone else took it over or released it
-    throw err;
-  }
-  try {
-    const moved = await readLock(aside);
-    if (moved !== undefined && moved.text !== judged.text && !isStale(moved)) {
-      // link fails if a third process took the lock meanwhile; the moved holder then fails
-      // its assertHeld() and writes nothing.
-      await link(aside, lockPath).catch(() => undefined);
-    }
-  } finally {
-    await rm(aside, { force: true });
-  }
-}
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // A process that exits (process.exit, an uncaught error) while a write holds a lock removes
-  // the lock file, so the next writer does not have to wait for it to be judged stale.
-  process.on('exit', () => {
-    for (const [lockPath, token] of held) {
-      try {
-        if (parseHolder(readFileSync(lockPath, 'utf8'))?.token === token) unlinkSync(lockPath);
-      } catch {
-        // Nothing more can be done while exiting.
-      }
-    }
-  });
 }
 

@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { isAlive } from './liveness.js';
+import { isAlive } from '../../liveness.js';
 
 /** Age after which a temp file is removed even if the pid in its name runs (pid reuse). */
 export const STALE_TEMP_MS = 60_000;

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { GroupCommit } from '../../src/audit/groupCommit.js';
+
+/** A flush that records each batch and can be held open until released. */
+function recorder() {
+  const batches: number[][] = [];
+  const gates: (() => void)[] = [];
+  let hold = false;
+  const flush = async (items: number[]) => {
+    batches.push(items);
+    if (hold) await new Promise<void>((release) => gates.push(release));
+  };
+  return {
+    batches,
+    flush,
+    hold: () => void (hold = true),
+    release: () => {
+      hold = false;
+      for (const g of gates.splice(0)) g();
+    },
+  };
+}
+
+const tick = () => new Promise<void>((r) => setImmediate(r));
+
+describe('GroupCommit', () => {
+  it('pushes of one turn share the first flush; pushes during a flush share the next, in order', async () => {
+    const r = recorder();
+    const gc = new GroupCommit(r.flush);
+    r.hold();
+    const first = [1, 2, 3].map((n) => gc.push(n));
+    await tick();
+    expect(r.batches).toEqual([[1, 2, 3]]);
+    const second = [4, 5, 6, 7].map((n) => gc.push(n));
+    await tick();
+    expect(r.batches).toHaveLength(1); // one flush at a time
+    r.release();
+    await Promise.all(first);
+    await tick();
+    r.release();
+    await Promise.all(second);
+    expect(r.batches).toEqual([[1, 2, 3], [4, 5, 6, 7]]);
+  });
+
+  it('a pusher waits for the flush holding its item, not for later ones', async () => {
+    const r = recorder();
+    const gc = new GroupCommit(r.flush);
+    r.hold();
+    let firstDone = false;
+    const first = gc.push(1).then(() => void (firstDone = true));
+    await tick();
+    const second = gc.push(2);
+    r.release(); // releases the first flush only
+    r.hold();
+    await first;
+    expect(firstDone).toBe(true);
+    await tick();
+    expect(r.batches).toEqual([[1], [2]]);
+    r.release();
+    await second;
+  });
+
+  it('a failed flush rejects every pusher of that batch and no other', async () => {
+    const batches: number[][] = [];
+    const gates: (() => void)[] = [];
+    const gc = new GroupCommit<number>(async (items) => {
+      batches.push(items);
+      await new Promise<void>((open) => gates.push(open));
+      if (items.includes(3)) throw new Error('flush failed');
+    });
+    const a = gc.push(1);
+    await tick();
+    const failed = Promise.allSettled([2, 3, 4].map((n) => gc.push(n)));
+    gates.shift()!(); // [1] ends; [2, 3, 4] starts
+    await a;
+    const later = gc.push(5); // arrives while [2, 3, 4] is in flight
+    gates.shift()!();
+    expect((await failed).map((s) => s.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    await tick();
+    gates.shift()!();
+    await later;
+    expect(batches).toEqual([[1], [2, 3, 4], [5]]);
+  });
+
+  it('back-pressure: a flush takes at most maxBatch items; the rest wait in order', async () => {
+    const r = recorder();
+    const gc = new GroupCommit(r.flush, 2);
+    await Promise.all([1, 2, 3, 4, 5].map((n) => gc.push(n)));
+    expect(r.batches).toEqual([[1, 2], [3, 4], [5]]);
+    expect(() => new GroupCommit(r.flush, 0)).toThrow(/maxBatch/);
+  });
+
+  it('drain settles once everything pushed so far is flushed', async () => {
+    const r = recorder();
+    const gc = new GroupCommit(r.flush);
+    await gc.drain();
+    void gc.push(1);
+    void gc.push(2);
+    await gc.drain();
+    expect(r.batches).toEqual([[1, 2]]);
+  });
+});
