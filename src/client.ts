@@ -562,6 +562,7 @@ class Client implements SecretsClient {
       identity: this.identity,
       environment,
       now,
+      clock,
       failure: options.auditFailure ?? (environment === 'prod' ? 'fail-closed' : 'warn'),
       onSinkError: (err) => {
         this.#metrics.auditFailed();

@@ -1,5 +1,6 @@
 import { AuditWriteError, ConfigError } from '../errors.js';
 import type { AuditAction, AuditEvent, AuditHitSummary, AuditOutcome, AuditSink } from './event.js';
+import { systemClock, type Clock, type TimerId } from '../handles/clock.js';
 
 /**
  * What a stage reports to the {@link Auditor}; it fills in `ts`, `seq`, `identity` and
@@ -35,6 +36,11 @@ export interface AuditorOptions {
   readonly environment: string;
   /** The clock, in epoch milliseconds. */
   readonly now: () => number;
+  /**
+   * Schedules the summary interval (background work: it never keeps the process alive).
+   * @default the system clock
+   */
+  readonly clock?: Clock;
   /**
    * `'fail-closed'`: when no sink keeps a record, {@link Auditor.record} throws
    * {@link AuditWriteError} and the access is denied. `'warn'`: the access goes on.
@@ -102,7 +108,8 @@ export class Auditor {
   #lastHit: HitCount | undefined;
   /** When the current summary interval began (the clock's time of its first hit). */
   #intervalStart = NaN;
-  #summaryTimer: ReturnType<typeof setInterval> | undefined;
+  #summaryTimer: TimerId | undefined;
+  readonly #clock: Clock;
   /** Under fail-closed: no summary sink could write the last summaries, so hits are refused. */
   #summaryFailed: AuditWriteError | undefined;
   /** Summary writes in flight, which close() waits for. */
@@ -114,6 +121,7 @@ export class Auditor {
     this.#identity = options.identity ?? null;
     this.#environment = options.environment;
     this.#now = options.now;
+    this.#clock = options.clock ?? systemClock;
     this.#failClosed = options.failure === 'fail-closed';
     this.#onSinkError = options.onSinkError;
     this.#count = options.count;
@@ -240,7 +248,15 @@ export class Auditor {
   #startInterval(now: number): void {
     this.#intervalStart = now;
     // Background work: a summary nobody waits for must not keep the process alive; close() writes the last one.
-    this.#summaryTimer ??= setInterval(() => void this.flushSummaries(), this.#summaryIntervalMs).unref();
+    // The next hit after a flush starts the next interval, so one timer per interval suffices.
+    this.#summaryTimer ??= this.#clock.setTimeout(
+      () => {
+        this.#summaryTimer = undefined;
+        void this.flushSummaries();
+      },
+      this.#summaryIntervalMs,
+      { background: true },
+    );
   }
 
   /**
@@ -249,6 +265,8 @@ export class Auditor {
    * them, later hits are refused.
    */
   async flushSummaries(): Promise<void> {
+    if (this.#summaryTimer !== undefined) this.#clock.clearTimeout(this.#summaryTimer);
+    this.#summaryTimer = undefined;
     if (this.#hits.size === 0) return;
     const counted = [...this.#hits.values()];
     this.#hits.clear();
@@ -304,7 +322,6 @@ export class Auditor {
 
   /** Writes the last summaries, then closes every sink (the file sink writes its checkpoint). */
   async close(): Promise<void> {
-    if (this.#summaryTimer !== undefined) clearInterval(this.#summaryTimer);
     await this.flushSummaries();
     await Promise.all(this.#summaryWrites);
     const results = await Promise.allSettled(this.#sinks.map(async (sink) => sink.close?.()));

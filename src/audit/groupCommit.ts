@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { nextTurn } from '../handles/clock.js';
 
 /** Records one write of a sink takes at most, by default; later ones wait for the next write. */
 export const DEFAULT_MAX_BATCH = 4096;
@@ -43,7 +44,7 @@ export class GroupCommit<T> {
       this.#queue.push({ item, resolve, reject });
       if (!this.#running) {
         this.#running = true;
-        setImmediate(() => void this.#run());
+        nextTurn(() => void this.#run());
       }
     });
   }

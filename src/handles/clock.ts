@@ -106,3 +106,12 @@ export function checkTimerMs(name: string, value: number, min = 0, ids: { readon
   }
   return value;
 }
+
+/**
+ * Runs `fn` on the next turn of the event loop, after the I/O callbacks already due: batching
+ * (the audit sinks' group commit) gathers what arrives meanwhile. It keeps the process alive,
+ * as a caller awaits what it runs.
+ */
+export function nextTurn(fn: () => void): void {
+  setImmediate(fn);
+}
