@@ -31,6 +31,7 @@ const NAME = pkg.name;
 const EXPECTED_EXPORTS = {
   '.': ['createSecrets', 'parseRef', 'Secret', 'fromEnv', 'fromFile', 'fromLocalStore'],
   './testing': ['fromMock'],
+  './azure': ['fromAzureKeyVault', 'azureAccessToken', 'AzureApiError'],
 };
 
 /** Packages the public entries must never load: they belong to lazily loaded subpaths. */

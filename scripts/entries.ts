@@ -24,6 +24,7 @@ export const PUBLIC_ENTRIES: readonly PublicEntry[] = [
   { subpath: '.', source: 'src/index.ts' },
   { subpath: './testing', source: 'src/testing/index.ts' },
   { subpath: './vault', source: 'src/vault/index.ts' },
+  { subpath: './azure', source: 'src/azure/index.ts' },
   { subpath: './pino', source: 'src/pino/index.ts' },
   { subpath: './winston', source: 'src/winston/index.ts' },
 ];

@@ -1,0 +1,41 @@
+import { ClientCertificateCredential, ClientSecretCredential } from '@azure/identity';
+import { SecretClient } from '@azure/keyvault-secrets';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loopbackAgent, startAzureDoubles, type AzureDoubles } from '../fixtures/azure/index.js';
+
+// The doubles are strict: these tests drive them with the real SDKs and also show what they refuse.
+let d: AzureDoubles;
+beforeAll(async () => {
+  d = await startAzureDoubles(inject('azureTls'));
+});
+afterAll(() => d.close());
+
+const idOptions = () => ({ authorityHost: d.entra.url, disableInstanceDiscovery: true });
+
+describe('Azure loopback doubles', () => {
+  it('serve the real SecretClient through the challenge flow with a client-secret token', async () => {
+    const app = d.entra.addClientSecret();
+    d.kv.put('doubles', 'probe', 'value-1', { tags: { environment: 'dev' } });
+    const client = new SecretClient(d.kv.vaultUrl('doubles'), new ClientSecretCredential(d.entra.tenantId, app.clientId, app.clientSecret, idOptions()), { agent: loopbackAgent() });
+    const before = d.kv.requests.length;
+    const secret = await client.getSecret('probe');
+    expect(secret.value).toBe('value-1');
+    expect(secret.properties.tags).toEqual({ environment: 'dev' });
+    const seen = d.kv.requests.slice(before);
+    expect(seen.map((r) => r.auth)).toEqual(['none', 'ok']);
+  });
+
+  it('refuse a wrong client secret and accept a certificate assertion only with the registered key', async () => {
+    const app = d.entra.addClientSecret();
+    const bad = new ClientSecretCredential(d.entra.tenantId, app.clientId, 'not-the-secret', idOptions());
+    await expect(bad.getToken('https://vault.localhost/.default')).rejects.toMatchObject({ name: 'AuthenticationRequiredError', message: expect.stringContaining('invalid_client') });
+    const cert = d.entra.addClientCertificate();
+    const good = new ClientCertificateCredential(d.entra.tenantId, cert.clientId, { certificate: cert.combinedPem }, idOptions());
+    const t = await good.getToken('https://vault.localhost/.default');
+    expect(d.entra.verify(t.token, 'https://vault.localhost/.default')).toMatchObject({ clientId: cert.clientId });
+    // Another key under the registered certificate: the signature check refuses it.
+    const other = d.entra.addClientCertificate();
+    const forged = new ClientCertificateCredential(d.entra.tenantId, cert.clientId, { certificate: `${cert.certificatePem}\n${other.privateKeyPem}` }, idOptions());
+    await expect(forged.getToken('https://vault.localhost/.default')).rejects.toMatchObject({ name: 'AuthenticationRequiredError', message: expect.stringContaining('invalid_client') });
+  });
+});
