@@ -67,7 +67,7 @@ interface Runtime {
  *   `attributes.nbf` in the future refuses the read (ACCESS_DENIED, saying until when); a disabled
  *   version is refused by Key Vault (ACCESS_DENIED, `SecretDisabled`).
  * - `rotate(ref, value)` writes a new version with `setSecret`, keeping the current version's
- *   tags and content type, with `rotation.expiresAfterMs` as its expiry.
+ *   tags, with `rotation.expiresAfterMs` as its expiry.
  * - Errors: 404 → SECRET_NOT_FOUND; 403 and a 401 that survives the challenge and one token
  *   refresh → ACCESS_DENIED (with the inner code); 429, 5xx and network errors →
  *   PROVIDER_UNAVAILABLE after the SDK's retries, which honour `Retry-After`. Azure's messages
@@ -157,7 +157,8 @@ export function fromAzureKeyVault(init: FromAzureKeyVaultInit): SecretProvider {
         if (at.version !== undefined) throw new InvalidSecretRefError('rotate writes a new version: name the secret without a version', ids);
         if (ref.fieldPath !== undefined) throw new InvalidSecretRefError('rotate writes the whole secret: give the ref without #field', ids);
         const { client } = await ready();
-        // The current version's tags and content type carry over: they are what the guard reads.
+        // The current version's tags carry over: they are what the guard reads. (Its contentType
+        // cannot: setSecret of @azure/keyvault-secrets 4.11 sends no contentType.)
         const current = await send(() => client.getSecret(at.secret, { abortSignal: ctx.signal })).catch((err: unknown) => {
           if ((err as { statusCode?: unknown }).statusCode === 404) return undefined;
           throw err;
@@ -168,15 +169,15 @@ export function fromAzureKeyVault(init: FromAzureKeyVaultInit): SecretProvider {
           client.setSecret(at.secret, value, {
             abortSignal: ctx.signal,
             ...(p?.tags === undefined ? {} : { tags: p.tags }),
-            ...(p?.contentType === undefined ? {} : { contentType: p.contentType }),
             ...(expiresOn === undefined ? {} : { expiresOn }),
           }),
         );
+        const properties = written.properties;
         return {
           value,
-          ...(written.properties.version === undefined ? {} : { version: written.properties.version }),
-          ...(written.properties.expiresOn instanceof Date ? { expiresAt: written.properties.expiresOn } : {}),
-          metadata: metadataOf(written.properties),
+          ...(properties.version === undefined ? {} : { version: properties.version }),
+          ...(properties.expiresOn instanceof Date ? { expiresAt: properties.expiresOn } : {}),
+          metadata: metadataOf(properties),
         };
       } catch (err) {
         throw toSecretsError(err, ids);

@@ -25,6 +25,19 @@ describe('Azure loopback doubles', () => {
     expect(seen.map((r) => r.auth)).toEqual(['none', 'ok']);
   });
 
+  it('see the challenge request of a write without its body, then the body with the token', async () => {
+    const app = d.entra.addClientSecret();
+    const client = new SecretClient(d.kv.vaultUrl('writes'), new ClientSecretCredential(d.entra.tenantId, app.clientId, app.clientSecret, idOptions()), { agent: loopbackAgent() });
+    d.kv.put('writes', 'seed', 'x');
+    const before = d.kv.requests.length;
+    await client.setSecret('written', 'value-2');
+    expect(d.kv.requests.slice(before).map((r) => [r.method, r.auth, r.hadBody])).toEqual([
+      ['PUT', 'none', false],
+      ['PUT', 'ok', true],
+    ]);
+    expect(d.kv.versions('writes', 'written')[0]?.value).toBe('value-2');
+  });
+
   it('refuse a wrong client secret and accept a certificate assertion only with the registered key', async () => {
     const app = d.entra.addClientSecret();
     const bad = new ClientSecretCredential(d.entra.tenantId, app.clientId, 'not-the-secret', idOptions());
