@@ -19,6 +19,10 @@
 // Vault test server), step 1 is skipped and step 3 reads the client secret from Vault KV
 // instead: fromEnv → fromVault. Steps 2, 4, 5 and 6 do not change.
 //
+// Azure mode (azure-mode.ts): with `--azure` (which starts the loopback Entra ID and Key Vault
+// doubles), step 3 reads it from Key Vault with a certificate-authenticated, auto-refreshing
+// Entra token: fromEnv → fromAzureKeyVault.
+//
 // Nothing printed here contains a secret; test/examples/orders-sync.test.ts and
 // orders-sync-vault.test.ts check that.
 import os from 'node:os';
@@ -42,6 +46,8 @@ import {
 } from './guards-and-audit.js';
 import { CLIENT_SECRET_ENTRY, ensureDemoStore, type DemoStore } from './setup.js';
 import { generateOrders, startSourceApi, type SourceApiStats } from './source-api.js';
+import { AZURE_DEMO_VAULT, azureSecretName, startLoopbackAzure, type DemoAzure, type LoopbackAzureSeed } from './azure-mode.js';
+import { parseRef } from '../../src/index.js';
 import {
   connectorVaultProvider,
   demoVaultProvider,
@@ -102,6 +108,14 @@ export interface DemoOptions {
   readonly vault?: 'env' | 'loopback' | false;
   /** With `vault: 'loopback'`: called with the seeded client secret and token (tests check neither leaks). */
   readonly onVaultSeeded?: (seed: LoopbackVaultSeed) => void;
+  /**
+   * Read the client secret from Azure Key Vault: loopback Entra ID and Key Vault doubles the demo
+   * starts and seeds (`--azure`). Takes precedence over `vault`.
+   * @default false
+   */
+  readonly azure?: boolean;
+  /** With `azure`: called with the seeded client secret (tests check it never leaks). */
+  readonly onAzureSeeded?: (seed: LoopbackAzureSeed) => void;
 }
 
 /** Request counters of a demo run. */
@@ -148,7 +162,8 @@ export function defaultDemoDir(): string {
 /** Where the long-lived client secret lives: the local store, or a Vault. */
 export type ClientSecretSource =
   | { readonly kind: 'local'; readonly store: DemoStore }
-  | { readonly kind: 'vault'; readonly vault: DemoVault; readonly environment: string };
+  | { readonly kind: 'vault'; readonly vault: DemoVault; readonly environment: string }
+  | { readonly kind: 'azure'; readonly azure: DemoAzure };
 
 /**
  * The chain the long-lived client secret is resolved through, in order: the environment first
@@ -157,6 +172,7 @@ export type ClientSecretSource =
  * field `client-secret` of `kv/<env>/orders-api` (fromVaultKvFields.ts says why).
  */
 export function connectorProviders(source: ClientSecretSource): SecretProvider[] {
+  if (source.kind === 'azure') return [fromEnv(), source.azure.provider()];
   return source.kind === 'local'
     ? [fromEnv(), fromLocalStore({ path: source.store.storePath, keyFile: source.store.keyFile, environment: source.store.environment })]
     : [fromEnv(), connectorVaultProvider(source.vault, source.environment)];
@@ -167,6 +183,14 @@ export function connectorProviders(source: ClientSecretSource): SecretProvider[]
  * client; it reads the same store entry, or the same Vault field by its plain `vault://` ref.
  */
 async function registeredClientSecret(source: ClientSecretSource, environment: string): Promise<Secret<string>> {
+  if (source.kind === 'azure') {
+    const apiSecrets = createSecrets({ environment, providers: [source.azure.provider()] });
+    try {
+      return await apiSecrets.get(`azure-kv://${AZURE_DEMO_VAULT}/${azureSecretName(parseRef(ordersSecrets.specs.clientSecret.ref))}`);
+    } finally {
+      await apiSecrets.close();
+    }
+  }
   const apiSecrets = source.kind === 'local'
     ? createSecrets({ environment, providers: [fromLocalStore({ path: source.store.storePath, keyFile: source.store.keyFile, environment })] })
     : createSecrets({ environment, providers: [demoVaultProvider(source.vault)], env: source.vault.env });
@@ -199,7 +223,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const dir = options.dir ?? defaultDemoDir();
   const environment = DEMO_ENVIRONMENT;
   const variables = options.env ?? process.env;
-  const mode = options.vault ?? (variables['VAULT_ADDR'] ? 'env' : false);
+  const mode = options.azure ? false : options.vault ?? (variables['VAULT_ADDR'] ? 'env' : false);
   log(`orders-sync demo (environment "${environment}", directory ${dir})`);
 
   // Vault mode reads the client secret from Vault and leaves the local store alone.
@@ -207,14 +231,15 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     mode === 'loopback' ? await startLoopbackVault({ environment, log, env: variables, ...(options.onVaultSeeded === undefined ? {} : { onSeeded: options.onVaultSeeded }) })
     : mode === 'env' ? vaultFromEnv(variables, environment, log)
     : undefined;
+  const azure = options.azure ? await startLoopbackAzure({ environment, log, ...(options.onAzureSeeded === undefined ? {} : { onSeeded: options.onAzureSeeded }) }) : undefined;
   let auditLog: DemoAuditLog | undefined;
   let api: Awaited<ReturnType<typeof startSourceApi>> | undefined;
   let bootstrap: SecretsClient | undefined;
   // Short-lived: access tokens, from a custom provider that exchanges the client secret.
   let secrets: SecretsClient | undefined;
   try {
-    const store = vault === undefined ? await ensureDemoStore({ dir, environment, log }) : undefined;
-    const source: ClientSecretSource = store !== undefined ? { kind: 'local', store } : { kind: 'vault', vault: vault!, environment };
+    const store = vault === undefined && azure === undefined ? await ensureDemoStore({ dir, environment, log }) : undefined;
+    const source: ClientSecretSource = azure !== undefined ? { kind: 'azure', azure } : store !== undefined ? { kind: 'local', store } : { kind: 'vault', vault: vault!, environment };
     // In Vault mode the clients read the Vault variables (the loopback ones with --vault).
     const env = vault !== undefined ? { env: vault.env } : options.env === undefined ? {} : { env: options.env };
 
@@ -324,14 +349,15 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     await auditLog?.close();
     await api?.close();
     await vault?.close();
+    await azure?.close();
   }
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { dir: { type: 'string' }, vault: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({ args: argv, options: { dir: { type: 'string' }, vault: { type: 'boolean' }, azure: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) {
     console.log([
-      'usage: npm run demo [-- [--dir <directory>] [--vault]]',
+      'usage: npm run demo [-- [--dir <directory>] [--vault | --azure]]',
       '',
       'Syncs demo orders from a loopback OAuth-protected API: a client secret from an encrypted local',
       'store, exchanged for short-lived access tokens that rotate mid-run; then attempts one',
@@ -339,6 +365,8 @@ async function main(argv: string[]): Promise<number> {
       '',
       '  --vault   read the client secret from a loopback Vault test server the demo starts and seeds',
       '            (VAULT_ADDR and VAULT_TOKEN of your shell are ignored)',
+      '  --azure   read it from loopback Azure Key Vault and Entra ID doubles the demo starts and seeds,',
+      '            authenticating with a client certificate',
       '',
       'With VAULT_ADDR and VAULT_TOKEN set (and no --vault), the client secret is read from that Vault:',
       `field "client-secret" of the KV v2 secret ${vaultSecretLocation(DEMO_ENVIRONMENT)}.`,
@@ -346,7 +374,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    await runDemo({ ...(values.dir === undefined ? {} : { dir: values.dir }), ...(values.vault === true ? { vault: 'loopback' as const } : {}) });
+    await runDemo({ ...(values.dir === undefined ? {} : { dir: values.dir }), ...(values.vault === true ? { vault: 'loopback' as const } : {}), ...(values.azure === true ? { azure: true } : {}) });
     return 0;
   } catch (err) {
     // Error messages of connector-secrets never contain values; print name, code and message.
