@@ -8,6 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { azureTokenFleet } from './azure-token-fleet.js';
 import { handlesFleet } from './handles-fleet.js';
 import { redactPino } from './redact-pino.js';
 import { redactRegister } from './redact-register.js';
@@ -35,7 +36,7 @@ export interface BenchOutcome {
 }
 
 /** The benchmarks, in run order. */
-const BENCHES: readonly BenchModule[] = [secretsGet, handlesFleet, redactThroughput, redactRegister, redactPino];
+const BENCHES: readonly BenchModule[] = [secretsGet, handlesFleet, redactThroughput, redactRegister, redactPino, azureTokenFleet];
 
 const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
 
