@@ -68,7 +68,7 @@ export interface AzureAccessTokenInit {
 
 /**
  * An auto-refreshing Microsoft Entra ID access token over any `@azure/identity` credential: a
- * {@link CredentialHandle} of the token text, and a `TokenCredential` over it for every Azure SDK
+ * `CredentialHandle` of the token text, and a `TokenCredential` over it for every Azure SDK
  * client ({@link AzureAccessToken.toTokenCredential}).
  *
  * The handle replaces each token at a jittered point of its lifetime (default 2/3–3/4) instead

@@ -29,6 +29,7 @@ export interface AzureAccessTokenValue {
  * ```
  */
 export interface AzureTokenCredential {
+  /** A token for the scopes, or `null` when the credential has none. */
   getToken(scopes: string | string[], options?: object): Promise<AzureAccessTokenValue | null>;
 }
 
