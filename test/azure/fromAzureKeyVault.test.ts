@@ -4,7 +4,7 @@ import { AzureApiError } from '../../src/azure/AzureApiError.js';
 import { fromAzureKeyVault, type FromAzureKeyVaultInit } from '../../src/azure/fromAzureKeyVault.js';
 import { createSecrets } from '../../src/client.js';
 import { parseRef } from '../../src/ref/parseRef.js';
-import { startAzureDoubles, type AzureDoubles } from '../fixtures/azure/index.js';
+import { KEY_VAULT_RESOURCE, startAzureDoubles, type AzureDoubles } from '../fixtures/azure/index.js';
 import { errorText, generated, rejection } from '../helpers.js';
 import { KV_SCOPE, kvClientOptions, resolveContext, secretCredential } from './helpers.js';
 
@@ -158,6 +158,20 @@ describe('fromAzureKeyVault: the real @azure/keyvault-secrets against the strict
     const refused = await rejection(q.resolve(parseRef('azure-kv://handle/s'), ctx));
     expect([refused.code, minted]).toEqual(['ACCESS_DENIED', 2]);
     await Promise.all([token.close(), forged.close()]);
+  });
+
+  it('passes clientOptions to SecretClient: a challenge naming another resource is refused unless disableChallengeResourceVerification', async () => {
+    d.kv.put('verify', 's', generated(), { tags: { environment: 'dev' } });
+    d.kv.challengeResource = 'https://vault.azure.net';
+    try {
+      const refused = await rejection(provider('verify').resolve(parseRef('azure-kv://verify/s'), resolveContext()));
+      expect(refused.code).toBe('PROVIDER_ERROR');
+      expect(d.kv.requests.filter((r) => r.vault === 'verify').map((r) => r.auth)).toEqual(['none']); // no token was sent
+      const p = provider('verify', { clientOptions: { ...kvClientOptions(), disableChallengeResourceVerification: true } });
+      expect((await p.resolve(parseRef('azure-kv://verify/s'), resolveContext())).version).toBe(d.kv.versions('verify', 's')[0]!.version);
+    } finally {
+      d.kv.challengeResource = KEY_VAULT_RESOURCE;
+    }
   });
 
   it('leaves refs for another vault to the next provider without a request, and never echoes a bad ref', async () => {
