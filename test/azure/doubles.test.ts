@@ -51,4 +51,25 @@ describe('Azure loopback doubles', () => {
     const forged = new ClientCertificateCredential(d.entra.tenantId, cert.clientId, { certificate: `${cert.certificatePem}\n${other.privateKeyPem}` }, idOptions());
     await expect(forged.getToken('https://vault.localhost/.default')).rejects.toMatchObject({ name: 'AuthenticationRequiredError', message: expect.stringContaining('invalid_client') });
   });
+
+  it('accept a token only while it lives: past its expiry Key Vault answers the challenge again', async () => {
+    let skew = 0;
+    const timed = await startAzureDoubles(inject('azureTls'), { now: () => Date.now() + skew });
+    try {
+      const app = timed.entra.addClientSecret();
+      const credential = new ClientSecretCredential(timed.entra.tenantId, app.clientId, app.clientSecret, { authorityHost: timed.entra.url, disableInstanceDiscovery: true });
+      const { token } = (await credential.getToken('https://vault.localhost/.default'))!;
+      expect(timed.entra.verify(token, 'https://vault.localhost/.default')).toMatchObject({ clientId: app.clientId });
+      expect(timed.entra.verify(token, 'https://management.azure.com/.default')).toBe('wrong-audience');
+      skew = 3_600_000; // the double's clock passes the 1 h lifetime
+      expect(timed.entra.verify(token, 'https://vault.localhost/.default')).toBe('expired');
+      timed.kv.put('timed', 's', 'v');
+      const res = await fetch(`https://127.0.0.1:${timed.kv.loopback.port}/secrets/s?api-version=7.4`, { headers: { authorization: `Bearer ${token}`, host: `timed.vault.localhost:${timed.kv.loopback.port}` } });
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer authorization="https:\/\/127\.0\.0\.1:\d+\/[0-9a-f-]+", resource="https:\/\/vault\.localhost"$/);
+      expect(timed.kv.requests.at(-1)?.auth).toBe('refused');
+    } finally {
+      await timed.close();
+    }
+  });
 });
