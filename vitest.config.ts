@@ -6,7 +6,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],
     // A private PostgreSQL with scram-sha-256 auth for the suites that check passwords; fails the run if it cannot start.
-    globalSetup: ['test/integration/pg-cluster.setup.ts'],
+    globalSetup: ['test/integration/pg-cluster.setup.ts', 'test/fixtures/azure/tls.setup.ts'],
     testTimeout: 20_000,
     typecheck: {
       enabled: true,

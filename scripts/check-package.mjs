@@ -38,6 +38,7 @@ const EXPECTED_EXPORTS = {
   './testing': ['fromMock'],
   './aws': ['fromAwsSecretsManager', 'awsCredentials', 'awsRdsAuthToken', 'AwsApiError'],
   './gcp': ['fromGcpSecretManager', 'gcpAccessToken'],
+  './azure': ['fromAzureKeyVault', 'azureAccessToken', 'AzureApiError'],
 };
 
 /** Packages the public entries must never load: they belong to lazily loaded subpaths. */

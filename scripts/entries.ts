@@ -26,6 +26,7 @@ export const PUBLIC_ENTRIES: readonly PublicEntry[] = [
   { subpath: './vault', source: 'src/vault/index.ts' },
   { subpath: './aws', source: 'src/aws/index.ts' },
   { subpath: './gcp', source: 'src/gcp/index.ts' },
+  { subpath: './azure', source: 'src/azure/index.ts' },
   { subpath: './pino', source: 'src/pino/index.ts' },
   { subpath: './winston', source: 'src/winston/index.ts' },
 ];

@@ -27,6 +27,10 @@
 // endpoint, Secret Manager) and step 3 reads the client secret from Secret Manager instead:
 // fromEnv → fromGcpSecretManager, authorized by a gcpAccessToken handle.
 //
+// Azure mode (azure-mode.ts): with `--azure` (which starts the loopback Entra ID and Key Vault
+// doubles), step 3 reads it from Key Vault with a certificate-authenticated, auto-refreshing
+// Entra token: fromEnv → fromAzureKeyVault.
+//
 // Nothing printed here contains a secret; test/examples/orders-sync.test.ts and
 // orders-sync-vault.test.ts check that.
 import os from 'node:os';
@@ -51,6 +55,8 @@ import {
 } from './guards-and-audit.js';
 import { CLIENT_SECRET_ENTRY, ensureDemoStore, type DemoStore } from './setup.js';
 import { generateOrders, startSourceApi, type SourceApiStats } from './source-api.js';
+import { AZURE_DEMO_VAULT, azureSecretName, startLoopbackAzure, type DemoAzure, type LoopbackAzureSeed } from './azure-mode.js';
+import { parseRef } from '../../src/index.js';
 import {
   connectorVaultProvider,
   demoVaultProvider,
@@ -129,6 +135,14 @@ export interface DemoOptions {
   /** With `gcp: 'loopback'`: called with the seeded client secret and key, and every Google access token issued. */
   readonly onGcpSeeded?: (seed: LoopbackGcpSeed) => void;
   readonly onGcpAccessToken?: (token: string) => void;
+  /**
+   * Read the client secret from Azure Key Vault: loopback Entra ID and Key Vault doubles the demo
+   * starts and seeds (`--azure`). Takes precedence over `vault`.
+   * @default false
+   */
+  readonly azure?: boolean;
+  /** With `azure`: called with the seeded client secret (tests check it never leaks). */
+  readonly onAzureSeeded?: (seed: LoopbackAzureSeed) => void;
 }
 
 /** Request counters of a demo run. */
@@ -181,7 +195,8 @@ export type ClientSecretSource =
   | { readonly kind: 'local'; readonly store: DemoStore }
   | { readonly kind: 'vault'; readonly vault: DemoVault; readonly environment: string }
   | { readonly kind: 'aws'; readonly aws: DemoAws; readonly environment: string }
-  | { readonly kind: 'gcp'; readonly gcp: DemoGcp };
+  | { readonly kind: 'gcp'; readonly gcp: DemoGcp }
+  | { readonly kind: 'azure'; readonly azure: DemoAzure };
 
 /**
  * The chain the long-lived client secret is resolved through, in order: the environment first
@@ -192,6 +207,7 @@ export type ClientSecretSource =
 export function connectorProviders(source: ClientSecretSource): SecretProvider[] {
   if (source.kind === 'aws') return [fromEnv(), awsProvider(source.aws, source.environment)];
   if (source.kind === 'gcp') return [fromEnv(), connectorGcpProvider(source.gcp)];
+  if (source.kind === 'azure') return [fromEnv(), source.azure.provider()];
   return source.kind === 'local'
     ? [fromEnv(), fromLocalStore({ path: source.store.storePath, keyFile: source.store.keyFile, environment: source.store.environment })]
     : [fromEnv(), connectorVaultProvider(source.vault, source.environment)];
@@ -216,6 +232,14 @@ async function registeredClientSecret(source: ClientSecretSource, environment: s
       return await gcpSecrets.get(gcpClientSecretRef());
     } finally {
       await gcpSecrets.close();
+    }
+  }
+  if (source.kind === 'azure') {
+    const apiSecrets = createSecrets({ environment, providers: [source.azure.provider()] });
+    try {
+      return await apiSecrets.get(`azure-kv://${AZURE_DEMO_VAULT}/${azureSecretName(parseRef(ordersSecrets.specs.clientSecret.ref))}`);
+    } finally {
+      await apiSecrets.close();
     }
   }
   const apiSecrets = source.kind === 'local'
@@ -251,7 +275,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const environment = DEMO_ENVIRONMENT;
   const variables = options.env ?? process.env;
   const gcpMode = options.gcp === 'loopback';
-  const mode = options.aws === true || gcpMode ? false : options.vault ?? (variables['VAULT_ADDR'] ? 'env' : false);
+  const mode = options.aws === true || gcpMode || options.azure === true ? false : options.vault ?? (variables['VAULT_ADDR'] ? 'env' : false);
   log(`orders-sync demo (environment "${environment}", directory ${dir})`);
   const aws: DemoAws | undefined =
     options.aws === true ? await startLoopbackAws({ environment, log, ...(options.onAwsSeeded === undefined ? {} : { onSeeded: options.onAwsSeeded }) }) : undefined;
@@ -264,16 +288,18 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const gcp: DemoGcp | undefined = gcpMode
     ? await startLoopbackGcp({ environment, log, ...(options.onGcpSeeded === undefined ? {} : { onSeeded: options.onGcpSeeded }), ...(options.onGcpAccessToken === undefined ? {} : { onAccessToken: options.onGcpAccessToken }) })
     : undefined;
+  const azure = options.azure ? await startLoopbackAzure({ environment, log, ...(options.onAzureSeeded === undefined ? {} : { onSeeded: options.onAzureSeeded }) }) : undefined;
   let auditLog: DemoAuditLog | undefined;
   let api: Awaited<ReturnType<typeof startSourceApi>> | undefined;
   let bootstrap: SecretsClient | undefined;
   // Short-lived: access tokens, from a custom provider that exchanges the client secret.
   let secrets: SecretsClient | undefined;
   try {
-    const store = vault === undefined && aws === undefined && gcp === undefined ? await ensureDemoStore({ dir, environment, log }) : undefined;
+    const store = vault === undefined && aws === undefined && gcp === undefined && azure === undefined ? await ensureDemoStore({ dir, environment, log }) : undefined;
     const source: ClientSecretSource =
       aws !== undefined ? { kind: 'aws', aws, environment }
       : gcp !== undefined ? { kind: 'gcp', gcp }
+      : azure !== undefined ? { kind: 'azure', azure }
       : store !== undefined ? { kind: 'local', store }
       : { kind: 'vault', vault: vault!, environment };
     // In Vault mode the clients read the Vault variables (the loopback ones with --vault).
@@ -393,17 +419,18 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     await vault?.close();
     await aws?.close();
     await gcp?.close();
+    await azure?.close();
   }
 }
 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { dir: { type: 'string' }, vault: { type: 'boolean' }, aws: { type: 'boolean' }, gcp: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: { dir: { type: 'string' }, vault: { type: 'boolean' }, aws: { type: 'boolean' }, gcp: { type: 'boolean' }, azure: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) {
     console.log([
-      'usage: npm run demo [-- [--dir <directory>] [--vault | --aws | --gcp]]',
+      'usage: npm run demo [-- [--dir <directory>] [--vault | --aws | --gcp | --azure]]',
       '',
       'Syncs demo orders from a loopback OAuth-protected API: a client secret from an encrypted local',
       'store, exchanged for short-lived access tokens that rotate mid-run; then attempts one',
@@ -415,6 +442,8 @@ async function main(argv: string[]): Promise<number> {
       '            starts and seeds (aws-sm://, credentials of an assumed role)',
       '  --gcp     read the client secret from Secret Manager on loopback Google doubles the demo starts',
       '            and seeds (a service account key, a labelled secret only it may read)',
+      '  --azure   read it from loopback Azure Key Vault and Entra ID doubles the demo starts and seeds,',
+      '            authenticating with a client certificate',
       '',
       'With VAULT_ADDR and VAULT_TOKEN set (and no --vault), the client secret is read from that Vault:',
       `field "client-secret" of the KV v2 secret ${vaultSecretLocation(DEMO_ENVIRONMENT)}.`,
@@ -427,6 +456,7 @@ async function main(argv: string[]): Promise<number> {
       ...(values.vault === true ? { vault: 'loopback' as const } : {}),
       ...(values.aws === true ? { aws: true } : {}),
       ...(values.gcp === true ? { gcp: 'loopback' as const } : {}),
+      ...(values.azure === true ? { azure: true } : {}),
     });
     return 0;
   } catch (err) {
