@@ -150,6 +150,45 @@ export class Automaton {
    * @returns the smallest position at which a match might start that could only complete after
    *   the end of `text` (a stream holds back from there); `text.length` when none can.
    */
+  /**
+   * Where the longest pattern prefix that ends the text starts, walking the automaton from `pos`
+   * (no whole pattern fits there, so nothing is reported). Saying `pos` instead would make a
+   * stream hold back a short line (`ready\n`) until more output comes, however unlike any
+   * pattern it is.
+   */
+  #openFrom(text: string, pos: number): number {
+    const n = this.#n;
+    const gen = this.#gen;
+    const rootNext = this.#rootNext;
+    let s = 0;
+    for (let i = pos; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      for (;;) {
+        if (s === 0) {
+          s = rootNext[c]!;
+          break;
+        }
+        const b = s << 3;
+        const kids = n[b + 7]!;
+        let g = 0;
+        if (kids !== 0) {
+          if (n[b + 8] === s) {
+            if (n[b + 9] === c) g = s + 1;
+            else if (kids > 1) g = this.#hashed(s, c);
+          } else {
+            g = this.#hashed(s, c);
+          }
+        }
+        if (g !== 0) {
+          s = g;
+          break;
+        }
+        s = n[b + 6] === gen ? n[b + 4]! : this.#link(s);
+      }
+    }
+    return text.length - (s === 0 ? 0 : n[(s << 3) + 2]!);
+  }
+
   scan(text: string, sink: MatchSink, bytes: Uint8Array): number {
     // The hot loops use literal numbers, not the module constants: bundlers turn top-level
     // `const` into `var`, which the JIT then reloads on every iteration.
@@ -169,7 +208,8 @@ export class Automaton {
       // Skip: move the window [pos, pos + m) by the shift of the q-gram at its end.
       for (;;) {
         const end = pos + m;
-        if (end > len) return pos; // no whole pattern fits any more; one may start here and go on
+        // No whole pattern fits any more: only a prefix of one may still be open at the end.
+        if (end > len) return this.#openFrom(text, pos);
         let pack = 0;
         for (let k = end - q; k < end; k++) pack = (pack << 8) | bytes[k]!;
         const sh = table[Math.imul(pack, -1640531535) >>> tableShift]!;
