@@ -32,6 +32,7 @@ const EXPECTED_EXPORTS = {
   '.': ['createSecrets', 'parseRef', 'Secret', 'fromEnv', 'fromFile', 'fromLocalStore'],
   './testing': ['fromMock'],
   './aws': ['fromAwsSecretsManager', 'awsCredentials', 'awsRdsAuthToken', 'AwsApiError'],
+  './adapters': ['pgConfig', 'mysqlConfig', 'undiciAuth', 'axiosAuth'],
 };
 
 /** Packages the public entries must never load: they belong to lazily loaded subpaths. */
@@ -46,6 +47,9 @@ const FORBIDDEN = [
   'winston',
   /^@opentelemetry\//,
   'pg',
+  'mysql2',
+  'undici',
+  'axios',
 ];
 
 /** node_modules packages an entry may load: the declared runtime dependencies (zod, lru-cache). */
