@@ -16,7 +16,12 @@ import { handleOf, loginOf, type HandleOrRef, type Login } from './credential.js
  */
 export interface MysqlAdapter {
   /** Spread into `mysql.createPool({...})`: the current `user` and `password`. */
-  readonly config: { readonly user: string; readonly password: string };
+  readonly config: {
+    /** The current credential's `username` (or `user`). */
+    readonly user: string;
+    /** The current credential's password. */
+    readonly password: string;
+  };
   /**
    * Makes every new connection of the pool log in with the credential current at that moment
    * (mysql2 copies the pool's connection options per connection, getters included, and reads

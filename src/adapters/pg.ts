@@ -18,7 +18,12 @@ export interface PgAdapter {
    * Spread into `new pg.Pool({...})` or `new pg.Client({...})`: `user` from the credential and
    * `password` as the async function `pg` calls for every new connection.
    */
-  readonly config: { readonly user: string; readonly password: (params?: { user?: string }) => Promise<string> };
+  readonly config: {
+    /** The credential's `username` (or `user`); `attach` keeps the pool's copy current. */
+    readonly user: string;
+    /** Called by `pg` for each new connection, with its connection parameters. */
+    readonly password: (params?: { user?: string }) => Promise<string>;
+  };
   /**
    * Keeps a pool in step with rotations: new connections log in as the new user, idle
    * connections made with a rotated credential are closed at once, busy ones when released.

@@ -72,7 +72,16 @@ export class StoreLockTimeoutError extends ConnectorSecretsError {
   /** The lock file. */
   readonly lockPath: string;
   /** The last holder seen, when its lock file could be read. */
-  readonly holder: { readonly pid: number; readonly hostname: string; readonly startedAt: Date } | undefined;
+  readonly holder:
+    | {
+        /** The holder's process id. */
+        readonly pid: number;
+        /** The holder's host (shown only when it looks like a hostname). */
+        readonly hostname: string;
+        /** When the holder took the lock. */
+        readonly startedAt: Date;
+      }
+    | undefined;
   constructor(
     message: string,
     options: ErrorOptions & { lockPath: string; holder?: { readonly pid: number; readonly hostname: string; readonly startedAt: number } | undefined },
