@@ -4,6 +4,7 @@ import { ConfigError } from '../errors.js';
 import { fromLocalStore, type LocalStore } from '../providers/fromLocalStore.js';
 import { codeOf } from '../providers/local-store/file.js';
 import { ENV_KEY, ENV_KEY_FILE, ENV_PASSPHRASE } from '../providers/local-store/keys.js';
+import { UsageError } from './subcommands.js';
 
 /** The local-store flags shared by `local` and `run`. */
 export interface StoreFlags {
@@ -14,6 +15,10 @@ export interface StoreFlags {
 
 /** Where the store file of these flags is (`--path`, `$CONNECTOR_SECRETS_STORE`, else `.secrets/<env>.enc.json`). */
 export function storePathOf(flags: StoreFlags, env: Readonly<Record<string, string | undefined>>): string {
+  if (flags.path === undefined && !env['CONNECTOR_SECRETS_STORE'] && flags.env === undefined && !env['CONNECTOR_SECRETS_ENV']) {
+    // Said here in flags: the library's own message names its options.
+    throw new UsageError('which store? pass --env <tag> (store .secrets/<tag>.enc.json) or --path FILE, or set CONNECTOR_SECRETS_ENV or CONNECTOR_SECRETS_STORE');
+  }
   return fromLocalStore({ env, ...(flags.env === undefined ? {} : { environment: flags.env }), ...(flags.path === undefined ? {} : { path: flags.path }) }).resolvePath();
 }
 

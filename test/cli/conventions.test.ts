@@ -79,6 +79,13 @@ describe('connector-secrets local: the key file init wrote is found without flag
     expect(r.stderr).not.toMatch(/fromLocalStore|\{ ?key/);
   });
 
+  it('without --env or --path, the error names those flags, not library options; exit 2', async () => {
+    const r = await local(['list']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error \[USAGE\]: which store\? pass --env <tag>/);
+    expect(r.stderr).not.toContain('fromLocalStore');
+  });
+
   it('rotate-key --json', async () => {
     const store = join(dir, '.secrets', 'dev.enc.json');
     await local(['init', '--env', 'dev', '--path', store]);
