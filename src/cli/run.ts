@@ -231,7 +231,17 @@ function pipeRedacted(from: NodeJS.ReadableStream, out: Writable, secrets: Secre
   const redact = secrets.redactor.createRedactStream();
   from.pipe(redact);
   redact.pipe(out, { end: false });
+  // Our reader went away (`run … | head`): stop reading the child's stream, so its next write
+  // fails (EPIPE) as it would without us, instead of this process dying of an unhandled error.
+  const onOutError = () => {
+    redact.unpipe(out);
+    (from as NodeJS.ReadableStream & { destroy(): void }).destroy();
+    redact.destroy();
+  };
+  // Kept after the end too: an EPIPE can arrive after the last write.
+  out.on('error', onOutError);
   return new Promise((resolve) => {
+    redact.once('close', resolve);
     redact.once('end', resolve);
     redact.once('error', () => {
       // A redaction failure must not let raw output through: stop passing anything on.

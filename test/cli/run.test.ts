@@ -215,6 +215,24 @@ describe('connector-secrets run: exit codes and signals', () => {
     expect(await started.done).toMatchObject({ code: 128 + 15, signal: null });
   });
 
+  it('when its reader goes away (run … | head), stops reading the child, which then fails to write, instead of crashing', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run', '--env', 'dev', '--map', 'TOKEN=env://SOURCE_TOKEN', '--', process.execPath, '-e', "setInterval(() => console.log('line'), 5)"], {
+      cwd: ROOT,
+      env: { PATH: process.env['PATH'] ?? '', SOURCE_TOKEN: freshValue() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    await new Promise((r) => child.stdout.once('data', r));
+    child.stdout.destroy();
+    const [code] = (await new Promise((r) => child.on('close', (...a) => r(a)))) as [number | null, NodeJS.Signals | null];
+    // The EPIPE reported is the child's own (its stack is in [eval]), forwarded by a run that is
+    // still alive; before, run itself died of the unhandled EPIPE on its stdout.
+    expect(stderr).toContain('[eval]');
+    // The child's EPIPE ends it with an error (exit 1 from node), passed on.
+    expect(code).toBe(1);
+  });
+
   it('exits 127 for a command that does not exist, without echoing it', async () => {
     const missing = join(dir, `no-such-command-${randomBytes(4).toString('hex')}`);
     const r = await run(['run', '--env', 'dev', '--map', 'TOKEN=env://SOURCE_TOKEN', '--', missing], { SOURCE_TOKEN: freshValue() });
