@@ -110,6 +110,8 @@ export async function runAuditCommand(argv: string[], io: AuditCommandIo): Promi
 async function verifyCommand(args: string[], io: AuditCommandIo): Promise<number> {
   const { values, file } = parse(args, 'verify');
   if (values.help) return help(io);
+  // Accepted by the shared option table, but meaningless here: refuse rather than ignore them.
+  if (values.since !== undefined || values.until !== undefined) throw new UsageError('--since and --until belong to audit summary; verify checks the whole log');
   const hmacKey = await keyOf(values['key-file'], io, true);
   const result = await verifyAuditLog(file, { hmacKey: hmacKey!, ...verifyOptions(values) });
   if (values.json) {

@@ -113,5 +113,7 @@ describe('connector-secrets audit verify --json', () => {
     expect(bad.code).toBe(1);
     expect(JSON.parse(bad.stdout)).toMatchObject({ file, ok: false, count: 0, firstInvalidLine: 1, reason: expect.any(String) });
     expect((await audit(['verify', file, '--json'])).code).toBe(2);
+    // An option verify would ignore is refused instead.
+    expect(await audit(['verify', file, '--key-file', keyFile, '--since', '24h'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--since and --until belong to audit summary') });
   });
 });
