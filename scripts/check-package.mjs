@@ -39,6 +39,7 @@ const EXPECTED_EXPORTS = {
   './aws': ['fromAwsSecretsManager', 'awsCredentials', 'awsRdsAuthToken', 'AwsApiError'],
   './gcp': ['fromGcpSecretManager', 'gcpAccessToken'],
   './azure': ['fromAzureKeyVault', 'azureAccessToken', 'AzureApiError'],
+  './adapters': ['pgConfig', 'mysqlConfig', 'undiciAuth', 'axiosAuth'],
 };
 
 /** Packages the public entries must never load: they belong to lazily loaded subpaths. */
@@ -53,6 +54,9 @@ const FORBIDDEN = [
   'winston',
   /^@opentelemetry\//,
   'pg',
+  'mysql2',
+  'undici',
+  'axios',
 ];
 
 /** node_modules packages an entry may load: the declared runtime dependencies (zod, lru-cache). */

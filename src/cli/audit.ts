@@ -1,12 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import type { AuditEvent } from '../audit/event.js';
 import { readLines } from '../audit/lines.js';
 import { parseLine } from '../audit/record.js';
 import { verifyAuditLog } from '../audit/verifyAuditLog.js';
 import { parseDuration } from '../duration.js';
 import { ConfigError } from '../errors.js';
-import { runSubcommands, UsageError } from './subcommands.js';
+import { EXIT_CODES_HELP, EXIT_FAILED, parseFlags, runSubcommands, UsageError } from './subcommands.js';
 
 /**
  * What `connector-secrets audit` reads and writes. Tests pass their own; the command passes the
@@ -43,17 +42,23 @@ export const ENV_AUDIT_KEY = 'CONNECTOR_SECRETS_AUDIT_KEY';
 const USAGE = `usage: connector-secrets audit <command> FILE [options]
 
 commands:
-  verify FILE [--key-file K] [--allow-open] [--anchor A] [--identity I] [--environment E]
+  verify FILE [--key-file K] [--allow-open] [--anchor A] [--identity I] [--environment E] [--json]
       Check that every line is exactly the bytes fileAuditSink writes and its MAC covers
       them, the prev chain, the sequence numbers, the log id, that every checkpoint names the
       log's identity and environment, and the closing checkpoint. Exit code 0 when the log is intact;
       1 when it is not, after printing the number of the first bad line and why
       (never its content).
+      --json: {"file": path, "ok": true, "count": n}
+           or {"file": path, "ok": false, "count": n, "firstInvalidLine": n, "reason": text}
   summary FILE [--since T] [--until T] [--json] [--key-file K] [--allow-open] [--anchor A]
       Accesses, denials and failures per identity and ref, and rotations, for records
       with since <= ts < until. A cache-hit summary counts as its hits, at the time of
       its last one. T is an ISO 8601 time, or a duration (24h, 7d) meaning that long
       ago. With a key the log is verified first, and a tampered log is refused.
+      --json: {"file", "verified": boolean, "range": {"since", "until"}, "events", "first", "last",
+               "totals": {"accesses", "denials", "failures", "rotations", "anomalies"},
+               "rows": [{"identity", "ref", "accesses", "served", "cacheHits", "denials", "failures",
+                         "rotations", "anomalies", "denialCodes", "failureCodes"}]}
 
 options:
   --key-file <file>  the HMAC key: the file's text, one trailing newline dropped, exactly
@@ -65,8 +70,10 @@ options:
                      for another log fails
   --identity <id>    the identity the log must belong to
   --environment <e>  the environment the log must belong to
+  --json             print the result as JSON (shapes above)
   -h, --help         show this help
-`;
+
+${EXIT_CODES_HELP}`;
 
 const OPTIONS = {
   'key-file': { type: 'string' },
@@ -82,7 +89,8 @@ const OPTIONS = {
 
 /**
  * Runs `connector-secrets audit <argv…>` and returns the exit code: 0 when the log verifies (or
- * the summary was printed), 1 otherwise, with the reason on stderr.
+ * the summary was printed), 1 when it does not, 2 on a usage or configuration error, with the
+ * reason on stderr.
  *
  * @param argv - The arguments after `audit`, e.g. `['verify', 'audit.jsonl', '--key-file', 'audit.key']`.
  * @param io - Standard streams and environment variables.
@@ -103,8 +111,16 @@ export async function runAuditCommand(argv: string[], io: AuditCommandIo): Promi
 async function verifyCommand(args: string[], io: AuditCommandIo): Promise<number> {
   const { values, file } = parse(args, 'verify');
   if (values.help) return help(io);
+  // Accepted by the shared option table, but meaningless here: refuse rather than ignore them.
+  if (values.since !== undefined || values.until !== undefined) throw new UsageError('--since and --until belong to audit summary; verify checks the whole log');
   const hmacKey = await keyOf(values['key-file'], io, true);
   const result = await verifyAuditLog(file, { hmacKey: hmacKey!, ...verifyOptions(values) });
+  if (values.json) {
+    io.stdout(
+      JSON.stringify(result.ok ? { file, ok: true, count: result.count } : { file, ok: false, count: result.count, firstInvalidLine: result.firstInvalidLine, reason: result.reason }) + '\n',
+    );
+    return result.ok ? 0 : EXIT_FAILED;
+  }
   if (result.ok) {
     io.stdout(`ok: ${file}: ${result.count} events verified\n`);
     return 0;
@@ -156,7 +172,7 @@ async function summaryCommand(args: string[], io: AuditCommandIo): Promise<numbe
   let last: string | undefined;
   const end = await readLines(file, (bytes, lineNo) => {
     const parsed = parseLine(bytes);
-    if (typeof parsed === 'string') throw new ConfigError(`${file} line ${lineNo}: ${parsed}`);
+    if (typeof parsed === 'string') throw new AuditInvalid(`${file} line ${lineNo}: ${parsed}`);
     const { line } = parsed;
     if ('checkpoint' in line) return true;
     // A cache-hit summary counts as its hits, at the time of its last one.
@@ -194,7 +210,7 @@ async function summaryCommand(args: string[], io: AuditCommandIo): Promise<numbe
     }
     return true;
   });
-  if (!end.done) throw new ConfigError(`${file} line ${end.line}: ${end.reason}`);
+  if (!end.done) throw new AuditInvalid(`${file} line ${end.line}: ${end.reason}`);
 
   const sorted = [...rows.values()].sort((a, b) => (a.identity === b.identity ? cmp(a.ref, b.ref) : cmp(a.identity, b.identity)));
   const totals = sorted.reduce(
@@ -232,14 +248,13 @@ async function summaryCommand(args: string[], io: AuditCommandIo): Promise<numbe
   return 0;
 }
 
+/** The file is not a well-formed audit log: a finding about the file (exit 1), not a usage error. */
+class AuditInvalid extends Error {
+  readonly code = 'AUDIT_INVALID';
+}
+
 function parse(args: string[], command: string) {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseFlags(args, OPTIONS);
   if (values.help) return { values, file: '' };
   if (positionals.length !== 1) throw new UsageError(`${command} needs exactly one FILE`);
   return { values, file: positionals[0]! };

@@ -1,13 +1,12 @@
-import { access, rm } from 'node:fs/promises';
-import { dirname, join, resolve as resolvePath } from 'node:path';
-import { parseArgs } from 'node:util';
+import { rm } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { SecretMetadata } from '../provider.js';
 import { fromLocalStore, type LocalStoreEntryInfo } from '../providers/fromLocalStore.js';
-import { codeOf } from '../providers/local-store/file.js';
 import { ENV_KEY, ENV_KEY_FILE, ENV_PASSPHRASE, generateKeyFile } from '../providers/local-store/keys.js';
 import { assertEnvironmentTag } from '../providers/local-store/names.js';
-import { runSubcommands, UsageError } from './subcommands.js';
+import { defaultKeyFileOf, exists, openLocalStore } from './store.js';
+import { EXIT_CODES_HELP, parseFlags, runSubcommands, UsageError } from './subcommands.js';
 
 /**
  * What `connector-secrets local` reads and writes. Tests pass their own; the command passes
@@ -41,28 +40,39 @@ commands:
       Create an empty encrypted store for an environment. When no key is configured
       (${ENV_KEY}, ${ENV_KEY_FILE}, ${ENV_PASSPHRASE} or --key-file K
       naming an existing file), a fresh key is written to a new private key file
-      (--key-file K, default .secrets/<tag>.key) and only its path is printed.
+      (--key-file K, default .secrets/<tag>.key beside the store) and only its path is printed.
+      --json: {"store": path, "environment": tag, "keyFile": path|null, "generated": boolean}
   set <name> [--owner O] [--purpose P] [--sensitivity low|medium|high|critical]
              [--rotation 30d] [--binary]
       Store the value read from stdin as a new version of <name> (one trailing newline
       is stripped unless --binary). Values are never taken from arguments.
-  list [--json]
+      --json: {"name": name, "version": number, "store": path}
+  list
       List entries with their versions and metadata. Values are never shown.
+      --json: [{"name", "currentVersion", "versions": [{"version", "createdAt"}],
+               "metadata", "createdAt", "updatedAt"}]
   rotate-key --new-key-file K
       Re-encrypt every entry under the key in K (a fresh key is generated when K does
       not exist).
+      --json: {"store": path, "keyFile": path, "generated": boolean}
 
 options of every command:
   --env <tag>        environment tag (default ${'$'}CONNECTOR_SECRETS_ENV)
-  --path <file>      store file (default ${'$'}CONNECTOR_SECRETS_STORE, else .secrets/<tag>.enc.json)
-  --key-file <file>  key file (default ${'$'}${ENV_KEY_FILE})
+  --path <file>      store file (default ${'$'}CONNECTOR_SECRETS_STORE, else .secrets/<tag>.enc.json);
+                     --store <file> is the same
+  --key-file <file>  key file (default ${'$'}${ENV_KEY_FILE}, else the .secrets/<tag>.key
+                     that init wrote beside the store)
+  --json             print the result as JSON (shapes above)
   -h, --help         show this help
-`;
+
+${EXIT_CODES_HELP}`;
 
 const COMMON = {
   env: { type: 'string' },
   path: { type: 'string' },
+  store: { type: 'string' },
   'key-file': { type: 'string' },
+  json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -70,8 +80,8 @@ const MAX_STDIN_BYTES = 1024 * 1024 + 2;
 
 
 /**
- * Runs `connector-secrets local <argv…>` and returns the exit code: 0 on success, 1 on any
- * error, which is printed to stderr as `error [CODE]: message`. No value is ever printed or
+ * Runs `connector-secrets local <argv…>` and returns the exit code: 0 on success, 2 on a usage
+ * or configuration error, 1 on any other error, printed to stderr as `error [CODE]: message`. No value is ever printed or
  * taken from `argv`.
  *
  * @param argv - The arguments after `local`, e.g. `['set', 'orders-db/password', '--owner', 'data-platform']`.
@@ -100,7 +110,8 @@ async function initCommand(args: string[], io: LocalCommandIo): Promise<number> 
   if (environment === undefined) throw new UsageError('init needs --env <tag>');
   assertEnvironmentTag(environment, '--env');
 
-  const probe = fromLocalStore({ environment, env: io.env, ...(values.path === undefined ? {} : { path: values.path }) });
+  const path = storeFlag(values);
+  const probe = fromLocalStore({ environment, env: io.env, ...(path === undefined ? {} : { path }) });
   const storePath = probe.resolvePath();
   if (await exists(storePath)) throw new ConfigError(`store file ${storePath} already exists`);
 
@@ -112,9 +123,9 @@ async function initCommand(args: string[], io: LocalCommandIo): Promise<number> 
   if (keyFile !== undefined) {
     generated = !(await exists(keyFile)) && (await generateKeyFile(keyFile));
   } else if (!configured) {
-    keyFile = join(dirname(storePath), `${environment}.key`);
+    keyFile = defaultKeyFileOf(storePath, environment);
     generated = await generateKeyFile(keyFile);
-    if (!generated) throw new ConfigError(`key file ${keyFile} already exists; pass it with --key-file or set ${ENV_KEY_FILE}`);
+    if (!generated) throw new ConfigError(`key file ${keyFile} already exists; pass it with --key-file K or set ${ENV_KEY_FILE}`);
   }
 
   const store = fromLocalStore({ environment, env: io.env, path: storePath, ...(keyFile === undefined ? {} : { keyFile }) });
@@ -124,10 +135,14 @@ async function initCommand(args: string[], io: LocalCommandIo): Promise<number> 
     if (generated && keyFile !== undefined) await removeQuietly(keyFile);
     throw err;
   }
+  if (values.json === true) {
+    io.stdout(JSON.stringify({ store: storePath, environment, keyFile: keyFile ?? null, generated }) + '\n');
+    return 0;
+  }
   io.stdout(`created store ${storePath} for environment "${environment}"\n`);
   if (generated && keyFile !== undefined) {
     io.stdout(`generated key file ${keyFile} (mode 0600); keep it out of version control\n`);
-    io.stdout(`use it with: export ${ENV_KEY_FILE}=${keyFile}\n`);
+    io.stdout(`later local commands with --env ${environment} find it there; elsewhere pass --key-file ${keyFile}\n`);
   }
   return 0;
 }
@@ -171,18 +186,22 @@ async function setCommand(args: string[], io: LocalCommandIo): Promise<number> {
   }
   if (value.length === 0) throw new ConfigError('no value on stdin');
 
-  const store = openStore(values, io);
+  const store = await openStore(values, io);
   const info = await store.set(name, value, metadata as SecretMetadata);
   if (value instanceof Uint8Array) value.fill(0);
+  if (values.json === true) {
+    io.stdout(JSON.stringify({ name: info.name, version: info.currentVersion, store: store.resolvePath() }) + '\n');
+    return 0;
+  }
   io.stdout(`stored ${info.name} version ${info.currentVersion} in ${store.resolvePath()}\n`);
   return 0;
 }
 
 async function listCommand(args: string[], io: LocalCommandIo): Promise<number> {
-  const { values, positionals } = parse(args, { json: { type: 'boolean' } });
+  const { values, positionals } = parse(args, {});
   if (values.help) return help(io);
   noPositionals(positionals, 'list');
-  const store = openStore(values, io);
+  const store = await openStore(values, io);
   const entries = await store.list();
   if (values.json === true) {
     io.stdout(JSON.stringify(entries.map(toJson), null, 2) + '\n');
@@ -213,7 +232,7 @@ async function rotateKeyCommand(args: string[], io: LocalCommandIo): Promise<num
   const given = values['new-key-file'];
   if (given === undefined) throw new UsageError('rotate-key needs --new-key-file <file>');
   const newKeyFile = resolvePath(given);
-  const store = openStore(values, io);
+  const store = await openStore(values, io);
   const generated = !(await exists(newKeyFile)) && (await generateKeyFile(newKeyFile));
   try {
     await store.rotateKey({ keyFile: newKeyFile });
@@ -221,36 +240,31 @@ async function rotateKeyCommand(args: string[], io: LocalCommandIo): Promise<num
     if (generated) await removeQuietly(newKeyFile);
     throw err;
   }
+  if (values.json === true) {
+    io.stdout(JSON.stringify({ store: store.resolvePath(), keyFile: newKeyFile, generated }) + '\n');
+    return 0;
+  }
   io.stdout(`re-encrypted ${store.resolvePath()} under key file ${newKeyFile}${generated ? ' (generated, mode 0600)' : ''}\n`);
-  io.stdout(`use it from now on: export ${ENV_KEY_FILE}=${newKeyFile}\n`);
+  io.stdout(`use it from now on: --key-file ${newKeyFile} (or export ${ENV_KEY_FILE}=${newKeyFile})\n`);
   return 0;
 }
 
-type Values = { env?: string | undefined; path?: string | undefined; 'key-file'?: string | undefined };
+type Values = { env?: string | undefined; path?: string | undefined; store?: string | undefined; 'key-file'?: string | undefined };
+
+/** `--path` or its synonym `--store`. */
+function storeFlag(values: Values): string | undefined {
+  if (values.path !== undefined && values.store !== undefined) throw new UsageError('pass --path or --store, not both');
+  return values.path ?? values.store;
+}
 
 function openStore(values: Values, io: LocalCommandIo) {
-  return fromLocalStore({
-    env: io.env,
-    ...(values.env === undefined ? {} : { environment: values.env }),
-    ...(values.path === undefined ? {} : { path: values.path }),
-    ...(values['key-file'] === undefined ? {} : { keyFile: values['key-file'] }),
-  });
+  return openLocalStore({ env: values.env, path: storeFlag(values), 'key-file': values['key-file'] }, io.env);
 }
 
 type Extra = Record<string, { type: 'string' | 'boolean'; short?: string }>;
 
 function parse<E extends Extra>(args: string[], extra: E) {
-  try {
-    return parseArgs({ args, options: { ...COMMON, ...extra }, allowPositionals: true, strict: true });
-  } catch (err) {
-    const code = codeOf(err);
-    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-      // Node names only the option, never an `=value` part.
-      throw new UsageError(err instanceof Error ? err.message.split('. ')[0] ?? 'unknown option' : 'unknown option');
-    }
-    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new UsageError('an option is missing its value or got one it does not take');
-    throw new UsageError('invalid arguments');
-  }
+  return parseFlags(args, { ...COMMON, ...extra });
 }
 
 function noPositionals(positionals: string[], command: string): void {
@@ -288,16 +302,6 @@ function toJson(entry: LocalStoreEntryInfo) {
     createdAt: entry.createdAt.toISOString(),
     updatedAt: entry.updatedAt.toISOString(),
   };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch (err) {
-    if (codeOf(err) === 'ENOENT') return false;
-    throw err;
-  }
 }
 
 async function removeQuietly(path: string): Promise<void> {

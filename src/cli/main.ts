@@ -1,20 +1,38 @@
 #!/usr/bin/env node
 // The `connector-secrets` command. Values are read from stdin only, never from argv.
+import { readFileSync } from 'node:fs';
 import { runAuditCommand } from './audit.js';
 import { runLocalCommand } from './local.js';
+import { runRunCommand } from './run.js';
+import { EXIT_CODES_HELP, EXIT_USAGE } from './subcommands.js';
 
 const HELP = `usage: connector-secrets <command> [options]
 
 commands:
+  run --env <tag> --map NAME=ref ... -- <command> [args...]
+                                                      run a command with secrets in its environment, output redacted
   local init --env <tag> [--path P] [--key-file K]   create an encrypted local store
   local set <name> [--owner O --purpose P ...]        store a value read from stdin
   local list [--json]                                 names and metadata, never values
   local rotate-key --new-key-file K                   re-encrypt the store under a new key
-  audit verify FILE [--key-file K] [--anchor A]       check an audit log's MACs, chain and checkpoint;
+  audit verify FILE [--key-file K] [--anchor A] [--json]
+                                                      check an audit log's MACs, chain and checkpoint;
                                                       with --anchor, that it was not cut back or swapped
-  audit summary FILE [--since T] [--until T]          accesses, denials, failures per identity and ref
+  audit summary FILE [--since T] [--until T] [--json] accesses, denials, failures per identity and ref
 
-Run "connector-secrets local --help" or "connector-secrets audit --help" for details.`;
+options:
+  --version      print the version
+  -h, --help     show this help
+
+Run "connector-secrets <command> --help" for details and the --json output shapes.
+
+${EXIT_CODES_HELP}`;
+
+/** The package's version, read from the package.json beside dist/ (or src/ when run from source). */
+function version(): string {
+  const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return version;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -25,19 +43,25 @@ async function main(argv: string[]): Promise<number> {
     env: process.env,
   };
   switch (command) {
+    case 'run':
+      return runRunCommand(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env, signals: process });
     case 'local':
       return runLocalCommand(rest, io);
     case 'audit':
       return runAuditCommand(rest, io);
+    case '--version':
+    case '-V':
+      io.stdout(`${version()}\n`);
+      return 0;
     case undefined:
     case '-h':
     case '--help':
     case 'help':
-      io.stdout(HELP + '\n');
+      io.stdout(HELP);
       return 0;
     default:
-      io.stderr(`unknown command "${command}"\n${HELP}\n`);
-      return 2;
+      io.stderr(`error [USAGE]: unknown command; expected run, local or audit\n${HELP}`);
+      return EXIT_USAGE;
   }
 }
 

@@ -1,8 +1,29 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isConnectorSecretsError } from '../errors.js';
 
 /** A mistake in how a command was called. */
 export class UsageError extends Error {
   readonly code = 'USAGE';
+}
+
+/** Exit code: a check failed (verification, findings, a denied or unresolvable ref). */
+export const EXIT_FAILED = 1;
+/** Exit code: the command was called wrongly or its configuration is unusable. */
+export const EXIT_USAGE = 2;
+
+/** The exit-code lines every command's `--help` ends with. */
+export const EXIT_CODES_HELP = `exit codes:
+  0  ok
+  1  check failed: verification failed, findings, a denied or unresolvable secret, a store error
+  2  usage or configuration error (unknown option, missing argument, unreadable key or file)
+`;
+
+/** Codes that mean "called or configured wrongly" rather than "the check ran and failed". */
+const USAGE_CODES = new Set(['USAGE', 'CONFIG_INVALID', 'INVALID_REF']);
+
+/** The exit code for an error a command ends with: 2 for usage and configuration errors, else 1. */
+export function errorExitCode(err: unknown): number {
+  return USAGE_CODES.has(errorCode(err)) ? EXIT_USAGE : EXIT_FAILED;
 }
 
 /** Where a command writes. */
@@ -16,7 +37,8 @@ export type Subcommand<IO> = (args: string[], io: IO) => Promise<number>;
 
 /**
  * Runs `connector-secrets <group> <subcommand> …`: help, unknown or missing subcommands, and
- * every error printed as `error [CODE]: message` with exit code 1. Our messages carry no values.
+ * every error printed as `error [CODE]: message` with exit code 2 for usage and configuration
+ * errors, else 1. Our messages carry no values.
  */
 export async function runSubcommands<IO extends CommandOutput>(
   group: string,
@@ -37,14 +59,32 @@ export async function runSubcommands<IO extends CommandOutput>(
     if (run === undefined) throw new UsageError(`unknown command; expected one of ${names}`);
     return await run(rest, io);
   } catch (err) {
-    const code = err instanceof UsageError ? err.code : isConnectorSecretsError(err) ? err.code : codeOf(err);
-    io.stderr(`error [${code}]: ${err instanceof Error ? err.message : String(err)}\n`);
+    io.stderr(`error [${errorCode(err)}]: ${err instanceof Error ? err.message : String(err)}\n`);
     if (err instanceof UsageError) io.stderr(`run "connector-secrets ${group} --help" for usage\n`);
-    return 1;
+    return errorExitCode(err);
   }
 }
 
-function codeOf(err: unknown): string {
+/** `parseArgs` whose errors are UsageErrors naming the option, never an `=value` part (it may be a secret). */
+export function parseFlags<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O, allowPositionals = true) {
+  try {
+    return parseArgs({ args, options, allowPositionals, strict: true });
+  } catch (err) {
+    const code = errorCode(err);
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      // Node names only the option, never an `=value` part.
+      throw new UsageError(err instanceof Error ? (err.message.split('. ')[0] ?? 'unknown option') : 'unknown option');
+    }
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new UsageError('an option is missing its value or got one it does not take');
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError('unexpected argument');
+    throw new UsageError('invalid arguments');
+  }
+}
+
+/** The stable code an error is printed with. */
+export function errorCode(err: unknown): string {
+  if (err instanceof UsageError) return err.code;
+  if (isConnectorSecretsError(err)) return err.code;
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : 'INTERNAL';
 }

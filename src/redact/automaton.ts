@@ -152,6 +152,45 @@ export class Automaton {
   }
 
   /**
+   * Where the longest pattern prefix that ends the text starts, walking the automaton from `pos`
+   * (no whole pattern fits there, so nothing is reported). Saying `pos` instead would make a
+   * stream hold back a short line (`ready\n`) until more output comes, however unlike any
+   * pattern it is.
+   */
+  #openFrom(text: string, pos: number): number {
+    const n = this.#n;
+    const gen = this.#gen;
+    const rootNext = this.#rootNext;
+    let s = 0;
+    for (let i = pos; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      for (;;) {
+        if (s === 0) {
+          s = rootNext[c]!;
+          break;
+        }
+        const b = s << 3;
+        const kids = n[b + 7]!;
+        let g = 0;
+        if (kids !== 0) {
+          if (n[b + 8] === s) {
+            if (n[b + 9] === c) g = s + 1;
+            else if (kids > 1) g = this.#hashed(s, c);
+          } else {
+            g = this.#hashed(s, c);
+          }
+        }
+        if (g !== 0) {
+          s = g;
+          break;
+        }
+        s = n[b + 6] === gen ? n[b + 4]! : this.#link(s);
+      }
+    }
+    return text.length - (s === 0 ? 0 : n[(s << 3) + 2]!);
+  }
+
+  /**
    * Finds every occurrence of every pattern in `text` and reports, for each end position with a
    * match, the longest pattern ending there.
    *
@@ -184,7 +223,8 @@ export class Automaton {
       // Sample: the q-gram ending the window [pos, pos + m).
       for (;;) {
         const end = pos + m;
-        if (end > len) return pos; // no whole pattern fits any more; one may start here and go on
+        // No whole pattern fits any more: only a prefix of one may still be open at the end.
+        if (end > len) return this.#openFrom(text, pos);
         let pack = 0;
         for (let k = end - q; k < end; k++) pack = (pack << 8) | bytes[k]!;
         const h = Math.imul(pack, -1640531535) >>> hashShift;

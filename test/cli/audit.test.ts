@@ -80,12 +80,12 @@ describe('connector-secrets audit verify', () => {
     await sink.close();
   });
 
-  it('usage errors exit 1 with a hint', async () => {
-    expect(await run(['verify', path])).toMatchObject({ code: 1, stderr: expect.stringContaining('no HMAC key') });
-    expect(await run(['verify'])).toMatchObject({ code: 1, stderr: expect.stringContaining('exactly one FILE') });
-    expect(await run(['nope'])).toMatchObject({ code: 1, stderr: expect.stringContaining('--help') });
-    expect(await run([])).toMatchObject({ code: 1 });
-    expect(await run(['verify', path, '--key-file', join(dir, 'missing.key')])).toMatchObject({ code: 1, stderr: expect.stringContaining('cannot be read') });
+  it('usage and configuration errors exit 2 with a hint', async () => {
+    expect(await run(['verify', path])).toMatchObject({ code: 2, stderr: expect.stringContaining('no HMAC key') });
+    expect(await run(['verify'])).toMatchObject({ code: 2, stderr: expect.stringContaining('exactly one FILE') });
+    expect(await run(['nope'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--help') });
+    expect(await run([])).toMatchObject({ code: 2 });
+    expect(await run(['verify', path, '--key-file', join(dir, 'missing.key')])).toMatchObject({ code: 2, stderr: expect.stringContaining('cannot be read') });
     expect(await run(['--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('verify FILE') });
   });
 });
@@ -120,7 +120,7 @@ describe('connector-secrets audit summary', () => {
     expect(iso.range).toEqual({ since: at(2), until: at(4) });
     // now is 2026-01-02T00:00Z: 21h ago is 03:00.
     expect(JSON.parse((await run(['summary', path, '--since', '21h', '--json'])).stdout).events).toBe(4);
-    expect((await run(['summary', path, '--since', 'yesterday'])).code).toBe(1);
+    expect((await run(['summary', path, '--since', 'yesterday'])).code).toBe(2);
   });
 
   it('prints a table; warns when not verified; refuses a tampered log when given a key', async () => {

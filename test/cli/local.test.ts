@@ -108,7 +108,7 @@ describe('connector-secrets local init', () => {
     await initStore();
     const before = await readFile(storePath, 'utf8');
     const again = await run(['init', '--env', 'dev', '--path', storePath, '--key-file', join(dir, 'second.key')]);
-    expect(again.code).toBe(1);
+    expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/^error \[CONFIG_INVALID\]: store file .* already exists/);
     expect(await readFile(storePath, 'utf8')).toBe(before);
     expect(await readdir(dir)).toEqual(['secrets']);
@@ -116,7 +116,7 @@ describe('connector-secrets local init', () => {
 
   it('needs an environment tag', async () => {
     const result = await run(['init', '--path', storePath]);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^error \[USAGE\]: init needs --env/);
   });
 });
@@ -158,7 +158,7 @@ describe('connector-secrets local set', () => {
     const { env } = await initStore();
     const value = freshValue();
     const result = await run(['set', 'a', value], { env, stdin: '' });
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^error \[USAGE\]: .*read from stdin/);
     expect(result.stderr).not.toContain(value);
     expect(result.stdout).toBe('');
@@ -167,19 +167,19 @@ describe('connector-secrets local set', () => {
   it('refuses an empty stdin and an unknown sensitivity', async () => {
     const { env } = await initStore();
     const empty = await run(['set', 'a'], { env, stdin: '\n' });
-    expect(empty.code).toBe(1);
+    expect(empty.code).toBe(2);
     expect(empty.stderr).toMatch(/^error \[CONFIG_INVALID\]: no value on stdin/);
 
     const value = freshValue();
     const bad = await run(['set', 'a', '--sensitivity', 'extreme'], { env, stdin: value });
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^error \[CONFIG_INVALID\]: .*sensitivity/);
     expect(bad.stderr).not.toContain(value);
   });
 
   it('reports a missing store with its code', async () => {
     const result = await run(['set', 'a'], { env: { CONNECTOR_SECRETS_STORE: storePath, CONNECTOR_SECRETS_KEY: randomBytes(32).toString('base64') }, stdin: freshValue() });
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^error \[CONFIG_INVALID\]: store file .* does not exist/);
   });
 
@@ -252,14 +252,14 @@ describe('connector-secrets local rotate-key', () => {
 
   it('needs --new-key-file and removes a generated key file when rotation fails', async () => {
     const missing = await run(['rotate-key'], { env: {} });
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^error \[USAGE\]: rotate-key needs --new-key-file/);
 
     const newKeyFile = join(dir, 'next.key');
     const failed = await run(['rotate-key', '--new-key-file', newKeyFile, '--path', join(dir, 'absent.enc.json')], {
       env: { CONNECTOR_SECRETS_KEY: randomBytes(32).toString('base64') },
     });
-    expect(failed.code).toBe(1);
+    expect(failed.code).toBe(2);
     expect(failed.stderr).toMatch(/^error \[CONFIG_INVALID\]: store file .* does not exist/);
     expect(await readdir(dir)).toEqual([]);
   });
@@ -273,19 +273,19 @@ describe('connector-secrets local: usage', () => {
     expect((await run(['set', '--help'])).stdout).toMatch(/^usage:/);
   });
 
-  it('rejects unknown commands and options with error [USAGE] and exit 1', async () => {
+  it('rejects unknown commands and options with error [USAGE] and exit 2', async () => {
     const unknown = await run(['frobnicate']);
-    expect(unknown.code).toBe(1);
+    expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/^error \[USAGE\]: unknown command/);
 
     const value = freshValue();
     const option = await run(['list', `--value=${value}`]);
-    expect(option.code).toBe(1);
+    expect(option.code).toBe(2);
     expect(option.stderr).toMatch(/^error \[USAGE\]: Unknown option '--value'/);
     expect(option.stderr).not.toContain(value);
 
     const none = await run([]);
-    expect(none.code).toBe(1);
+    expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/^error \[USAGE\]: missing command/);
   });
 });

@@ -1,0 +1,253 @@
+import { spawn } from 'node:child_process';
+import type { EventEmitter } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { constants } from 'node:os';
+import type { Writable } from 'node:stream';
+import { fileAuditSink } from '../audit/fileAuditSink.js';
+import { createSecrets, type SecretsClient } from '../client.js';
+import { ConfigError, InvalidSecretRefError } from '../errors.js';
+import type { SecretProvider } from '../provider.js';
+import { fromEnv } from '../providers/fromEnv.js';
+import { ENV_KEY, ENV_KEY_FILE, ENV_PASSPHRASE } from '../providers/local-store/keys.js';
+import { assertEnvironmentTag } from '../providers/local-store/names.js';
+import { parseRef } from '../ref/parseRef.js';
+import { ENV_AUDIT_KEY, ENV_AUDIT_KEY_FILE } from './audit.js';
+import { EXIT_FAILED, errorCode, errorExitCode, parseFlags, UsageError } from './subcommands.js';
+import { exists, openLocalStore, storePathOf } from './store.js';
+
+/**
+ * What `connector-secrets run` reads and writes. The command passes the process's; `signals`
+ * is where SIGINT, SIGTERM and SIGHUP arrive to be forwarded to the child.
+ */
+export interface RunCommandIo {
+  /** Where the child's redacted standard output goes. */
+  readonly stdout: Writable;
+  /** Where the child's redacted standard error, and the command's own errors, go. */
+  readonly stderr: Writable;
+  /** The environment: configuration (`CONNECTOR_SECRETS_*`) and the base of the child's environment. */
+  readonly env: Record<string, string | undefined>;
+  /** Emits the signals to forward (the process). */
+  readonly signals: EventEmitter;
+}
+
+const USAGE = `usage: connector-secrets run --env <tag> [--map NAME=ref ...] [--manifest FILE] [options] -- <command> [args...]
+
+Resolves each ref through the providers (environment variables, then the local store when it
+exists), the environment guards and the policy, and starts <command> with the values as
+environment variables NAME=value (never on its command line). The child's stdout and stderr
+pass through the redactor: every value, and its base64, URL-encoded, JSON-escaped, hex and
+other derived forms, prints as [REDACTED]. SIGINT, SIGTERM and SIGHUP are forwarded to the child.
+
+options:
+  --env <tag>             environment tag (default ${'$'}CONNECTOR_SECRETS_ENV)
+  --map NAME=ref          one variable (repeatable), e.g. --map DB_PASSWORD=local://orders-db/password
+  --manifest FILE         a JSON object of variables: { "NAME": "ref" } or { "NAME": { "ref": "..." } }
+  --store FILE            local store file (default ${'$'}CONNECTOR_SECRETS_STORE, else .secrets/<tag>.enc.json)
+  --key-file FILE         local store key file (default ${'$'}${ENV_KEY_FILE}, else the .secrets/<tag>.key local init wrote)
+  --identity ID           the connector identity that policy and audit see
+  --policy FILE           a JSON or YAML access policy; refs it does not allow are denied
+  --audit-file FILE       append the accesses to this HMAC-chained audit log (required for --env prod)
+  --audit-key-file FILE   the audit HMAC key (default ${'$'}${ENV_AUDIT_KEY_FILE}, else ${'$'}${ENV_AUDIT_KEY})
+  -h, --help              show this help
+
+exit codes:
+  the child's exit code; 128+n when it died of signal n
+  1    a ref was denied (guard, policy) or could not be resolved; the command was not started
+  2    usage or configuration error; the command was not started
+  126  the command could not be executed
+  127  the command was not found
+`;
+
+const OPTIONS = {
+  env: { type: 'string' },
+  map: { type: 'string', multiple: true },
+  manifest: { type: 'string' },
+  store: { type: 'string' },
+  'key-file': { type: 'string' },
+  identity: { type: 'string' },
+  policy: { type: 'string' },
+  'audit-file': { type: 'string' },
+  'audit-key-file': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+/** Variables that hold key material for this command; the child does not need them. */
+const WITHHELD = [ENV_KEY, ENV_PASSPHRASE, ENV_AUDIT_KEY];
+
+/**
+ * Runs `connector-secrets run <argv…>`: resolves the mapped refs, runs the command after `--`
+ * with them in its environment, redacts its output, and resolves to the exit code to use.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await runRunCommand(['--env', 'dev', '--map', 'TOKEN=env://ORDERS_TOKEN', '--', 'python', 'tap.py'], {
+ *   stdout: process.stdout, stderr: process.stderr, env: process.env, signals: process,
+ * });
+ * ```
+ */
+export async function runRunCommand(argv: string[], io: RunCommandIo): Promise<number> {
+  const say = (text: string) => void io.stderr.write(text);
+  let secrets: SecretsClient | undefined;
+  let values: Record<string, string>;
+  let command: string;
+  let commandArgs: string[];
+  try {
+    const split = argv.indexOf('--');
+    const flags = parseFlags(split === -1 ? argv : argv.slice(0, split), OPTIONS, false);
+    if (flags.values.help === true) {
+      io.stdout.write(USAGE);
+      return 0;
+    }
+    if (flags.positionals.length > 0) throw new UsageError('the command goes after --: run [options] -- <command> [args...]');
+    if (split === -1 || split === argv.length - 1) throw new UsageError('missing command: run [options] -- <command> [args...]');
+    [command, ...commandArgs] = argv.slice(split + 1) as [string, ...string[]];
+    const o = flags.values;
+    const environment = o.env ?? (io.env['CONNECTOR_SECRETS_ENV'] || undefined);
+    if (environment === undefined) throw new UsageError('run needs --env <tag>');
+    assertEnvironmentTag(environment, '--env');
+    const refs = await mappings(o.map ?? [], o.manifest);
+    if (Object.keys(refs).length === 0) throw new UsageError('nothing to resolve: pass --map NAME=ref or --manifest FILE');
+    if (environment === 'prod' && o['audit-file'] === undefined) {
+      throw new UsageError(`--env prod needs an audit log: pass --audit-file FILE (and --audit-key-file K or ${ENV_AUDIT_KEY_FILE})`);
+    }
+
+    const providers: SecretProvider[] = [fromEnv()];
+    const storeFlags = { env: environment, path: o.store, 'key-file': o['key-file'] };
+    if (o.store !== undefined || o['key-file'] !== undefined || (await exists(storePathOf(storeFlags, io.env)))) {
+      providers.push(await openLocalStore(storeFlags, io.env));
+    }
+    const audit = o['audit-file'] === undefined ? undefined : fileAuditSink(o['audit-file'], { hmacKey: await auditKey(o['audit-key-file'], io.env) });
+    secrets = createSecrets({
+      environment,
+      providers,
+      env: io.env,
+      ...(o.identity === undefined ? {} : { identity: o.identity }),
+      ...(o.policy === undefined ? {} : { policy: { path: o.policy } }),
+      ...(audit === undefined ? {} : { audit }),
+    });
+    const resolved = await secrets.getMany(refs);
+    values = {};
+    for (const [name, secret] of Object.entries(resolved)) values[name] = secret.reveal();
+  } catch (err) {
+    await secrets?.close().catch(() => undefined);
+    say(`error [${errorCode(err)}]: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (err instanceof UsageError) say('run "connector-secrets run --help" for usage\n');
+    return errorExitCode(err);
+  }
+
+  try {
+    return await runChild(command, commandArgs, values, secrets, io);
+  } finally {
+    await secrets.close().catch((err: unknown) => say(`error [${errorCode(err)}]: closing the audit log failed\n`));
+  }
+}
+
+/** Reads `--map` and `--manifest` into NAME → ref; names and refs are checked, never echoed. */
+async function mappings(maps: readonly string[], manifest: string | undefined): Promise<Record<string, string>> {
+  const refs: Record<string, string> = {};
+  const add = (name: string, ref: unknown, where: string) => {
+    if (!VARIABLE.test(name)) throw new UsageError(`${where}: the variable name must be letters, digits and _, not starting with a digit`);
+    if (typeof ref !== 'string' || !isRef(ref)) throw new InvalidSecretRefError(`${where}: not a secret ref (scheme://path[#field])`);
+    if (Object.hasOwn(refs, name)) throw new UsageError(`${where}: variable ${name} is mapped twice`);
+    refs[name] = ref;
+  };
+  if (manifest !== undefined) {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(await readFile(manifest, 'utf8'));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new ConfigError(code === undefined ? `--manifest ${manifest} is not valid JSON` : `--manifest ${manifest} cannot be read (${code})`);
+    }
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new ConfigError(`--manifest ${manifest} must hold a JSON object of NAME: ref`);
+    for (const [name, spec] of Object.entries(doc)) {
+      const ref = typeof spec === 'object' && spec !== null ? (spec as { ref?: unknown }).ref : spec;
+      add(name, ref, `--manifest entry ${VARIABLE.test(name) ? name : '(invalid name)'}`);
+    }
+  }
+  maps.forEach((map, i) => {
+    const eq = map.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--map #${i + 1} must be NAME=ref`);
+    add(map.slice(0, eq), map.slice(eq + 1), `--map #${i + 1}`);
+  });
+  return refs;
+}
+
+function isRef(text: string): boolean {
+  try {
+    parseRef(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function auditKey(file: string | undefined, env: Record<string, string | undefined>): Promise<string> {
+  const path = file ?? (env[ENV_AUDIT_KEY_FILE] || undefined);
+  if (path !== undefined) {
+    try {
+      return (await readFile(path, 'utf8')).replace(/\r?\n$/, '');
+    } catch (err) {
+      throw new ConfigError(`the audit key file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  const inline = env[ENV_AUDIT_KEY];
+  if (inline !== undefined && inline !== '') return inline;
+  throw new UsageError(`--audit-file needs a key: pass --audit-key-file K, or set ${ENV_AUDIT_KEY_FILE} or ${ENV_AUDIT_KEY}`);
+}
+
+/** Starts the child with the values in its environment, redacts its output, forwards signals, and returns its exit code. */
+async function runChild(command: string, args: string[], values: Record<string, string>, secrets: SecretsClient, io: RunCommandIo): Promise<number> {
+  const env: Record<string, string | undefined> = { ...io.env };
+  for (const name of WITHHELD) delete env[name];
+  Object.assign(env, values);
+  const child = spawn(command, args, { env, stdio: ['inherit', 'pipe', 'pipe'] });
+  const forward = new Map(FORWARDED.map((signal) => [signal, () => void child.kill(signal)] as const));
+  for (const [signal, listener] of forward) io.signals.on(signal, listener);
+  try {
+    const drained = [pipeRedacted(child.stdout, io.stdout, secrets), pipeRedacted(child.stderr, io.stderr, secrets)];
+    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null } | { error: NodeJS.ErrnoException }>((resolve) => {
+      child.once('error', (error: NodeJS.ErrnoException) => resolve({ error }));
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+    });
+    await Promise.all(drained);
+    if ('error' in exit) {
+      // The command is not echoed: it is the user's input and its arguments may be anything.
+      const code = exit.error.code ?? 'error';
+      io.stderr.write(`error [${code}]: the command after -- could not be started (${code})\n`);
+      return code === 'ENOENT' ? 127 : 126;
+    }
+    if (exit.signal !== null) return 128 + (constants.signals[exit.signal] ?? 0);
+    return exit.code ?? EXIT_FAILED;
+  } finally {
+    for (const [signal, listener] of forward) io.signals.off(signal, listener);
+  }
+}
+
+/** Pipes a child's stream through a fresh redacting stream into `out` (left open); resolves when all is written. */
+function pipeRedacted(from: NodeJS.ReadableStream, out: Writable, secrets: SecretsClient): Promise<void> {
+  const redact = secrets.redactor.createRedactStream();
+  from.pipe(redact);
+  redact.pipe(out, { end: false });
+  // Our reader went away (`run … | head`): stop reading the child's stream, so its next write
+  // fails (EPIPE) as it would without us, instead of this process dying of an unhandled error.
+  const onOutError = () => {
+    redact.unpipe(out);
+    (from as NodeJS.ReadableStream & { destroy(): void }).destroy();
+    redact.destroy();
+  };
+  // Kept after the end too: an EPIPE can arrive after the last write.
+  out.on('error', onOutError);
+  return new Promise((resolve) => {
+    redact.once('close', resolve);
+    redact.once('end', resolve);
+    redact.once('error', () => {
+      // A redaction failure must not let raw output through: stop passing anything on.
+      from.unpipe(redact);
+      out.write('[output stopped: redaction failed]\n');
+      resolve();
+    });
+  });
+}
