@@ -35,7 +35,8 @@ export interface ErrorOptions {
 }
 
 /**
- * Base class of every error thrown by connector-secrets.
+ * Base class of every error thrown by connector-secrets. Its message names the ref it concerns,
+ * when there is one (without the ref's params).
  *
  * @example
  * ```ts
@@ -57,12 +58,23 @@ export class ConnectorSecretsError extends Error {
   override name: string = 'ConnectorSecretsError';
 
   constructor(code: ErrorCode, message: string, options: ErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(withRef(message, options.ref), options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.ref = options.ref;
     this.provider = options.provider;
     Object.defineProperty(this, BRAND, { value: true });
   }
+}
+
+/**
+ * The message, naming the ref it concerns (`… (ref: vault://kv/orders-db#password)`) unless it
+ * already does. Raisers pass the canonical ref of a routed request, never raw input; its params
+ * are left out all the same, as their values come from the caller's text.
+ */
+function withRef(message: string, ref: string | undefined): string {
+  if (ref === undefined) return message;
+  const name = ref.replace(/\?[^#]*/, '');
+  return message.includes(name) ? message : `${message} (ref: ${name})`;
 }
 
 /**
@@ -241,12 +253,8 @@ export class SecretExpiredError extends ConnectorSecretsError {
   /** Always `'SecretExpiredError'`. */
   override name = 'SecretExpiredError' as const;
   declare readonly code: 'SECRET_EXPIRED';
-  /**
-   * The message names the ref (`… (ref: vault://database/creds/etl)`) when `options.ref` is
-   * given: every raiser passes the canonical ref of a routed request there, never raw input.
-   */
   constructor(message: string, options: ErrorOptions = {}) {
-    super('SECRET_EXPIRED', options.ref === undefined || message.includes(options.ref) ? message : `${message} (ref: ${options.ref})`, options);
+    super('SECRET_EXPIRED', message, options);
   }
 }
 

@@ -188,6 +188,12 @@ describe('errors name their ref in the message', () => {
     expect(new Cls('failed', { provider: 'vault' }).message).toBe('failed');
   });
 
+  it.each(SUBCLASSES)('%o names its ref once, without the ref’s params (their values come from the caller’s text)', (Cls) => {
+    expect(new Cls('failed', { ref: 'vault://kv/orders-db#password', provider: 'vault' }).message).toBe('failed (ref: vault://kv/orders-db#password)');
+    expect(new Cls('failed', { ref: 'file://orders/db?encoding=canary-value#user' }).message).toBe('failed (ref: file://orders/db#user)');
+    expect(new Cls('reading vault://kv/orders-db failed', { ref: 'vault://kv/orders-db' }).message).toBe('reading vault://kv/orders-db failed');
+  });
+
   it('SECRET_EXPIRED from a handle names the handle’s ref, not only the provider', async () => {
     const { createSecrets } = await import('../src/client.js');
     const { fromMock } = await import('../src/testing/fromMock.js');
