@@ -8,7 +8,7 @@ export type { CredentialHandle, HandleOptions, HandleEvents, RenewedEvent, Expir
 export type { Clock, TimerId, TimerOptions } from './handles/clock.js';
 export { isAuthError } from './handles/isAuthError.js';
 export { defineSecrets } from './manifest.js';
-export type { SecretSpec, SecretSpecs, SecretManifest, LoadedSecrets, SpecValue, SchemaSpec, InventoryEntry } from './manifest.js';
+export type { SecretSpec, SecretSpecs, SecretManifest, LoadedSecrets, SpecValue, SchemaSpec, InventoryEntry, SpecHandles } from './manifest.js';
 export type { StandardSchemaV1 } from './standardSchema.js';
 export { parseRef, isSecretRef } from './ref/parseRef.js';
 export { formatRef } from './ref/formatRef.js';
@@ -67,7 +67,7 @@ export { stdoutAuditSink } from './audit/stdoutAuditSink.js';
 export type { StdoutAuditSinkOptions } from './audit/stdoutAuditSink.js';
 export { callbackAuditSink } from './audit/callbackAuditSink.js';
 export type { BatchCallbackAuditSinkOptions } from './audit/callbackAuditSink.js';
-export type { AuditEvent, AuditSink, AuditAction, AuditOutcome } from './audit/event.js';
+export type { AuditEvent, AuditSink, AuditAction, AuditOutcome, AuditHitSummary } from './audit/event.js';
 export type { SecretsMetrics, CountsByCode } from './metrics/metrics.js';
 export type { HistogramSnapshot } from './metrics/histogram.js';
 export type { AnomalyEvent, AnomalyKind, AnomalyOptions, AnomalyHistoryEntry } from './metrics/anomaly.js';

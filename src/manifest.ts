@@ -103,6 +103,7 @@ export interface SecretManifest<S extends SecretSpecs> {
 
 /** What {@link SecretManifest.handle} needs of a client: `secrets.handle(spec)`. */
 export interface SpecHandles {
+  /** A handle on a manifest entry, its `{env}` filled in and its schema applied. */
   handle<S extends SecretSpec>(spec: S, options?: HandleOptions): CredentialHandle<SpecValue<S>>;
 }
 
