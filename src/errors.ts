@@ -36,7 +36,7 @@ export interface ErrorOptions {
 
 /**
  * Base class of every error thrown by connector-secrets. Its message names the ref it concerns,
- * when there is one (without the ref's params).
+ * when there is one (without the ref's params), except for an invalid ref.
  *
  * @example
  * ```ts
@@ -58,7 +58,8 @@ export class ConnectorSecretsError extends Error {
   override name: string = 'ConnectorSecretsError';
 
   constructor(code: ErrorCode, message: string, options: ErrorOptions = {}) {
-    super(withRef(message, options.ref), options.cause === undefined ? undefined : { cause: options.cause });
+    // An invalid ref is not named: what made it invalid may be pasted input (a secret).
+    super(code === 'INVALID_REF' ? message : withRef(message, options.ref), options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.ref = options.ref;
     this.provider = options.provider;

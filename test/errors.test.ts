@@ -188,10 +188,14 @@ describe('errors name their ref in the message', () => {
     expect(new Cls('failed', { provider: 'vault' }).message).toBe('failed');
   });
 
-  it.each(SUBCLASSES)('%o names its ref once, without the ref’s params (their values come from the caller’s text)', (Cls) => {
+  it.each(SUBCLASSES.filter(([, code]) => code !== 'INVALID_REF'))('%o names its ref once, without the ref’s params (their values come from the caller’s text)', (Cls) => {
     expect(new Cls('failed', { ref: 'vault://kv/orders-db#password', provider: 'vault' }).message).toBe('failed (ref: vault://kv/orders-db#password)');
     expect(new Cls('failed', { ref: 'file://orders/db?encoding=canary-value#user' }).message).toBe('failed (ref: file://orders/db#user)');
     expect(new Cls('reading vault://kv/orders-db failed', { ref: 'vault://kv/orders-db' }).message).toBe('reading vault://kv/orders-db failed');
+  });
+
+  it('an invalid ref is never named: what made it invalid may be pasted input', () => {
+    expect(new InvalidSecretRefError('the secret name is not valid', { ref: 'azure-kv://vault/generated-canary-value' }).message).toBe('the secret name is not valid');
   });
 
   it('SECRET_EXPIRED from a handle names the handle’s ref, not only the provider', async () => {

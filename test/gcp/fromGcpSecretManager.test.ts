@@ -147,9 +147,9 @@ describe('fromGcpSecretManager: errors', () => {
     doubles.setState(name, 2, 'DESTROYED');
     const p = closer.add(smProvider(doubles, closer.add(keyToken(doubles, key))));
     const disabled = await rejection(resolve(p, 'gcp-sm://states/versions/1'));
-    expect([disabled.code, disabled.message]).toEqual(['SECRET_NOT_FOUND', 'the version named is disabled (FAILED_PRECONDITION)']);
+    expect([disabled.code, disabled.message]).toEqual(['SECRET_NOT_FOUND', 'the version named is disabled (FAILED_PRECONDITION) (ref: gcp-sm://states/versions/1)']);
     const destroyed = await rejection(resolve(p, 'gcp-sm://states/versions/latest'));
-    expect([destroyed.code, destroyed.message]).toEqual(['SECRET_NOT_FOUND', 'the version named is destroyed (FAILED_PRECONDITION)']);
+    expect([destroyed.code, destroyed.message]).toEqual(['SECRET_NOT_FOUND', 'the version named is destroyed (FAILED_PRECONDITION) (ref: gcp-sm://states/versions/latest)']);
   });
 
   it('PERMISSION_DENIED → ACCESS_DENIED, with no token refresh', async () => {
@@ -228,7 +228,7 @@ describe('fromGcpSecretManager: errors', () => {
     try {
       clock.advance(3_600_000);
       const err = await rejection(resolve(p, `gcp-sm://${DB}`));
-      expect([err.code, err.message]).toEqual(['ACCESS_DENIED', 'the token request: refused (INVALID_ARGUMENT)']);
+      expect([err.code, err.message]).toEqual(['ACCESS_DENIED', 'the token request: refused (INVALID_ARGUMENT) (ref: gcp-token://default)']);
     } finally {
       doubles.clearFailures();
     }

@@ -79,7 +79,7 @@ describe('gcpAccessToken from a service-account key', () => {
     });
     const token = closer.add(keyToken(doubles, stranger));
     const err = await rejection(token.get());
-    expect([err.code, err.message]).toEqual(['ACCESS_DENIED', 'the token request: refused (invalid_grant)']);
+    expect([err.code, err.message]).toEqual(['ACCESS_DENIED', 'the token request: refused (invalid_grant) (ref: gcp-token://default)']);
     expect(errorText(err)).not.toContain(stranger.private_key.slice(40, 80));
     expect(errorText(err)).not.toMatch(/assertion|eyJ/);
   });
@@ -89,7 +89,7 @@ describe('gcpAccessToken from a service-account key', () => {
     const token = closer.add(keyToken(doubles, key));
     try {
       const err = await rejection(token.get());
-      expect([err.code, err.message]).toEqual(['PROVIDER_UNAVAILABLE', 'the token request: the endpoint is unavailable (HTTP 503)']);
+      expect([err.code, err.message]).toEqual(['PROVIDER_UNAVAILABLE', 'the token request: the endpoint is unavailable (HTTP 503) (ref: gcp-token://default)']);
     } finally {
       doubles.clearFailures();
     }
@@ -141,7 +141,7 @@ describe('gcpAccessToken from a gcloud user login (authorized_user)', () => {
 
     const revoked = { ...login, refresh_token: `1//${generated(32)}` };
     const err = await rejection(closer.add(gcpAccessToken({ credentials: revoked, endpoints: { token: doubles.tokenUrl } })).get());
-    expect([err.code, err.message]).toEqual(['ACCESS_DENIED', 'the token request: refused (invalid_grant)']);
+    expect([err.code, err.message]).toEqual(['ACCESS_DENIED', 'the token request: refused (invalid_grant) (ref: gcp-token://default)']);
     expect(errorText(err)).not.toContain(revoked.refresh_token);
     expect(errorText(err)).not.toContain(revoked.client_secret);
   });
@@ -192,7 +192,7 @@ describe('gcpAccessToken with impersonation (generateAccessToken)', () => {
     doubles.grantTokenCreator(other, BROKER);
     const broken = closer.add(keyToken(doubles, otherKey, { impersonate: { targetPrincipal: TARGET, delegates: [BROKER] } }));
     const err = await rejection(broken.get());
-    expect([err.code, err.message]).toEqual(['ACCESS_DENIED', 'impersonation (generateAccessToken): refused (PERMISSION_DENIED)']);
+    expect([err.code, err.message]).toEqual(['ACCESS_DENIED', `impersonation (generateAccessToken): refused (PERMISSION_DENIED) (ref: gcp-token://${TARGET})`]);
     doubles.grantTokenCreator(BROKER, TARGET);
     const chained = closer.add(keyToken(doubles, otherKey, { impersonate: { targetPrincipal: TARGET, delegates: [`projects/-/serviceAccounts/${BROKER}`] } }));
     expect(await readAsTarget(chained)).toBe(value);

@@ -78,7 +78,7 @@ describe('fromGcpSecretManager rotate: :addVersion with dataCrc32c', () => {
     expect(doubles.count('disable') - disables).toBe(1);
     expect(doubles.versionState(name, 2)).toBe('ENABLED');
     const err = await rejection(p.resolve(parseRef(`gcp-sm://${id}/versions/1`), resolveContext()));
-    expect([err.code, err.message]).toEqual(['SECRET_NOT_FOUND', 'the version named is disabled (FAILED_PRECONDITION)']);
+    expect([err.code, err.message]).toEqual(['SECRET_NOT_FOUND', `the version named is disabled (FAILED_PRECONDITION) (ref: gcp-sm://${id}/versions/1)`]);
 
     await p.rotate!(parseRef(`gcp-sm://${id}`), generated(), resolveContext());
     await p.close!();

@@ -47,8 +47,8 @@ describe('redactError', () => {
     expect(isConnectorSecretsError(safe)).toBe(true);
     expect(safe.code).toBe('CONFIG_INVALID');
     expect(safe.ref).toBe('env://S');
-    expect(safe.message).toBe('bad option [REDACTED]');
-    expect(String(safe)).toBe('ConfigError: bad option [REDACTED]');
+    expect(safe.message).toBe('bad option [REDACTED] (ref: env://S)');
+    expect(String(safe)).toBe('ConfigError: bad option [REDACTED] (ref: env://S)');
   });
 
   it('survives cause cycles and hostile errors', () => {
