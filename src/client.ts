@@ -6,6 +6,7 @@ import {
   AuditWriteError,
   ConfigError,
   ConnectorSecretsError,
+  RotationFailedError,
   SecretFormatError,
   SecretNotFoundError,
   isConnectorSecretsError,
@@ -35,6 +36,8 @@ import { createOtelBridge, loadOpenTelemetry } from './metrics/otel.js';
 import { describeIssues } from './issues.js';
 import { withDeadline, type CallOptions } from './deadline.js';
 import { isStandardSchema, type StandardSchemaV1 } from './standardSchema.js';
+import { generateSecretValue } from './rotation/generate.js';
+import type { RotateOptions, RotationChange, RotationResult } from './rotation/types.js';
 
 /**
  * Options of {@link createSecrets}.
@@ -329,6 +332,21 @@ export interface SecretsClient extends AsyncDisposable {
   handle(ref: string | SecretRef, options?: HandleOptions): CredentialHandle<string>;
   /** Drops the cached value of a ref, so the next call asks the providers. */
   invalidate(ref: string | SecretRef): void;
+  /**
+   * Writes a new version of a secret through the first provider of the ref that can `rotate`,
+   * checks it with `verify` (writing the previous value back when it is refused), then tells
+   * every handle and cache entry of the ref in this process (handles emit `rotated`), and
+   * records a `rotate` audit record (identity, ref, new version, and the previous version in
+   * its reason; never a value). The ref is guarded like a get. Throws `RotationFailedError`
+   * (code `ROTATION_FAILED`, with `rolledBack`) when the write or the verification fails.
+   * @example
+   * ```ts
+   * const result = await secrets.rotate('local://orders-api/token', { generate: { length: 40 } }, {
+   *   verify: async (next) => (await fetch(url, { headers: { authorization: `Bearer ${next.reveal()}` } })).ok,
+   * });
+   * ```
+   */
+  rotate(ref: string | SecretRef, change: RotationChange, options?: RotateOptions): Promise<RotationResult>;
   /**
    * Listens to client events; returns an unsubscribe function.
    * @example
@@ -889,6 +907,86 @@ class Client implements SecretsClient {
 
   invalidate(ref: string | SecretRef): void {
     this.#cache?.delete(this.#route(ref).key);
+  }
+
+  async rotate(input: string | SecretRef, change: RotationChange, options: RotateOptions = {}): Promise<RotationResult> {
+    const route = this.#route(input);
+    const ids = { ref: route.key };
+    if (route.ref.fieldPath !== undefined) throw new ConfigError('rotate writes a whole secret: remove the #field from the ref', ids);
+    if (route.ref.params['version'] !== undefined) throw new ConfigError('rotate writes a new version: remove ?version= from the ref', ids);
+    const overlapMs = options.overlapMs ?? 0;
+    if (!Number.isInteger(overlapMs) || overlapMs < 0 || overlapMs > MAX_TIMER_MS) throw new ConfigError(`overlapMs must be an integer from 0 to ${MAX_TIMER_MS}`, ids);
+    const provider = route.candidates.find((p) => p.rotate !== undefined);
+    if (provider?.rotate === undefined) throw new ConfigError('no provider of this ref can rotate secrets', ids);
+    const value = 'value' in change ? change.value : generateSecretValue(change.generate, options.random);
+    if (typeof value !== 'string' || value === '') throw new ConfigError('the new value must be a non-empty string', ids);
+    const started = this.#now();
+    const record = { action: 'rotate', ref: route.key, provider: provider.name } as const;
+    const fail = async (err: unknown, reason: string, version: string | undefined): Promise<never> => {
+      await this.#auditBackground({ ...record, outcome: 'failure', code: 'ROTATION_FAILED', version: version ?? null, reason, latencyMs: this.#now() - started });
+      throw err;
+    };
+    // The rotation is an access: the guard decides as for a get, and a denial is audited as one.
+    let previous: ResolvedSecret;
+    try {
+      if (this.#guard.ready !== undefined) await this.#guard.ready;
+      this.#guard.check(route.key, route.plan, undefined);
+      previous = await provider.resolve(route.ref, this.#ctx);
+    } catch (err) {
+      return this.#failed(input, route, { source: 'fetch', pass: undefined, started }, err);
+    }
+    // Both values are known to the redactor before any error or log could carry them.
+    this.redactor.add(previous.value, { ref: route.key });
+    this.redactor.add(value, { ref: route.key });
+    const previousText = typeof previous.value === 'string' ? previous.value : decodeUtf8(previous.value, route.key, provider.name);
+    const before = new Secret(previousText, this.#info(route.text, provider.name, previous));
+    let written: ResolvedSecret;
+    try {
+      written = await provider.rotate(route.ref, value, this.#ctx);
+    } catch (err) {
+      const wrapped = new RotationFailedError('the provider refused the new version; nothing changed', { ...ids, provider: provider.name, rolledBack: true, cause: err });
+      return fail(wrapped, `write refused (${codeOf(err)})`, previous.version);
+    }
+    if (options.verify !== undefined) {
+      const next = new Secret(value, this.#info(route.text, provider.name, written));
+      let refused: unknown;
+      try {
+        if ((await options.verify(next, before)) === false) refused = new ConfigError('verify returned false', ids);
+      } catch (err) {
+        refused = err;
+      }
+      if (refused !== undefined) {
+        let rolledBack = true;
+        try {
+          await provider.rotate(route.ref, previousText, this.#ctx);
+        } catch {
+          rolledBack = false;
+        }
+        this.#changed(route.key);
+        const message = rolledBack
+          ? `verification refused version ${written.version ?? '(unversioned)'}; the previous value was written back`
+          : `verification refused version ${written.version ?? '(unversioned)'} and writing the previous value back failed: the secret holds the unverified value`;
+        const err = new RotationFailedError(message, { ...ids, provider: provider.name, rolledBack, cause: refused });
+        return fail(err, message, written.version);
+      }
+    }
+    this.#changed(route.key);
+    const reason = `rotated from version ${previous.version ?? '(unversioned)'}${options.verify === undefined ? '' : ', verified'}`;
+    await this.#auditor.record({ ...record, outcome: 'success', version: written.version ?? null, reason, latencyMs: this.#now() - started });
+    const retire = options.retire;
+    const retired =
+      retire === undefined
+        ? undefined
+        : new Promise<void>((resolve) => this.#clock.setTimeout(resolve, overlapMs))
+            .then(() => retire(before))
+            .then(
+              () => true,
+              async (err: unknown) => {
+                await this.#auditBackground({ ...record, outcome: 'failure', code: codeOf(err), version: previous.version ?? null, reason: 'retiring the previous version failed' });
+                return false;
+              },
+            );
+    return { ref: route.key, provider: provider.name, previousVersion: previous.version, version: written.version, retired };
   }
 
   on<K extends keyof SecretsEvents & string>(event: K, listener: (...args: SecretsEvents[K]) => void): () => void {

@@ -19,6 +19,7 @@ import {
   isConnectorSecretsError,
   type ErrorCode,
   type ErrorOptions,
+  RotationFailedError,
 } from '../src/errors.js';
 
 type AnyErrorClass = new (message: string, options?: ErrorOptions) => ConnectorSecretsError;
@@ -37,6 +38,7 @@ const SUBCLASSES: [AnyErrorClass, ErrorCode, string][] = [
   [PolicyDeniedError, 'POLICY_DENIED', 'PolicyDeniedError'],
   [AuditWriteError, 'AUDIT_WRITE_FAILED', 'AuditWriteError'],
   [AbortedError, 'ABORTED', 'AbortedError'],
+  [RotationFailedError, 'ROTATION_FAILED', 'RotationFailedError'],
 ];
 
 describe('error classes', () => {

@@ -109,6 +109,7 @@ describe('SecretRef and error types', () => {
       | 'ENVIRONMENT_MISMATCH'
       | 'POLICY_DENIED'
       | 'AUDIT_WRITE_FAILED'
+      | 'ROTATION_FAILED'
       | 'ABORTED'
     >();
     const err: unknown = new Error('x');
