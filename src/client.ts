@@ -6,6 +6,7 @@ import {
   AuditWriteError,
   ConfigError,
   ConnectorSecretsError,
+  QuarantinedError,
   RotationFailedError,
   SecretFormatError,
   SecretNotFoundError,
@@ -348,6 +349,30 @@ export interface SecretsClient extends AsyncDisposable {
    */
   rotate(ref: string | SecretRef, change: RotationChange, options?: RotateOptions): Promise<RotationResult>;
   /**
+   * Quarantines an identity (incident response). When it is this client's identity, from this
+   * moment every access (get, getBytes, getMany, load, handle, rotate) is denied with
+   * `QuarantinedError` (code `IDENTITY_QUARANTINED`) and audited as denied; the cache is emptied
+   * and every handle is closed, which revokes the leases they hold. Another identity is only
+   * remembered (and audited): this process does not run as it. The quarantine is recorded as a
+   * `quarantine` audit record naming the identity and the reason (through the redactor); it
+   * stays in force if that record cannot be written (the call then rejects with the audit error).
+   * @example
+   * ```ts
+   * await secrets.quarantine('orders-sync', { reason: 'INC-2291: token seen in a public paste' });
+   * ```
+   */
+  quarantine(identity: string, options: { readonly reason: string }): Promise<void>;
+  /**
+   * Lifts a quarantine, audited as `lift`. Handles closed by the quarantine stay closed: make new ones.
+   * @example
+   * ```ts
+   * await secrets.lift('orders-sync', { reason: 'INC-2291 closed; credentials rotated' });
+   * ```
+   */
+  lift(identity: string, options?: { readonly reason?: string }): Promise<void>;
+  /** Whether an identity is quarantined in this client. */
+  isQuarantined(identity: string): boolean;
+  /**
    * Listens to client events; returns an unsubscribe function.
    * @example
    * ```ts
@@ -403,7 +428,7 @@ interface BulkStep {
 }
 
 /** Codes audited as `denied` (the rest of the errors are `failure`). */
-const DENIAL_CODES = new Set<string>(['ENVIRONMENT_MISMATCH', 'POLICY_DENIED', 'ACCESS_DENIED', 'SECRET_EXPIRED', 'AUDIT_WRITE_FAILED']);
+const DENIAL_CODES = new Set<string>(['ENVIRONMENT_MISMATCH', 'POLICY_DENIED', 'ACCESS_DENIED', 'SECRET_EXPIRED', 'AUDIT_WRITE_FAILED', 'IDENTITY_QUARANTINED']);
 const fn = <T>(what: string) => z.custom<T>((v) => typeof v === 'function', `${what} must be a function`);
 const sinkShape = z.custom<AuditSink>(
   (v) => typeof v === 'object' && v !== null && typeof (v as AuditSink).write === 'function',
@@ -538,6 +563,10 @@ class Client implements SecretsClient {
   /** Set while `openTelemetry: true` loads its package; stays rejected when it cannot. */
   #otelGate: Promise<void> | undefined;
   #closed = false;
+  /** Quarantined identities, with their reasons. */
+  readonly #quarantined = new Map<string, string>();
+  /** Whether this client's own identity is quarantined: checked on every access, so one flag. */
+  #denyAll = false;
 
   constructor(environment: string, providers: SecretProvider[], options: SecretsOptions, env: ResolveContext['env']) {
     this.environment = environment;
@@ -909,6 +938,36 @@ class Client implements SecretsClient {
     this.#cache?.delete(this.#route(ref).key);
   }
 
+  async quarantine(identity: string, options: { readonly reason: string }): Promise<void> {
+    if (typeof identity !== 'string' || identity === '') throw new ConfigError('quarantine needs an identity (a non-empty string)');
+    if (typeof options?.reason !== 'string' || options.reason.trim() === '') throw new ConfigError('quarantine needs { reason } (a non-empty string)');
+    const reason = this.redactor.redact(options.reason);
+    // In force before anything is awaited: no access slips in while the record is written.
+    this.#quarantined.set(identity, reason);
+    let closed = 0;
+    if (identity === this.identity) {
+      this.#denyAll = true;
+      this.#cache?.clear();
+      const handles = [...this.#handles];
+      closed = handles.length;
+      await Promise.allSettled(handles.map((h) => h.close()));
+    }
+    const own = identity === this.identity ? `; this client's accesses are denied, ${closed} handle(s) closed and their leases revoked` : '';
+    await this.#auditor.record({ action: 'quarantine', outcome: 'success', ref: null, reason: `identity ${identity} quarantined: ${reason}${own}` });
+  }
+
+  async lift(identity: string, options: { readonly reason?: string } = {}): Promise<void> {
+    if (typeof identity !== 'string' || identity === '') throw new ConfigError('lift needs an identity (a non-empty string)');
+    const was = this.#quarantined.delete(identity);
+    if (identity === this.identity) this.#denyAll = false;
+    const why = options.reason === undefined ? '' : `: ${this.redactor.redact(options.reason)}`;
+    await this.#auditor.record({ action: 'lift', outcome: 'success', ref: null, reason: `identity ${identity} ${was ? 'lifted' : 'was not quarantined'}${why}` });
+  }
+
+  isQuarantined(identity: string): boolean {
+    return this.#quarantined.has(identity);
+  }
+
   async rotate(input: string | SecretRef, change: RotationChange, options: RotateOptions = {}): Promise<RotationResult> {
     const route = this.#route(input);
     const ids = { ref: route.key };
@@ -1030,6 +1089,7 @@ class Client implements SecretsClient {
   /** Parses and routes a ref once; the result is reused on every warm call. */
   #route(input: string | SecretRef): Route {
     if (this.#closed) throw new ConfigError('the secrets client was closed');
+    if (this.#denyAll) throw new QuarantinedError(`identity ${this.identity} is quarantined: every access is denied until it is lifted`, { identity: this.identity });
     const text = typeof input === 'string' ? input : String(input);
     let route = this.#routes.get(text);
     if (route !== undefined) return route;

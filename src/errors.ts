@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'POLICY_DENIED'
   | 'AUDIT_WRITE_FAILED'
   | 'ROTATION_FAILED'
+  | 'IDENTITY_QUARANTINED'
   | 'ABORTED';
 
 /** Options shared by every error constructor. */
@@ -399,5 +400,26 @@ export class RotationFailedError extends ConnectorSecretsError {
   constructor(message: string, options: ErrorOptions & { rolledBack?: boolean } = {}) {
     super('ROTATION_FAILED', message, options);
     this.rolledBack = options.rolledBack ?? false;
+  }
+}
+
+/**
+ * The client's identity is quarantined (`secrets.quarantine(identity, { reason })`): every access
+ * is denied until `secrets.lift(identity)`.
+ *
+ * @example
+ * ```ts
+ * if (isConnectorSecretsError(err) && err.code === 'IDENTITY_QUARANTINED') process.exit(3);
+ * ```
+ */
+export class QuarantinedError extends ConnectorSecretsError {
+  /** Always `'QuarantinedError'`. */
+  override name = 'QuarantinedError' as const;
+  declare readonly code: 'IDENTITY_QUARANTINED';
+  /** The quarantined identity. */
+  readonly identity: string | undefined;
+  constructor(message: string, options: ErrorOptions & { identity?: string | undefined } = {}) {
+    super('IDENTITY_QUARANTINED', message, options);
+    this.identity = options.identity;
   }
 }

@@ -49,6 +49,7 @@ export {
   AuditWriteError,
   AbortedError,
   RotationFailedError,
+  QuarantinedError,
   isConnectorSecretsError,
 } from './errors.js';
 export type { ErrorCode, ErrorOptions, ChainErrorOptions, ProviderAttempt, SchemaIssue } from './errors.js';

@@ -20,6 +20,7 @@ import {
   type ErrorCode,
   type ErrorOptions,
   RotationFailedError,
+  QuarantinedError,
 } from '../src/errors.js';
 
 type AnyErrorClass = new (message: string, options?: ErrorOptions) => ConnectorSecretsError;
@@ -39,6 +40,7 @@ const SUBCLASSES: [AnyErrorClass, ErrorCode, string][] = [
   [AuditWriteError, 'AUDIT_WRITE_FAILED', 'AuditWriteError'],
   [AbortedError, 'ABORTED', 'AbortedError'],
   [RotationFailedError, 'ROTATION_FAILED', 'RotationFailedError'],
+  [QuarantinedError, 'IDENTITY_QUARANTINED', 'QuarantinedError'],
 ];
 
 describe('error classes', () => {

@@ -110,6 +110,7 @@ describe('SecretRef and error types', () => {
       | 'POLICY_DENIED'
       | 'AUDIT_WRITE_FAILED'
       | 'ROTATION_FAILED'
+      | 'IDENTITY_QUARANTINED'
       | 'ABORTED'
     >();
     const err: unknown = new Error('x');
