@@ -565,6 +565,8 @@ class Client implements SecretsClient {
   #closed = false;
   /** Quarantined identities, with their reasons. */
   readonly #quarantined = new Map<string, string>();
+  /** Cancels of the `retire` steps waiting for their rotation's overlap to end. */
+  readonly #retiring = new Set<() => void>();
   /** Whether this client's own identity is quarantined: checked on every access, so one flag. */
   #denyAll = false;
 
@@ -1033,19 +1035,34 @@ class Client implements SecretsClient {
     const reason = `rotated from version ${previous.version ?? '(unversioned)'}${options.verify === undefined ? '' : ', verified'}`;
     await this.#auditor.record({ ...record, outcome: 'success', version: written.version ?? null, reason, latencyMs: this.#now() - started });
     const retire = options.retire;
-    const retired =
-      retire === undefined
-        ? undefined
-        : new Promise<void>((resolve) => this.#clock.setTimeout(resolve, overlapMs))
-            .then(() => retire(before))
-            .then(
-              () => true,
-              async (err: unknown) => {
-                await this.#auditBackground({ ...record, outcome: 'failure', code: codeOf(err), version: previous.version ?? null, reason: 'retiring the previous version failed' });
-                return false;
-              },
-            );
+    const retired = retire === undefined ? undefined : this.#retireLater(overlapMs, () => retire(before), { ...record, version: previous.version ?? null });
     return { ref: route.key, provider: provider.name, previousVersion: previous.version, version: written.version, retired };
+  }
+
+  /**
+   * Runs `retire` after the overlap, on the client's clock (not a background timer: `retired` is
+   * awaited). Closing the client first cancels it: `retired` resolves false, audited as a failure.
+   */
+  #retireLater(overlapMs: number, retire: () => unknown, record: Omit<AuditRecordInput, 'outcome'>): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const cancel = () => {
+        this.#clock.clearTimeout(timer);
+        void this.#auditBackground({ ...record, outcome: 'failure', code: 'ABORTED', reason: 'the client closed before the overlap ended: the previous version was not retired' }).then(() => resolve(false));
+      };
+      const timer = this.#clock.setTimeout(() => {
+        this.#retiring.delete(cancel);
+        Promise.resolve()
+          .then(retire)
+          .then(
+            () => resolve(true),
+            async (err: unknown) => {
+              await this.#auditBackground({ ...record, outcome: 'failure', code: codeOf(err), reason: 'retiring the previous version failed' });
+              resolve(false);
+            },
+          );
+      }, overlapMs);
+      this.#retiring.add(cancel);
+    });
   }
 
   on<K extends keyof SecretsEvents & string>(event: K, listener: (...args: SecretsEvents[K]) => void): () => void {
@@ -1060,6 +1077,8 @@ class Client implements SecretsClient {
     if (this.#closed) return;
     this.#closed = true;
     for (const unwatch of this.#unwatch.splice(0)) unwatch();
+    for (const cancel of [...this.#retiring]) cancel();
+    this.#retiring.clear();
     await Promise.allSettled([...this.#handles].map((h) => h.close()));
     this.#abort.abort(new ConfigError('the secrets client was closed'));
     this.#cache?.clear();

@@ -69,7 +69,8 @@ export interface RotationResult {
   readonly version: string | undefined;
   /**
    * Settles when `retire` has run after the overlap: `true` if it succeeded, `false` if it threw
-   * (audited as a failed `rotate` record). Undefined without `retire`.
+   * or when the client closed before the overlap ended (each audited as a failed `rotate`
+   * record). Undefined without `retire`.
    */
   readonly retired: Promise<boolean> | undefined;
 }

@@ -163,6 +163,20 @@ describe('secrets.rotate', () => {
   });
 });
 
+describe('secrets.rotate retire on close', () => {
+  it('closing the client before the overlap ends cancels retire: retired is false, audited', async () => {
+    const { secrets, clock, events } = await localClient();
+    let ran = false;
+    const result = await secrets.rotate('local://orders-api', { generate: { length: 20 } }, { overlapMs: 60_000, retire: () => void (ran = true) });
+    await secrets.close();
+    expect(await result.retired).toBe(false);
+    await clock.advance(60_000);
+    expect(ran).toBe(false);
+    expect(clock.pending()).toHaveLength(0);
+    expect(events.at(-1)).toMatchObject({ action: 'rotate', outcome: 'failure', code: 'ABORTED', version: '1' });
+  });
+});
+
 describe('generateSecretValue', () => {
   it('draws only from the alphabet and discards bytes that would bias the draw', () => {
     // 62 characters: bytes 248..255 are past the largest multiple (248) and must be skipped.
