@@ -6,6 +6,8 @@ import {
   AuditWriteError,
   ConfigError,
   ConnectorSecretsError,
+  QuarantinedError,
+  RotationFailedError,
   SecretFormatError,
   SecretNotFoundError,
   isConnectorSecretsError,
@@ -35,6 +37,8 @@ import { createOtelBridge, loadOpenTelemetry } from './metrics/otel.js';
 import { describeIssues } from './issues.js';
 import { withDeadline, type CallOptions } from './deadline.js';
 import { isStandardSchema, type StandardSchemaV1 } from './standardSchema.js';
+import { generateSecretValue } from './rotation/generate.js';
+import type { RotateOptions, RotationChange, RotationResult } from './rotation/types.js';
 
 /**
  * Options of {@link createSecrets}.
@@ -330,6 +334,45 @@ export interface SecretsClient extends AsyncDisposable {
   /** Drops the cached value of a ref, so the next call asks the providers. */
   invalidate(ref: string | SecretRef): void;
   /**
+   * Writes a new version of a secret through the first provider of the ref that can `rotate`,
+   * checks it with `verify` (writing the previous value back when it is refused), then tells
+   * every handle and cache entry of the ref in this process (handles emit `rotated`), and
+   * records a `rotate` audit record (identity, ref, new version, and the previous version in
+   * its reason; never a value). The ref is guarded like a get. Throws `RotationFailedError`
+   * (code `ROTATION_FAILED`, with `rolledBack`) when the write or the verification fails.
+   * @example
+   * ```ts
+   * const result = await secrets.rotate('local://orders-api/token', { generate: { length: 40 } }, {
+   *   verify: async (next) => (await fetch(url, { headers: { authorization: `Bearer ${next.reveal()}` } })).ok,
+   * });
+   * ```
+   */
+  rotate(ref: string | SecretRef, change: RotationChange, options?: RotateOptions): Promise<RotationResult>;
+  /**
+   * Quarantines an identity (incident response). When it is this client's identity, from this
+   * moment every access (get, getBytes, getMany, load, handle, rotate) is denied with
+   * `QuarantinedError` (code `IDENTITY_QUARANTINED`) and audited as denied; the cache is emptied
+   * and every handle is closed, which revokes the leases they hold. Another identity is only
+   * remembered (and audited): this process does not run as it. The quarantine is recorded as a
+   * `quarantine` audit record naming the identity and the reason (through the redactor); it
+   * stays in force if that record cannot be written (the call then rejects with the audit error).
+   * @example
+   * ```ts
+   * await secrets.quarantine('orders-sync', { reason: 'INC-2291: token seen in a public paste' });
+   * ```
+   */
+  quarantine(identity: string, options: { readonly reason: string }): Promise<void>;
+  /**
+   * Lifts a quarantine, audited as `lift`. Handles closed by the quarantine stay closed: make new ones.
+   * @example
+   * ```ts
+   * await secrets.lift('orders-sync', { reason: 'INC-2291 closed; credentials rotated' });
+   * ```
+   */
+  lift(identity: string, options?: { readonly reason?: string }): Promise<void>;
+  /** Whether an identity is quarantined in this client. */
+  isQuarantined(identity: string): boolean;
+  /**
    * Listens to client events; returns an unsubscribe function.
    * @example
    * ```ts
@@ -385,7 +428,7 @@ interface BulkStep {
 }
 
 /** Codes audited as `denied` (the rest of the errors are `failure`). */
-const DENIAL_CODES = new Set<string>(['ENVIRONMENT_MISMATCH', 'POLICY_DENIED', 'ACCESS_DENIED', 'SECRET_EXPIRED', 'AUDIT_WRITE_FAILED']);
+const DENIAL_CODES = new Set<string>(['ENVIRONMENT_MISMATCH', 'POLICY_DENIED', 'ACCESS_DENIED', 'SECRET_EXPIRED', 'AUDIT_WRITE_FAILED', 'IDENTITY_QUARANTINED']);
 const fn = <T>(what: string) => z.custom<T>((v) => typeof v === 'function', `${what} must be a function`);
 const sinkShape = z.custom<AuditSink>(
   (v) => typeof v === 'object' && v !== null && typeof (v as AuditSink).write === 'function',
@@ -520,6 +563,12 @@ class Client implements SecretsClient {
   /** Set while `openTelemetry: true` loads its package; stays rejected when it cannot. */
   #otelGate: Promise<void> | undefined;
   #closed = false;
+  /** Quarantined identities, with their reasons. */
+  readonly #quarantined = new Map<string, string>();
+  /** Cancels of the `retire` steps waiting for their rotation's overlap to end. */
+  readonly #retiring = new Set<() => void>();
+  /** Whether this client's own identity is quarantined: checked on every access, so one flag. */
+  #denyAll = false;
 
   constructor(environment: string, providers: SecretProvider[], options: SecretsOptions, env: ResolveContext['env']) {
     this.environment = environment;
@@ -891,6 +940,131 @@ class Client implements SecretsClient {
     this.#cache?.delete(this.#route(ref).key);
   }
 
+  async quarantine(identity: string, options: { readonly reason: string }): Promise<void> {
+    if (typeof identity !== 'string' || identity === '') throw new ConfigError('quarantine needs an identity (a non-empty string)');
+    if (typeof options?.reason !== 'string' || options.reason.trim() === '') throw new ConfigError('quarantine needs { reason } (a non-empty string)');
+    const reason = this.redactor.redact(options.reason);
+    // In force before anything is awaited: no access slips in while the record is written.
+    this.#quarantined.set(identity, reason);
+    let closed = 0;
+    if (identity === this.identity) {
+      this.#denyAll = true;
+      this.#cache?.clear();
+      const handles = [...this.#handles];
+      closed = handles.length;
+      await Promise.allSettled(handles.map((h) => h.close()));
+    }
+    const own = identity === this.identity ? `; this client's accesses are denied, ${closed} handle(s) closed and their leases revoked` : '';
+    await this.#auditor.record({ action: 'quarantine', outcome: 'success', ref: null, reason: `identity ${identity} quarantined: ${reason}${own}` });
+  }
+
+  async lift(identity: string, options: { readonly reason?: string } = {}): Promise<void> {
+    if (typeof identity !== 'string' || identity === '') throw new ConfigError('lift needs an identity (a non-empty string)');
+    const was = this.#quarantined.delete(identity);
+    if (identity === this.identity) this.#denyAll = false;
+    const why = options.reason === undefined ? '' : `: ${this.redactor.redact(options.reason)}`;
+    await this.#auditor.record({ action: 'lift', outcome: 'success', ref: null, reason: `identity ${identity} ${was ? 'lifted' : 'was not quarantined'}${why}` });
+  }
+
+  isQuarantined(identity: string): boolean {
+    return this.#quarantined.has(identity);
+  }
+
+  async rotate(input: string | SecretRef, change: RotationChange, options: RotateOptions = {}): Promise<RotationResult> {
+    const route = this.#route(input);
+    const ids = { ref: route.key };
+    if (route.ref.fieldPath !== undefined) throw new ConfigError('rotate writes a whole secret: remove the #field from the ref', ids);
+    if (route.ref.params['version'] !== undefined) throw new ConfigError('rotate writes a new version: remove ?version= from the ref', ids);
+    const overlapMs = options.overlapMs ?? 0;
+    if (!Number.isInteger(overlapMs) || overlapMs < 0 || overlapMs > MAX_TIMER_MS) throw new ConfigError(`overlapMs must be an integer from 0 to ${MAX_TIMER_MS}`, ids);
+    const provider = route.candidates.find((p) => p.rotate !== undefined);
+    if (provider?.rotate === undefined) throw new ConfigError('no provider of this ref can rotate secrets', ids);
+    const value = 'value' in change ? change.value : generateSecretValue(change.generate, options.random);
+    if (typeof value !== 'string' || value === '') throw new ConfigError('the new value must be a non-empty string', ids);
+    const started = this.#now();
+    const record = { action: 'rotate', ref: route.key, provider: provider.name } as const;
+    const fail = async (err: unknown, reason: string, version: string | undefined): Promise<never> => {
+      await this.#auditBackground({ ...record, outcome: 'failure', code: 'ROTATION_FAILED', version: version ?? null, reason, latencyMs: this.#now() - started });
+      throw err;
+    };
+    // The rotation is an access: the guard decides as for a get, and a denial is audited as one.
+    let previous: ResolvedSecret;
+    try {
+      if (this.#guard.ready !== undefined) await this.#guard.ready;
+      this.#guard.check(route.key, route.plan, undefined);
+      previous = await provider.resolve(route.ref, this.#ctx);
+    } catch (err) {
+      return this.#failed(input, route, { source: 'fetch', pass: undefined, started }, err);
+    }
+    // Both values are known to the redactor before any error or log could carry them.
+    this.redactor.add(previous.value, { ref: route.key });
+    this.redactor.add(value, { ref: route.key });
+    const previousText = typeof previous.value === 'string' ? previous.value : decodeUtf8(previous.value, route.key, provider.name);
+    const before = new Secret(previousText, this.#info(route.text, provider.name, previous));
+    let written: ResolvedSecret;
+    try {
+      written = await provider.rotate(route.ref, value, this.#ctx);
+    } catch (err) {
+      const wrapped = new RotationFailedError('the provider refused the new version; nothing changed', { ...ids, provider: provider.name, rolledBack: true, cause: err });
+      return fail(wrapped, `write refused (${codeOf(err)})`, previous.version);
+    }
+    if (options.verify !== undefined) {
+      const next = new Secret(value, this.#info(route.text, provider.name, written));
+      let refused: unknown;
+      try {
+        if ((await options.verify(next, before)) === false) refused = new ConfigError('verify returned false', ids);
+      } catch (err) {
+        refused = err;
+      }
+      if (refused !== undefined) {
+        let rolledBack = true;
+        try {
+          await provider.rotate(route.ref, previousText, this.#ctx);
+        } catch {
+          rolledBack = false;
+        }
+        this.#changed(route.key);
+        const message = rolledBack
+          ? `verification refused version ${written.version ?? '(unversioned)'}; the previous value was written back`
+          : `verification refused version ${written.version ?? '(unversioned)'} and writing the previous value back failed: the secret holds the unverified value`;
+        const err = new RotationFailedError(message, { ...ids, provider: provider.name, rolledBack, cause: refused });
+        return fail(err, message, written.version);
+      }
+    }
+    this.#changed(route.key);
+    const reason = `rotated from version ${previous.version ?? '(unversioned)'}${options.verify === undefined ? '' : ', verified'}`;
+    await this.#auditor.record({ ...record, outcome: 'success', version: written.version ?? null, reason, latencyMs: this.#now() - started });
+    const retire = options.retire;
+    const retired = retire === undefined ? undefined : this.#retireLater(overlapMs, () => retire(before), { ...record, version: previous.version ?? null });
+    return { ref: route.key, provider: provider.name, previousVersion: previous.version, version: written.version, retired };
+  }
+
+  /**
+   * Runs `retire` after the overlap, on the client's clock (not a background timer: `retired` is
+   * awaited). Closing the client first cancels it: `retired` resolves false, audited as a failure.
+   */
+  #retireLater(overlapMs: number, retire: () => unknown, record: Omit<AuditRecordInput, 'outcome'>): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const cancel = () => {
+        this.#clock.clearTimeout(timer);
+        void this.#auditBackground({ ...record, outcome: 'failure', code: 'ABORTED', reason: 'the client closed before the overlap ended: the previous version was not retired' }).then(() => resolve(false));
+      };
+      const timer = this.#clock.setTimeout(() => {
+        this.#retiring.delete(cancel);
+        Promise.resolve()
+          .then(retire)
+          .then(
+            () => resolve(true),
+            async (err: unknown) => {
+              await this.#auditBackground({ ...record, outcome: 'failure', code: codeOf(err), reason: 'retiring the previous version failed' });
+              resolve(false);
+            },
+          );
+      }, overlapMs);
+      this.#retiring.add(cancel);
+    });
+  }
+
   on<K extends keyof SecretsEvents & string>(event: K, listener: (...args: SecretsEvents[K]) => void): () => void {
     return this.#events.on(event, listener);
   }
@@ -903,6 +1077,8 @@ class Client implements SecretsClient {
     if (this.#closed) return;
     this.#closed = true;
     for (const unwatch of this.#unwatch.splice(0)) unwatch();
+    for (const cancel of [...this.#retiring]) cancel();
+    this.#retiring.clear();
     await Promise.allSettled([...this.#handles].map((h) => h.close()));
     this.#abort.abort(new ConfigError('the secrets client was closed'));
     this.#cache?.clear();
@@ -932,6 +1108,7 @@ class Client implements SecretsClient {
   /** Parses and routes a ref once; the result is reused on every warm call. */
   #route(input: string | SecretRef): Route {
     if (this.#closed) throw new ConfigError('the secrets client was closed');
+    if (this.#denyAll) throw new QuarantinedError(`identity ${this.identity} is quarantined: every access is denied until it is lifted`, { identity: this.identity });
     const text = typeof input === 'string' ? input : String(input);
     let route = this.#routes.get(text);
     if (route !== undefined) return route;

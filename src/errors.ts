@@ -22,6 +22,8 @@ export type ErrorCode =
   | 'ENVIRONMENT_MISMATCH'
   | 'POLICY_DENIED'
   | 'AUDIT_WRITE_FAILED'
+  | 'ROTATION_FAILED'
+  | 'IDENTITY_QUARANTINED'
   | 'ABORTED';
 
 /** Options shared by every error constructor. */
@@ -377,5 +379,48 @@ export class AbortedError extends ConnectorSecretsError {
   constructor(message: string, options: ErrorOptions & { timeoutMs?: number } = {}) {
     super('ABORTED', message, options);
     this.timeoutMs = options.timeoutMs;
+  }
+}
+
+/**
+ * A rotation did not complete: the provider refused the new value, or the caller's `verify`
+ * refused it. `rolledBack` says whether the previous value is current again (written back as a
+ * new version); when it is false the secret may hold the unverified value and needs a person.
+ *
+ * @example
+ * ```ts
+ * if (isConnectorSecretsError(err) && err.code === 'ROTATION_FAILED' && !err.rolledBack) pager.notify(err.message);
+ * ```
+ */
+export class RotationFailedError extends ConnectorSecretsError {
+  /** Always `'RotationFailedError'`. */
+  override name = 'RotationFailedError' as const;
+  declare readonly code: 'ROTATION_FAILED';
+  /** Whether the previous value was written back. */
+  readonly rolledBack: boolean;
+  constructor(message: string, options: ErrorOptions & { rolledBack?: boolean } = {}) {
+    super('ROTATION_FAILED', message, options);
+    this.rolledBack = options.rolledBack ?? false;
+  }
+}
+
+/**
+ * The client's identity is quarantined (`secrets.quarantine(identity, { reason })`): every access
+ * is denied until `secrets.lift(identity)`.
+ *
+ * @example
+ * ```ts
+ * if (isConnectorSecretsError(err) && err.code === 'IDENTITY_QUARANTINED') process.exit(3);
+ * ```
+ */
+export class QuarantinedError extends ConnectorSecretsError {
+  /** Always `'QuarantinedError'`. */
+  override name = 'QuarantinedError' as const;
+  declare readonly code: 'IDENTITY_QUARANTINED';
+  /** The quarantined identity. */
+  readonly identity: string | undefined;
+  constructor(message: string, options: ErrorOptions & { identity?: string | undefined } = {}) {
+    super('IDENTITY_QUARANTINED', message, options);
+    this.identity = options.identity;
   }
 }

@@ -48,6 +48,8 @@ export {
   PolicyDeniedError,
   AuditWriteError,
   AbortedError,
+  RotationFailedError,
+  QuarantinedError,
   isConnectorSecretsError,
 } from './errors.js';
 export type { ErrorCode, ErrorOptions, ChainErrorOptions, ProviderAttempt, SchemaIssue } from './errors.js';
@@ -71,3 +73,6 @@ export type { AuditEvent, AuditSink, AuditAction, AuditOutcome, AuditHitSummary 
 export type { SecretsMetrics, CountsByCode } from './metrics/metrics.js';
 export type { HistogramSnapshot } from './metrics/histogram.js';
 export type { AnomalyEvent, AnomalyKind, AnomalyOptions, AnomalyHistoryEntry } from './metrics/anomaly.js';
+export { generateSecretValue } from './rotation/generate.js';
+export type { GenerateSpec, RandomBytes } from './rotation/generate.js';
+export type { RotationChange, RotateOptions, RotationResult } from './rotation/types.js';

@@ -19,6 +19,8 @@ import {
   isConnectorSecretsError,
   type ErrorCode,
   type ErrorOptions,
+  RotationFailedError,
+  QuarantinedError,
 } from '../src/errors.js';
 
 type AnyErrorClass = new (message: string, options?: ErrorOptions) => ConnectorSecretsError;
@@ -37,6 +39,8 @@ const SUBCLASSES: [AnyErrorClass, ErrorCode, string][] = [
   [PolicyDeniedError, 'POLICY_DENIED', 'PolicyDeniedError'],
   [AuditWriteError, 'AUDIT_WRITE_FAILED', 'AuditWriteError'],
   [AbortedError, 'ABORTED', 'AbortedError'],
+  [RotationFailedError, 'ROTATION_FAILED', 'RotationFailedError'],
+  [QuarantinedError, 'IDENTITY_QUARANTINED', 'QuarantinedError'],
 ];
 
 describe('error classes', () => {

@@ -109,6 +109,8 @@ describe('SecretRef and error types', () => {
       | 'ENVIRONMENT_MISMATCH'
       | 'POLICY_DENIED'
       | 'AUDIT_WRITE_FAILED'
+      | 'ROTATION_FAILED'
+      | 'IDENTITY_QUARANTINED'
       | 'ABORTED'
     >();
     const err: unknown = new Error('x');

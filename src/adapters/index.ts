@@ -8,3 +8,5 @@ export { undiciAuth } from './undici.js';
 export { axiosAuth } from './axios.js';
 export type { HttpAuthOptions } from './http.js';
 export type { HandleOrRef } from './credential.js';
+export { rotatePostgresPassword } from '../rotation/postgres.js';
+export type { PostgresPasswordRotation, PostgresAdmin } from '../rotation/postgres.js';

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { runAuditCommand } from './audit.js';
 import { runLocalCommand } from './local.js';
+import { runRotateCommand } from './rotate.js';
 import { runRunCommand } from './run.js';
 import { EXIT_CODES_HELP, EXIT_USAGE } from './subcommands.js';
 
@@ -15,6 +16,8 @@ commands:
   local set <name> [--owner O --purpose P ...]        store a value read from stdin
   local list [--json]                                 names and metadata, never values
   local rotate-key --new-key-file K                   re-encrypt the store under a new key
+  rotate <ref> --env <tag> [--generate N] [--verify -- <command>] [--json]
+                                                      write a new version (generated, or from stdin), audited
   audit verify FILE [--key-file K] [--anchor A] [--json]
                                                       check an audit log's MACs, chain and checkpoint;
                                                       with --anchor, that it was not cut back or swapped
@@ -49,6 +52,8 @@ async function main(argv: string[]): Promise<number> {
       return runLocalCommand(rest, io);
     case 'audit':
       return runAuditCommand(rest, io);
+    case 'rotate':
+      return runRotateCommand(rest, io);
     case '--version':
     case '-V':
       io.stdout(`${version()}\n`);
@@ -60,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
       io.stdout(HELP);
       return 0;
     default:
-      io.stderr(`error [USAGE]: unknown command; expected run, local or audit\n${HELP}`);
+      io.stderr(`error [USAGE]: unknown command; expected run, local, rotate or audit\n${HELP}`);
       return EXIT_USAGE;
   }
 }

@@ -74,7 +74,7 @@ const OPTIONS = {
 const VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 /** Variables that hold key material for this command; the child does not need them. */
-const WITHHELD = [ENV_KEY, ENV_PASSPHRASE, ENV_AUDIT_KEY];
+export const WITHHELD = [ENV_KEY, ENV_PASSPHRASE, ENV_AUDIT_KEY];
 
 /**
  * Runs `connector-secrets run <argv…>`: resolves the mapped refs, runs the command after `--`
@@ -184,7 +184,7 @@ function isRef(text: string): boolean {
   }
 }
 
-async function auditKey(file: string | undefined, env: Record<string, string | undefined>): Promise<string> {
+export async function auditKey(file: string | undefined, env: Record<string, string | undefined>): Promise<string> {
   const path = file ?? (env[ENV_AUDIT_KEY_FILE] || undefined);
   if (path !== undefined) {
     try {
