@@ -226,7 +226,9 @@ export class Automaton {
         // No whole pattern fits any more: only a prefix of one may still be open at the end.
         if (end > len) return this.#openFrom(text, pos);
         let pack = 0;
-        for (let k = end - q; k < end; k++) pack = (pack << 8) | bytes[k]!;
+        // q is 4 whenever the shortest pattern has four code units or more: one unrolled read.
+        if (q === 4) pack = (bytes[end - 4]! << 24) | (bytes[end - 3]! << 16) | (bytes[end - 2]! << 8) | bytes[end - 1]!;
+        else for (let k = end - q; k < end; k++) pack = (pack << 8) | bytes[k]!;
         const h = Math.imul(pack, -1640531535) >>> hashShift;
         if ((bitmap[h >>> 5]! & (1 << (h & 31))) !== 0) break;
         pos += step;
