@@ -226,7 +226,9 @@ export class Automaton {
         // No whole pattern fits any more: only a prefix of one may still be open at the end.
         if (end > len) return this.#openFrom(text, pos);
         let pack = 0;
-        for (let k = end - q; k < end; k++) pack = (pack << 8) | bytes[k]!;
+        // q is 4 whenever the shortest pattern has four code units or more: one unrolled read.
+        if (q === 4) pack = (bytes[end - 4]! << 24) | (bytes[end - 3]! << 16) | (bytes[end - 2]! << 8) | bytes[end - 1]!;
+        else for (let k = end - q; k < end; k++) pack = (pack << 8) | bytes[k]!;
         const h = Math.imul(pack, -1640531535) >>> hashShift;
         if ((bitmap[h >>> 5]! & (1 << (h & 31))) !== 0) break;
         pos += step;
@@ -259,39 +261,45 @@ export class Automaton {
       let resume = -1;
       for (; i < len; i++) {
         const c = text.charCodeAt(i);
-        for (;;) {
-          if (s === 0) {
-            s = rootNext[c]!;
-            break;
-          }
-          // The child: next door (a chain), or in the hash (a branch), or none.
-          const b = s << 3;
-          const kids = n[b + 7]!;
-          let g = 0;
-          if (kids !== 0) {
-            if (n[b + 8] === s) {
-              if (n[b + 9] === c) g = s + 1;
-              else if (kids > 1) g = this.#hashed(s, c);
-            } else {
-              g = this.#hashed(s, c);
+        // The usual step, along a chain: node s + 1 is the child when its parent is s and its code
+        // unit is c (the root included: node 1 is a child of the root). Only a miss looks further.
+        const b0 = s << 3;
+        if (n[b0 + 8] === s && n[b0 + 9] === c) s += 1;
+        else {
+          for (;;) {
+            if (s === 0) {
+              s = rootNext[c]!;
+              break;
             }
+            // The child: next door (a chain), or in the hash (a branch), or none.
+            const b = s << 3;
+            const kids = n[b + 7]!;
+            let g = 0;
+            if (kids !== 0) {
+              if (n[b + 8] === s) {
+                if (n[b + 9] === c) g = s + 1;
+                else if (kids > 1) g = this.#hashed(s, c);
+              } else {
+                g = this.#hashed(s, c);
+              }
+            }
+            if (g !== 0) {
+              s = g;
+              break;
+            }
+            // No child. Rather than follow failure links (scattered memory), hand the text back to
+            // the filter from one past the current match's start when that is close by: the filter
+            // finds every later start, and every match ending here was reported. Within 64 code
+            // units, so a crafted text re-reads at most that much per start.
+            const d = n[b + 2]!;
+            if (d <= 64) {
+              resume = i - d + 1;
+              break;
+            }
+            s = n[b + 6] === gen ? n[b + 4]! : this.#link(s);
           }
-          if (g !== 0) {
-            s = g;
-            break;
-          }
-          // No child. Rather than follow failure links (scattered memory), hand the text back to
-          // the filter from one past the current match's start when that is close by: the filter
-          // finds every later start, and every match ending here was reported. Within 64 code
-          // units, so a crafted text re-reads at most that much per start.
-          const d = n[b + 2]!;
-          if (d <= 64) {
-            resume = i - d + 1;
-            break;
-          }
-          s = n[b + 6] === gen ? n[b + 4]! : this.#link(s);
+          if (resume >= 0 || s === 0) break;
         }
-        if (resume >= 0 || s === 0) break;
         const b = s << 3;
         if (n[b + 6] !== gen) this.#link(s);
         const o = n[b + 5]!;
