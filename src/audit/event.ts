@@ -2,7 +2,7 @@
  * What an audit record is about: a get answered by a provider (`resolve`) or by the cache
  * (`cache-hit`), a credential handle's `refresh`, `renew`, `rotate` or `revoke`, or an `anomaly`.
  */
-export type AuditAction = 'resolve' | 'cache-hit' | 'refresh' | 'renew' | 'rotate' | 'revoke' | 'anomaly';
+export type AuditAction = 'resolve' | 'cache-hit' | 'refresh' | 'renew' | 'rotate' | 'revoke' | 'anomaly' | 'describe';
 
 /** How it ended: served, denied by a guard (environment, policy, expiry, provider denial), failed, or an alert. */
 export type AuditOutcome = 'success' | 'denied' | 'failure' | 'alert';
