@@ -2,6 +2,7 @@
 // The `connector-secrets` command. Values are read from stdin only, never from argv.
 import { readFileSync } from 'node:fs';
 import { runAuditCommand } from './audit.js';
+import { runInventoryCommand } from './inventory.js';
 import { runLocalCommand } from './local.js';
 import { runRunCommand } from './run.js';
 import { EXIT_CODES_HELP, EXIT_USAGE } from './subcommands.js';
@@ -19,6 +20,8 @@ commands:
                                                       check an audit log's MACs, chain and checkpoint;
                                                       with --anchor, that it was not cut back or swapped
   audit summary FILE [--since T] [--until T] [--json] accesses, denials, failures per identity and ref
+  inventory --env <tag> [--json|--csv] [--fail-on L]  every declared secret with owner, rotation status, expiry,
+                                                      and where it resolves (from connector-secrets.config.json)
 
 options:
   --version      print the version
@@ -49,6 +52,8 @@ async function main(argv: string[]): Promise<number> {
       return runLocalCommand(rest, io);
     case 'audit':
       return runAuditCommand(rest, io);
+    case 'inventory':
+      return runInventoryCommand(rest, { ...io, cwd: process.cwd(), now: Date.now });
     case '--version':
     case '-V':
       io.stdout(`${version()}\n`);
@@ -60,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
       io.stdout(HELP);
       return 0;
     default:
-      io.stderr(`error [USAGE]: unknown command; expected run, local or audit\n${HELP}`);
+      io.stderr(`error [USAGE]: unknown command; expected run, local, audit or inventory\n${HELP}`);
       return EXIT_USAGE;
   }
 }
