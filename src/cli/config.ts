@@ -51,6 +51,8 @@ const configSchema = z
     manifests: z.array(z.string().min(1)).min(1, 'name at least one manifest module'),
     policy: z.string().min(1).optional(),
     identity: z.string().min(1).optional(),
+    /** The connectors' audit log (`{env}` replaced) and its HMAC key file; `doctor` checks it is writable and verifies. */
+    audit: z.object({ file: z.string().min(1), keyFile: z.string().min(1).optional() }).strict().optional(),
   })
   .strict();
 

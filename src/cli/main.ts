@@ -2,6 +2,7 @@
 // The `connector-secrets` command. Values are read from stdin only, never from argv.
 import { readFileSync } from 'node:fs';
 import { runAuditCommand } from './audit.js';
+import { runDoctorCommand } from './doctor.js';
 import { runInventoryCommand } from './inventory.js';
 import { runLocalCommand } from './local.js';
 import { runRunCommand } from './run.js';
@@ -22,6 +23,7 @@ commands:
   audit summary FILE [--since T] [--until T] [--json] accesses, denials, failures per identity and ref
   inventory --env <tag> [--json|--csv] [--fail-on L]  every declared secret with owner, rotation status, expiry,
                                                       and where it resolves (from connector-secrets.config.json)
+  doctor --env <tag> [--json]                         check providers, store/key permissions, audit log, policy, refs
 
 options:
   --version      print the version
@@ -52,6 +54,8 @@ async function main(argv: string[]): Promise<number> {
       return runLocalCommand(rest, io);
     case 'audit':
       return runAuditCommand(rest, io);
+    case 'doctor':
+      return runDoctorCommand(rest, { ...io, cwd: process.cwd() });
     case 'inventory':
       return runInventoryCommand(rest, { ...io, cwd: process.cwd(), now: Date.now });
     case '--version':
@@ -65,7 +69,7 @@ async function main(argv: string[]): Promise<number> {
       io.stdout(HELP);
       return 0;
     default:
-      io.stderr(`error [USAGE]: unknown command; expected run, local, audit or inventory\n${HELP}`);
+      io.stderr(`error [USAGE]: unknown command; expected run, local, audit, inventory or doctor\n${HELP}`);
       return EXIT_USAGE;
   }
 }
