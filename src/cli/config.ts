@@ -9,7 +9,6 @@ import type { SecretProvider } from '../provider.js';
 import { fromEnv } from '../providers/fromEnv.js';
 import { fromFile } from '../providers/fromFile.js';
 import { fromLocalStore } from '../providers/fromLocalStore.js';
-import { fromVault } from '../vault/fromVault.js';
 import { exists } from './store.js';
 
 /** The names `inventory` and `doctor` look for in the working directory, in this order. */
@@ -108,7 +107,7 @@ export async function loadConfig(given: string | undefined, cwd: string): Promis
 }
 
 /** The providers of the configuration that serve `environment`, in the configured order. */
-export function providersFor(loaded: LoadedConfig, environment: string, env: Readonly<Record<string, string | undefined>>): SecretProvider[] {
+export async function providersFor(loaded: LoadedConfig, environment: string, env: Readonly<Record<string, string | undefined>>): Promise<SecretProvider[]> {
   const out: SecretProvider[] = [];
   const at = (p: string) => resolvePath(loaded.dir, p.replaceAll('{env}', environment));
   for (const p of loaded.config.providers) {
@@ -132,9 +131,12 @@ export function providersFor(loaded: LoadedConfig, environment: string, env: Rea
           }),
         );
         break;
-      case 'vault':
+      case 'vault': {
+        // Loaded only when configured: the core does not import src/vault (a separate entry point).
+        const { fromVault } = await import('../vault/fromVault.js');
         out.push(fromVault({ address: p.address, auth: { method: 'token', token: p.token }, ...(p.namespace === undefined ? {} : { namespace: p.namespace }) }));
         break;
+      }
     }
   }
   return out;

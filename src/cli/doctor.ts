@@ -109,7 +109,7 @@ async function runChecks(loaded: LoadedConfig, environment: string, env: Readonl
   } catch (err) {
     checks.push({ check: 'manifests', status: 'fail', detail: err instanceof Error ? err.message : String(err), fix: 'correct the manifests list of the configuration' });
   }
-  const providers = providersFor(loaded, environment, env);
+  const providers = await providersFor(loaded, environment, env);
   const refs = manifests.flatMap(({ manifest }) => Object.entries(manifest.specs).map(([name, spec]) => ({ name, ref: refFor(spec, environment) })));
   const servedBy = new Map<SecretProvider, string[]>();
   for (const { name, ref } of refs) {

@@ -152,7 +152,7 @@ export async function buildInventory(loaded: LoadedConfig, environment: string, 
         tag,
         createSecrets({
           environment: tag,
-          providers: providersFor(loaded, tag, io.env),
+          providers: await providersFor(loaded, tag, io.env),
           env: io.env,
           // inventory has no audit-log option yet (run has --audit-file); a prod client must be told so explicitly.
           audit: false,
