@@ -7,7 +7,7 @@ import {
   isConnectorSecretsError,
   type ProviderAttempt,
 } from './errors.js';
-import type { ResolveContext, ResolvedSecret, SecretProvider } from './provider.js';
+import type { ResolveContext, ResolvedSecret, SecretDescription, SecretProvider } from './provider.js';
 import { RESERVED_PARAMS, type SecretRef } from './ref/types.js';
 
 /** The provider that answered and what it returned. */
@@ -62,7 +62,7 @@ export async function resolveChain(
   ctx: ResolveContext,
   ask: (provider: SecretProvider) => Promise<ResolvedSecret> = (provider) => provider.resolve(ref, ctx),
 ): Promise<ChainResult> {
-  const failures: { provider: string; error: ProviderUnavailableError | SecretNotFoundError }[] = [];
+  const failures: ChainFailure[] = [];
   for (const provider of candidates) {
     let resolved: ResolvedSecret;
     try {
@@ -81,14 +81,58 @@ export async function resolveChain(
     }
     return { provider, resolved };
   }
-  if (failures.length === 1) throw failures[0]!.error;
+  throw chainFailure(ref, failures);
+}
+
+/**
+ * Asks each candidate that can `describe` in turn, falling through exactly as {@link resolveChain}
+ * does. A provider without `describe` counts as unavailable for the ref (another may answer).
+ */
+export async function describeChain(
+  ref: SecretRef,
+  candidates: readonly SecretProvider[],
+  ctx: ResolveContext,
+): Promise<{ readonly provider: SecretProvider; readonly description: SecretDescription }> {
+  const failures: ChainFailure[] = [];
+  for (const provider of candidates) {
+    if (provider.describe === undefined) {
+      const error = new ProviderUnavailableError(`provider "${provider.name}" cannot describe secrets`, { ref: String(ref), provider: provider.name });
+      failures.push({ provider: provider.name, error });
+      continue;
+    }
+    let description: SecretDescription;
+    try {
+      description = await provider.describe(ref, ctx);
+    } catch (err) {
+      const error = classify(err, provider, ref);
+      if (error.code !== 'SECRET_NOT_FOUND' && error.code !== 'PROVIDER_UNAVAILABLE') throw error;
+      failures.push({ provider: provider.name, error: error as ProviderUnavailableError | SecretNotFoundError });
+      continue;
+    }
+    if (typeof description !== 'object' || description === null || 'value' in description) {
+      // A description that carries a value would leak it into inventories and JSON output.
+      throw new ProviderError(`provider "${provider.name}" returned a description that is not a plain facts object`, { ref: String(ref), provider: provider.name });
+    }
+    return { provider, description };
+  }
+  throw chainFailure(ref, failures);
+}
+
+interface ChainFailure {
+  readonly provider: string;
+  readonly error: ProviderUnavailableError | SecretNotFoundError;
+}
+
+/** The one error for a walk where every candidate fell through. */
+function chainFailure(ref: SecretRef, failures: readonly ChainFailure[]): Error {
+  if (failures.length === 1) return failures[0]!.error;
   const attempts: ProviderAttempt[] = failures.map((f) => ({ provider: f.provider, code: f.error.code, message: f.error.message }));
   const summary = attempts.map((a) => `${a.provider}: ${a.message}`).join('; ');
   const options = { ref: String(ref), attempts, cause: new AggregateError(failures.map((f) => f.error)) };
   if (attempts.some((a) => a.code === 'PROVIDER_UNAVAILABLE')) {
-    throw new ProviderUnavailableError(`no provider could resolve ${String(ref)} (${summary})`, options);
+    return new ProviderUnavailableError(`no provider could resolve ${String(ref)} (${summary})`, options);
   }
-  throw new SecretNotFoundError(`no provider has ${String(ref)} (${summary})`, options);
+  return new SecretNotFoundError(`no provider has ${String(ref)} (${summary})`, options);
 }
 
 /** Our errors pass as they are; anything else stops the chain as PROVIDER_ERROR. */

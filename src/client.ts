@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
 import { SecretCache, type CacheEntry, type CacheOptions } from './cache.js';
-import { candidatesFor, resolveChain } from './chain.js';
+import { candidatesFor, describeChain, resolveChain } from './chain.js';
 import {
   AuditWriteError,
   ConfigError,
@@ -17,7 +17,7 @@ import { MAX_TIMER_MS, systemClock, type Clock } from './handles/clock.js';
 import { createCredentialHandle, type CredentialHandle, type CredentialSource, type HandleOptions } from './handles/CredentialHandle.js';
 import { selectField } from './field.js';
 import { checkSchema, isManifest, isSpec, refFor, type LoadedSecrets, type SecretManifest, type SecretSpec, type SecretSpecs, type SpecValue } from './manifest.js';
-import type { Lease, ResolveContext, ResolvedSecret, SecretMetadata, SecretProvider } from './provider.js';
+import type { Lease, ResolveContext, ResolvedSecret, SecretDescription, SecretMetadata, SecretProvider } from './provider.js';
 import { parseRef } from './ref/parseRef.js';
 import { formatRef } from './ref/formatRef.js';
 import type { SecretRef } from './ref/types.js';
@@ -331,6 +331,17 @@ export interface SecretsClient extends AsyncDisposable {
   handle<S extends SecretSpec>(spec: S, options?: HandleOptions): CredentialHandle<SpecValue<S>>;
   /** An auto-refreshing text credential for a ref (see the overload above). */
   handle(ref: string | SecretRef, options?: HandleOptions): CredentialHandle<string>;
+  /**
+   * What the providers know about a secret, without reading its value: version, created/updated,
+   * rotation and expiry dates, tags. Checked by the environment guards and the policy and audited
+   * (action `describe`) exactly like a get; answered by the first provider in the ref's chain
+   * that has `describe` and knows the secret. An expired secret is described, not refused.
+   * @example
+   * ```ts
+   * const { version, updatedAt, metadata } = await secrets.describe('vault://kv/prod/orders-db');
+   * ```
+   */
+  describe(ref: string | SecretRef, options?: CallOptions): Promise<DescribedSecret>;
   /** Drops the cached value of a ref, so the next call asks the providers. */
   invalidate(ref: string | SecretRef): void;
   /**
@@ -399,6 +410,17 @@ export interface SecretsClient extends AsyncDisposable {
    * ```
    */
   [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * What `secrets.describe` returns: a provider's facts about a secret, the canonical ref (without
+ * `#field`) and the provider that answered. Never a value.
+ */
+export interface DescribedSecret extends SecretDescription {
+  /** The canonical ref, without `#field`. */
+  readonly ref: string;
+  /** The provider that answered. */
+  readonly provider: string;
 }
 
 interface Route {
@@ -934,6 +956,46 @@ class Client implements SecretsClient {
     handle.on('rotated', (next) => void this.#auditBackground({ action: 'rotate', outcome: 'success', ref: route.key, provider: next.provider ?? null, version: next.version ?? null }));
     this.#handles.add(handle);
     return handle as CredentialHandle<never>;
+  }
+
+  describe(ref: string | SecretRef, options?: CallOptions): Promise<DescribedSecret> {
+    return withDeadline(() => this.#describe(ref), options, () => {});
+  }
+
+  /** A get without the value: same route, guard (pre- and post-check, less expiry), policy and audit trail. */
+  async #describe(input: string | SecretRef): Promise<DescribedSecret> {
+    const access: Access = { source: 'fetch', pass: undefined, started: NaN };
+    let route: Route | undefined;
+    let answer: { provider: SecretProvider; description: SecretDescription };
+    try {
+      route = this.#route(input);
+      if (this.#guard.ready !== undefined) await this.#guard.ready;
+      access.pass = this.#guard.check(route.key, route.plan, undefined);
+      access.started = this.#now();
+      await this.#guard.approve(route.key, route.plan, access.pass);
+      try {
+        answer = await describeChain(route.ref, route.candidates, this.#ctx);
+      } catch (err) {
+        throw withSkipped(err, route);
+      }
+      const { metadata } = answer.description;
+      await this.#guard.verify(route.key, route.plan, access.pass, answer.provider, { value: '', ...(metadata === undefined ? {} : { metadata }) }, undefined, false);
+    } catch (err) {
+      const recorded = this.#auditor.record({ ...this.#failureRecord(input, route, access, err), action: 'describe' });
+      if (recorded !== undefined) await recorded.catch(() => {});
+      throw err;
+    }
+    // Under fail-closed, facts no sink could record are not handed out either.
+    await this.#auditor.record({
+      action: 'describe',
+      outcome: 'success',
+      ref: route.key,
+      provider: answer.provider.name,
+      latencyMs: this.#now() - access.started,
+      version: answer.description.version ?? null,
+      ...ruleOf(access.pass),
+    });
+    return { ...answer.description, ref: route.key, provider: answer.provider.name };
   }
 
   invalidate(ref: string | SecretRef): void {

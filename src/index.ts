@@ -1,7 +1,7 @@
 // The public core of connector-secrets. Every export is listed by name; heavy integrations
 // live behind their own subpaths and are never loaded from here.
 export { createSecrets } from './client.js';
-export type { SecretsClient, SecretsOptions, SecretsEvents, StaleServedEvent } from './client.js';
+export type { SecretsClient, SecretsOptions, SecretsEvents, StaleServedEvent, DescribedSecret } from './client.js';
 export type { CallOptions } from './deadline.js';
 export type { CacheOptions } from './cache.js';
 export type { CredentialHandle, HandleOptions, HandleEvents, RenewedEvent, ExpiringEvent, ExpiredEvent } from './handles/CredentialHandle.js';
@@ -16,7 +16,7 @@ export type { RefParts } from './ref/formatRef.js';
 export type { SecretRef } from './ref/types.js';
 export { Secret, DEFAULT_PLACEHOLDER } from './secret.js';
 export type { SecretInfo } from './secret.js';
-export type { SecretProvider, ResolvedSecret, ResolveContext, Lease, SecretMetadata, Sensitivity } from './provider.js';
+export type { SecretProvider, ResolvedSecret, ResolveContext, Lease, SecretMetadata, SecretDescription, Sensitivity } from './provider.js';
 export { parseDuration } from './duration.js';
 export { fromEnv } from './providers/fromEnv.js';
 export type { FromEnvInit } from './providers/fromEnv.js';

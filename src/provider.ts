@@ -71,6 +71,33 @@ export interface ResolvedSecret {
 }
 
 /**
+ * What a provider knows about a secret without reading its value: what `describe` returns.
+ * Every field is optional; a provider fills in what its backend keeps. Never a value, nor
+ * anything derived from one (no hash, no length).
+ *
+ * @example
+ * ```ts
+ * const facts: SecretDescription = { version: '3', updatedAt: new Date('2026-11-02T09:00:00Z'), metadata: { owner: 'data-platform' } };
+ * ```
+ */
+export interface SecretDescription {
+  /** The provider's current version identifier. */
+  readonly version?: string;
+  /** When the secret was first created. */
+  readonly createdAt?: Date;
+  /** When the secret (or its current version) was last written. */
+  readonly updatedAt?: Date;
+  /** When the secret was last rotated, when the backend tracks rotations apart from writes. */
+  readonly lastRotatedAt?: Date;
+  /** When the backend will next rotate it, when it rotates on a schedule. */
+  readonly nextRotationAt?: Date;
+  /** When the credential stops working. */
+  readonly expiresAt?: Date;
+  /** Tags, labels and custom metadata (owner, environment, rotation, …). */
+  readonly metadata?: SecretMetadata;
+}
+
+/**
  * What the client tells a provider about the call it makes.
  *
  * @example
@@ -169,6 +196,22 @@ export interface SecretProvider {
    * ```
    */
   resolveMany?(refs: readonly SecretRef[], ctx: ResolveContext): Promise<readonly PromiseSettledResult<ResolvedSecret>[]>;
+  /**
+   * Reports what the provider knows about a secret without reading its value (version, dates,
+   * tags). Optional, but every provider that can answer it should: `secrets.describe` and the
+   * `inventory` and `doctor` commands use it. Errors steer the chain as for `resolve`: throw
+   * `SecretNotFoundError` when the secret does not exist. Must never fetch the value when the
+   * backend offers a metadata call (Vault KV v2 `metadata/`, AWS `DescribeSecret`, …).
+   * @example
+   * ```ts
+   * async describe(ref) {
+   *   const row = await db.query('select version, updated_at from secrets where name = $1', [ref.path]);
+   *   if (row === undefined) throw new SecretNotFoundError('no row', { ref: String(ref), provider: 'db' });
+   *   return { version: String(row.version), updatedAt: row.updated_at };
+   * }
+   * ```
+   */
+  describe?(ref: SecretRef, ctx: ResolveContext): Promise<SecretDescription>;
   /** Extends a lease. */
   renew?(lease: Lease, ctx: ResolveContext): Promise<Lease>;
   /** Ends a lease early. */

@@ -2,7 +2,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { ConfigError, ProviderError } from '../errors.js';
-import type { ResolveContext, ResolvedSecret, SecretMetadata, SecretProvider } from '../provider.js';
+import type { ResolveContext, ResolvedSecret, SecretDescription, SecretMetadata, SecretProvider } from '../provider.js';
 import type { SecretRef } from '../ref/types.js';
 import { loadSecretsManager, type SecretsManagerModule } from './loadAwsSdk.js';
 import { metadataOf } from './metadata.js';
@@ -283,6 +283,28 @@ export function fromAwsSecretsManager(init: FromAwsSecretsManagerInit = {}): Sec
       try {
         const at = locate(ref, name, init.logicalPrefix);
         return await resolveOne(await ready(ctx), ref, at, ctx);
+      } catch (err) {
+        throw toSecretsError(err, ids);
+      }
+    },
+
+    // Always asked afresh (describe is how an operator checks rotation), and the tag cache is refreshed with it.
+    async describe(ref, ctx): Promise<SecretDescription> {
+      const ids = { ref: String(ref), provider: name };
+      try {
+        const at = locate(ref, name, init.logicalPrefix);
+        const rt = await ready(ctx);
+        const out = await send(() => rt.client.send(new rt.sdk.DescribeSecretCommand({ SecretId: at.secretId }), { abortSignal: ctx.signal }));
+        const metadata = remember(at.secretId, metadataOf(out), ctx.now());
+        const current = Object.entries(out.VersionIdsToStages ?? {}).find(([, stages]) => stages?.includes('AWSCURRENT'))?.[0];
+        return {
+          ...(current === undefined ? {} : { version: current }),
+          ...(out.CreatedDate instanceof Date ? { createdAt: out.CreatedDate } : {}),
+          ...(out.LastChangedDate instanceof Date ? { updatedAt: out.LastChangedDate } : {}),
+          ...(out.LastRotatedDate instanceof Date ? { lastRotatedAt: out.LastRotatedDate } : {}),
+          ...(out.NextRotationDate instanceof Date ? { nextRotationAt: out.NextRotationDate } : {}),
+          metadata,
+        };
       } catch (err) {
         throw toSecretsError(err, ids);
       }

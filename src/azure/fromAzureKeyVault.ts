@@ -1,6 +1,6 @@
-import type { KeyVaultSecret, SecretClient, SecretClientOptions } from '@azure/keyvault-secrets';
-import { AccessDeniedError, ConfigError, InvalidSecretRefError, ProviderError } from '../errors.js';
-import type { ResolveContext, ResolvedSecret, SecretProvider } from '../provider.js';
+import type { KeyVaultSecret, SecretClient, SecretClientOptions, SecretProperties } from '@azure/keyvault-secrets';
+import { AccessDeniedError, ConfigError, InvalidSecretRefError, ProviderError, SecretNotFoundError } from '../errors.js';
+import type { ResolveContext, ResolvedSecret, SecretDescription, SecretProvider } from '../provider.js';
 import type { SecretRef } from '../ref/types.js';
 import { loadIdentity, loadKeyVaultSecrets } from './loadAzureSdk.js';
 import { metadataOf } from './metadata.js';
@@ -145,6 +145,39 @@ export function fromAzureKeyVault(init: FromAzureKeyVaultInit): SecretProvider {
         const { client } = await ready();
         const secret = await send(() => client.getSecret(at.secret, { abortSignal: ctx.signal, ...(at.version === undefined ? {} : { version: at.version }) }));
         return resolved(secret, ids, ctx.now());
+      } catch (err) {
+        throw toSecretsError(err, ids);
+      }
+    },
+
+    /**
+     * From the version list (`GET /secrets/{name}/versions`: attributes and tags, never values;
+     * `list` permission). The current version is the newest; the first version's creation is the
+     * secret's, and a later current version's creation is its last rotation.
+     */
+    async describe(ref: SecretRef, ctx: ResolveContext): Promise<SecretDescription> {
+      const ids = { ref: String(ref), provider: name };
+      try {
+        const at = locate(ref, vault, name);
+        const { client } = await ready();
+        const versions = await send(async () => {
+          const all: SecretProperties[] = [];
+          for await (const p of client.listPropertiesOfSecretVersions(at.secret, { abortSignal: ctx.signal })) all.push(p);
+          return all;
+        });
+        const time = (p: SecretProperties) => p.createdOn?.getTime() ?? 0;
+        const ordered = versions.sort((a, b) => time(a) - time(b));
+        const current = at.version === undefined ? ordered.at(-1) : ordered.find((p) => p.version === at.version);
+        if (current === undefined) throw new SecretNotFoundError(at.version === undefined ? 'the secret has no versions' : 'the secret has no such version', ids);
+        const first = ordered[0]!;
+        return {
+          ...(current.version === undefined ? {} : { version: current.version }),
+          ...(first.createdOn instanceof Date ? { createdAt: first.createdOn } : {}),
+          ...(current.updatedOn instanceof Date ? { updatedAt: current.updatedOn } : {}),
+          ...(current !== first && current.createdOn instanceof Date ? { lastRotatedAt: current.createdOn } : {}),
+          ...(current.expiresOn instanceof Date ? { expiresAt: current.expiresOn } : {}),
+          metadata: metadataOf(current),
+        };
       } catch (err) {
         throw toSecretsError(err, ids);
       }

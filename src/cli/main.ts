@@ -2,6 +2,8 @@
 // The `connector-secrets` command. Values are read from stdin only, never from argv.
 import { readFileSync } from 'node:fs';
 import { runAuditCommand } from './audit.js';
+import { runDoctorCommand } from './doctor.js';
+import { runInventoryCommand } from './inventory.js';
 import { runLocalCommand } from './local.js';
 import { runRotateCommand } from './rotate.js';
 import { runRunCommand } from './run.js';
@@ -22,6 +24,9 @@ commands:
                                                       check an audit log's MACs, chain and checkpoint;
                                                       with --anchor, that it was not cut back or swapped
   audit summary FILE [--since T] [--until T] [--json] accesses, denials, failures per identity and ref
+  inventory --env <tag> [--json|--csv] [--fail-on L]  every declared secret with owner, rotation status, expiry,
+                                                      and where it resolves (from connector-secrets.config.json)
+  doctor --env <tag> [--json]                         check providers, store/key permissions, audit log, policy, refs
 
 options:
   --version      print the version
@@ -54,6 +59,10 @@ async function main(argv: string[]): Promise<number> {
       return runAuditCommand(rest, io);
     case 'rotate':
       return runRotateCommand(rest, io);
+    case 'doctor':
+      return runDoctorCommand(rest, { ...io, cwd: process.cwd() });
+    case 'inventory':
+      return runInventoryCommand(rest, { ...io, cwd: process.cwd(), now: Date.now });
     case '--version':
     case '-V':
       io.stdout(`${version()}\n`);
@@ -65,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
       io.stdout(HELP);
       return 0;
     default:
-      io.stderr(`error [USAGE]: unknown command; expected run, local, rotate or audit\n${HELP}`);
+      io.stderr(`error [USAGE]: unknown command; expected run, local, rotate, audit, inventory or doctor\n${HELP}`);
       return EXIT_USAGE;
   }
 }

@@ -1,6 +1,6 @@
 import { ConfigError, InvalidSecretRefError, SecretFormatError } from '../errors.js';
 import { systemClock, type Clock, type TimerId } from '../handles/clock.js';
-import type { ResolveContext, ResolvedSecret, SecretProvider } from '../provider.js';
+import type { ResolveContext, ResolvedSecret, SecretDescription, SecretProvider } from '../provider.js';
 import type { SecretRef } from '../ref/types.js';
 import { crc32c } from './crc32c.js';
 import { gcpAccessToken, type GcpAccessToken } from './gcpAccessToken.js';
@@ -244,6 +244,46 @@ export function fromGcpSecretManager(init: FromGcpSecretManagerInit = {}): Secre
       }
     },
 
+    /**
+     * GetSecret (labels, createTime, expiry, rotation schedule; the label cache is refreshed
+     * with it) and GetSecretVersion of the ref's version (its number and createTime) — neither
+     * returns the payload. Version 1 is the creation; a later version's createTime is the last rotation.
+     */
+    async describe(ref, ctx): Promise<SecretDescription> {
+      const ids = { ref: String(ref), provider: name };
+      try {
+        const at = await locate(ref, ctx);
+        const key = secretPath(at);
+        const [secret, version] = await Promise.all([
+          call({ method: 'GET', path: `${API}/${key}`, signal: ctx.signal }) as Promise<{ createTime?: unknown; rotation?: { nextRotationTime?: unknown } }>,
+          (call({ method: 'GET', path: `${API}/${versionPath(at)}`, signal: ctx.signal }) as Promise<{ name?: unknown; createTime?: unknown }>).catch((err: unknown) => {
+            // A secret without versions (or without this one), or whose versions the principal
+            // may not see, is still described from its resource.
+            if (err instanceof GcpHttpFailure && (err.api.httpStatus === 404 || err.api.httpStatus === 403)) return undefined;
+            throw err;
+          }),
+        ]);
+        const facts = factsOf(secret);
+        if (labels.size >= 10_000) labels.delete(labels.keys().next().value!);
+        labels.set(key, { facts, at: clock.now() });
+        const number = typeof version?.name === 'string' ? /\/versions\/([^/]+)$/.exec(version.name)?.[1] : undefined;
+        const created = instant(secret.createTime);
+        const written = instant(version?.createTime);
+        const next = instant(secret.rotation?.nextRotationTime);
+        return {
+          ...(number === undefined ? {} : { version: number }),
+          ...(created === undefined ? {} : { createdAt: created }),
+          ...(written === undefined ? {} : { updatedAt: written }),
+          ...(written !== undefined && number !== undefined && Number(number) > 1 ? { lastRotatedAt: written } : {}),
+          ...(next === undefined ? {} : { nextRotationAt: next }),
+          ...(facts.expiresAt === undefined ? {} : { expiresAt: facts.expiresAt }),
+          ...(facts.metadata === undefined ? {} : { metadata: facts.metadata }),
+        };
+      } catch (err) {
+        throw toSecretsError(err, ids);
+      }
+    },
+
     async rotate(ref: SecretRef, value: string, ctx: ResolveContext): Promise<ResolvedSecret> {
       const ids = { ref: String(ref), provider: name };
       try {
@@ -316,4 +356,11 @@ function withField(current: Uint8Array | undefined, path: readonly string[], val
   }
   node[path[path.length - 1]!] = value;
   return JSON.stringify(doc);
+}
+
+/** An RFC 3339 time from the API, or undefined when absent or unreadable. */
+function instant(value: unknown): Date | undefined {
+  if (typeof value !== 'string' || value === '') return undefined;
+  const at = new Date(value);
+  return Number.isNaN(at.getTime()) ? undefined : at;
 }

@@ -208,6 +208,8 @@ export class Guard {
     provider: SecretProvider,
     resolved: ResolvedSecret,
     declared: Sensitivity | undefined,
+    /** False for `describe`: an expired secret's facts are what an operator needs to see, and no credential is handed out. */
+    checkExpiry = true,
   ): Promise<void> {
     const ids = { ref: key, provider: provider.name, environment: this.environment };
     const metadata = resolved.metadata;
@@ -226,7 +228,7 @@ export class Guard {
     }
     const now = this.#now();
     const expiresAt = resolved.expiresAt?.getTime() ?? parseInstant(metadata?.['expiresAt']);
-    if (expiresAt !== undefined && (Number.isNaN(expiresAt) || expiresAt <= now)) {
+    if (checkExpiry && expiresAt !== undefined && (Number.isNaN(expiresAt) || expiresAt <= now)) {
       const when = Number.isNaN(expiresAt) ? 'at an unreadable time' : `at ${new Date(expiresAt).toISOString()}`;
       throw new SecretExpiredError(`the credential expired ${when} before it arrived; the value was dropped`, { ref: key, provider: provider.name });
     }

@@ -1,8 +1,8 @@
 import { SecretNotFoundError } from '../errors.js';
-import type { SecretProvider } from '../provider.js';
+import type { ResolveContext, SecretProvider } from '../provider.js';
 import { envName } from '../ref/envName.js';
 import { formatRef, type RefParts } from '../ref/formatRef.js';
-import { LOGICAL_SCHEME } from '../ref/types.js';
+import { LOGICAL_SCHEME, type SecretRef } from '../ref/types.js';
 
 /**
  * Options of {@link fromEnv}.
@@ -48,6 +48,14 @@ export interface FromEnvInit {
 export function fromEnv(init: FromEnvInit = {}): SecretProvider {
   const name = init.name ?? 'env';
   const prefix = init.prefix ?? '';
+  const read = (ref: SecretRef, ctx: ResolveContext): string => {
+    const variable = ref.logical ? prefix + envName(ref.segments) : ref.path;
+    const value = (init.env ?? ctx.env)[variable];
+    if (value === undefined || value === '') {
+      throw new SecretNotFoundError(`environment variable ${variable} is not set`, { ref: String(ref), provider: name });
+    }
+    return value;
+  };
   return {
     name,
     schemes: ['env'],
@@ -61,12 +69,12 @@ export function fromEnv(init: FromEnvInit = {}): SecretProvider {
       return rest === '' ? [] : [formatRef(single(LOGICAL_SCHEME, rest))];
     },
     async resolve(ref, ctx) {
-      const variable = ref.logical ? prefix + envName(ref.segments) : ref.path;
-      const value = (init.env ?? ctx.env)[variable];
-      if (value === undefined || value === '') {
-        throw new SecretNotFoundError(`environment variable ${variable} is not set`, { ref: String(ref), provider: name });
-      }
-      return { value };
+      return { value: read(ref, ctx) };
+    },
+    // A variable has no version, dates or labels: the only fact is that it is set.
+    async describe(ref, ctx) {
+      read(ref, ctx);
+      return {};
     },
   };
 }

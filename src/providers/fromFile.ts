@@ -1,4 +1,4 @@
-import { readFile, realpath } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { AccessDeniedError, InvalidSecretRefError, ProviderUnavailableError, SecretNotFoundError } from '../errors.js';
 import type { SecretProvider } from '../provider.js';
@@ -73,6 +73,22 @@ export function fromFile(init: FromFileInit = {}): SecretProvider {
       ];
       if (init.logical === true) out.push(formatRef({ scheme: LOGICAL_SCHEME, path: relative.join('/'), segments: relative, params: {} }));
       return out;
+    },
+    // The file's modification time is when it was last written (a mount update, a rotation).
+    async describe(ref) {
+      const id = { ref: String(ref), provider: name };
+      const wanted = ref.path.startsWith('/') ? ref.path : path.join(root, ...ref.segments);
+      if (!isInside(root, wanted)) throw new AccessDeniedError(`${ref.path} is outside the secrets root`, id);
+      try {
+        realRoot ??= realpath(root);
+        const real = await realpath(wanted);
+        if (!isInside(await realRoot, real)) throw new AccessDeniedError('the file resolves outside the secrets root', id);
+        const info = await stat(real);
+        if (info.isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
+        return { updatedAt: info.mtime };
+      } catch (err) {
+        throw classify(err, id);
+      }
     },
     async resolve(ref, ctx) {
       const id = { ref: String(ref), provider: name };

@@ -550,6 +550,28 @@ export function fromLocalStore(init: FromLocalStoreInit = {}): LocalStore {
       return { value, version: String(stored.version), metadata: { ...entry.metadata, environment: doc.environment } };
     },
 
+    // From the store's plaintext bookkeeping: no version is decrypted.
+    async describe(ref, ctx) {
+      ctx.signal?.throwIfAborted();
+      const options = { ref: String(ref), provider: name };
+      const entryName = ref.segments.join('/');
+      assertEntryName(entryName);
+      const loaded = await load(scopeOf(ctx), 'not-found', options);
+      const { doc } = loaded.parsed;
+      const entry = doc.entries.get(entryName);
+      if (entry === undefined) throw new SecretNotFoundError(`no entry "${entryName}" in store file ${loaded.path}`, options);
+      const info = entryInfo(doc, entryName, entry);
+      const latest = info.versions.at(-1);
+      return {
+        version: String(info.currentVersion),
+        createdAt: info.createdAt,
+        updatedAt: info.updatedAt,
+        // Version 1 is the creation; every later version is a rotation.
+        ...(latest !== undefined && latest.version > 1 ? { lastRotatedAt: latest.createdAt } : {}),
+        metadata: info.metadata,
+      };
+    },
+
     async rotate(nameOrRef, value, ctx) {
       const entryName = rotateTarget(nameOrRef);
       checkValue(value);

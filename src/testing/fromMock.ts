@@ -5,7 +5,7 @@ import {
   type ConnectorSecretsError,
 } from '../errors.js';
 import { checkTimerMs, sleep } from '../handles/clock.js';
-import type { ResolveContext, ResolvedSecret, SecretMetadata, SecretProvider } from '../provider.js';
+import type { ResolveContext, ResolvedSecret, SecretDescription, SecretMetadata, SecretProvider } from '../provider.js';
 import { parseRef } from '../ref/parseRef.js';
 import { formatRef } from '../ref/formatRef.js';
 import type { SecretRef } from '../ref/types.js';
@@ -23,6 +23,8 @@ export interface MockSetOptions {
   readonly ttlMs?: number;
   /** Non-secret metadata reported with the value. */
   readonly metadata?: SecretMetadata;
+  /** Dates `describe` reports (created, updated, rotated, expiry), as a backend would keep them. */
+  readonly facts?: Pick<SecretDescription, 'createdAt' | 'updatedAt' | 'lastRotatedAt' | 'nextRotationAt' | 'expiresAt'>;
 }
 
 /**
@@ -243,6 +245,23 @@ export function fromMock(init: FromMockInit = {}): MockProvider {
       const stored = store.get(key);
       if (stored === undefined) throw new SecretNotFoundError('mock: no value set', id);
       return answer(stored, ctx.now());
+    },
+
+    // Never counted in `calls`: those count value reads, and describe reads none.
+    async describe(ref) {
+      const key = keyOf(ref);
+      const id = { ref: key, provider: name };
+      const failed = failure(key, id);
+      if (failed !== undefined) throw failed;
+      const dynamic = leased.get(key);
+      if (dynamic !== undefined) return { version: String(dynamic.issued), ...(dynamic.options.metadata === undefined ? {} : { metadata: dynamic.options.metadata }) };
+      const stored = store.get(key);
+      if (stored === undefined) throw new SecretNotFoundError('mock: no value set', id);
+      return {
+        version: String(stored.version),
+        ...stored.options.facts,
+        ...(stored.options.metadata === undefined ? {} : { metadata: stored.options.metadata }),
+      };
     },
 
     async renew(lease, ctx) {

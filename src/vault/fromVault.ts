@@ -1,12 +1,12 @@
 import { ConfigError, InvalidSecretRefError } from '../errors.js';
 import { checkTimerMs, systemClock, type Clock } from '../handles/clock.js';
-import type { Lease, ResolveContext, ResolvedSecret, SecretProvider } from '../provider.js';
+import type { Lease, ResolveContext, ResolvedSecret, SecretDescription, SecretProvider } from '../provider.js';
 import { formatRef } from '../ref/formatRef.js';
 import { LOGICAL_SCHEME, type SecretRef } from '../ref/types.js';
 import { login, type VaultAuth } from './auth.js';
 import { retryPolicy, type VaultRetryOptions } from './backoff.js';
 import { CredentialSource, type VaultRefResolver } from './credentials.js';
-import { readGeneric, readKv1, readKv2, rotateKv2, type ReadContext } from './kv.js';
+import { describeKv2, readGeneric, readKv1, readKv2, rotateKv2, type ReadContext } from './kv.js';
 import { renewLease, revokeLease, type LeaseBook } from './leases.js';
 import { MountTable, type Located } from './mounts.js';
 import { isPkiIssue, issueCertificate, PKI_PARAMS } from './pki.js';
@@ -260,6 +260,16 @@ export function fromVault(init: FromVaultInit = {}): SecretProvider {
         return resolved;
       } catch (err) {
         throw toSecretsError(err, ids);
+      }
+    },
+
+    async describe(ref: SecretRef, ctx: ResolveContext): Promise<SecretDescription> {
+      try {
+        const rt = await ready(ctx);
+        const at = await locate(rt, ref, ctx.signal);
+        return await describeKv2(rt.session, at, readContext(ref, ctx));
+      } catch (err) {
+        throw toSecretsError(err, { ref: String(ref), provider: name });
       }
     },
 

@@ -1,5 +1,5 @@
-import { ConfigError, InvalidSecretRefError, ProviderError, SecretFormatError, SecretNotFoundError } from '../errors.js';
-import type { ResolvedSecret } from '../provider.js';
+import { ConfigError, InvalidSecretRefError, ProviderError, ProviderUnavailableError, SecretFormatError, SecretNotFoundError } from '../errors.js';
+import type { ResolvedSecret, SecretDescription } from '../provider.js';
 import type { SecretRef } from '../ref/types.js';
 import { isObject, objectAt, parseEnvelope } from './envelope.js';
 import { fromCustomMetadata } from './metadata.js';
@@ -59,6 +59,48 @@ export async function readKv2(session: VaultSession, at: Located, ctx: ReadConte
   const facts = fromCustomMetadata(metadata?.['custom_metadata'], ids(ctx));
   const v = metadata?.['version'];
   return { value: JSON.stringify(value), ...(typeof v === 'number' ? { version: String(v) } : {}), ...facts };
+}
+
+/**
+ * GET `<mount>/metadata/<path>`: the facts of a KV v2 secret without its value (a separate ACL
+ * path from `data/`, so a describe-only token cannot read values). Version 1 is the creation;
+ * the current version's `created_time` is the last rotation when it is later than 1.
+ */
+export async function describeKv2(session: VaultSession, at: Located, ctx: ReadContext): Promise<SecretDescription> {
+  if (at.mount.kvVersion !== 2) {
+    // Other engines keep no facts apart from the value; reading it to describe would defeat the point.
+    throw new ProviderUnavailableError(`describe needs a KV v2 mount; ${at.mount.segments.join('/')} is ${at.mount.kvVersion === 1 ? 'a KV v1' : `a ${at.mount.type ?? 'non-KV'}`} mount`, ids(ctx));
+  }
+  if (at.rest.length === 0) throw new InvalidSecretRefError('a KV ref names a secret below the mount (vault://<mount>/<path>)', ids(ctx));
+  let body: unknown;
+  try {
+    body = await session.call({ method: 'GET', path: `${encodePath(at.mount.segments)}/metadata/${encodePath(at.rest)}`, signal: ctx.signal });
+  } catch (err) {
+    if (err instanceof VaultHttpFailure && err.status === 404) throw new SecretNotFoundError(`no secret at ${String(ctx.ref)}`, { ...ids(ctx), cause: err.api });
+    throw toSecretsError(err, ids(ctx));
+  }
+  const data = parseEnvelope(body).data ?? {};
+  const current = data['current_version'];
+  const versions = isObject(data['versions']) ? data['versions'] : {};
+  const currentCreated = typeof current === 'number' ? objectAt(versions, String(current))?.['created_time'] : undefined;
+  const facts = fromCustomMetadata(data['custom_metadata'], ids(ctx));
+  const created = instant(data['created_time']);
+  const updated = instant(data['updated_time']);
+  const rotated = typeof current === 'number' && current > 1 ? instant(currentCreated) : undefined;
+  return {
+    ...(typeof current === 'number' ? { version: String(current) } : {}),
+    ...(created === undefined ? {} : { createdAt: created }),
+    ...(updated === undefined ? {} : { updatedAt: updated }),
+    ...(rotated === undefined ? {} : { lastRotatedAt: rotated }),
+    ...facts,
+  };
+}
+
+/** An RFC 3339 time from Vault, or undefined when absent or unreadable. */
+function instant(value: unknown): Date | undefined {
+  if (typeof value !== 'string' || value === '') return undefined;
+  const at = new Date(value);
+  return Number.isNaN(at.getTime()) ? undefined : at;
 }
 
 /** GET `<mount>/<path>`: a KV v1 value. A `ttl` key makes `lease_duration` a re-read hint. */
