@@ -11,6 +11,7 @@ import type { RotationResult } from './types.js';
 
 /** A connection that may run `ALTER ROLE` (a `pg.Pool` or a connected `pg.Client`). */
 export interface PostgresAdmin {
+  /** Runs one SQL statement. */
   query(sql: string): Promise<unknown>;
 }
 

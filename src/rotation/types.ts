@@ -10,7 +10,15 @@ import type { GenerateSpec, RandomBytes } from './generate.js';
  * await secrets.rotate('local://orders-db', { value: JSON.stringify({ username: 'etl', password }) });
  * ```
  */
-export type RotationChange = { readonly value: string } | { readonly generate: GenerateSpec };
+export type RotationChange =
+  | {
+      /** The new value, as given. */
+      readonly value: string;
+    }
+  | {
+      /** Draw a new value from crypto randomness. */
+      readonly generate: GenerateSpec;
+    };
 
 /**
  * Options of `secrets.rotate`.
