@@ -6,6 +6,7 @@ export type { CallOptions } from './deadline.js';
 export type { CacheOptions } from './cache.js';
 export type { CredentialHandle, HandleOptions, HandleEvents, RenewedEvent, ExpiringEvent, ExpiredEvent } from './handles/CredentialHandle.js';
 export type { Clock, TimerId, TimerOptions } from './handles/clock.js';
+export type { RetryOptions } from './retry.js';
 export { isAuthError } from './handles/isAuthError.js';
 export { defineSecrets } from './manifest.js';
 export type { SecretSpec, SecretSpecs, SecretManifest, LoadedSecrets, SpecValue, SchemaSpec, InventoryEntry, SpecHandles } from './manifest.js';

@@ -7,7 +7,8 @@ import { gcpAccessToken, type GcpAccessToken } from './gcpAccessToken.js';
 import { GcpHttpFailure, toSecretsError } from './GcpHttpFailure.js';
 import { factsOf, type SecretFacts } from './metadata.js';
 import { isProjectId, parseGcpRef, secretPath, versionPath, type SecretVersionName } from './refs.js';
-import { retryPolicy, type GcpRetryOptions } from './retry.js';
+import { retryPolicy } from '../retry.js';
+import type { GcpRetryOptions } from './retry.js';
 import { GcpTransport, type GcpRequest } from './transport.js';
 
 /**

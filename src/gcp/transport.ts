@@ -1,7 +1,7 @@
 import { GcpApiError } from './GcpApiError.js';
 import { GcpHttpFailure, retryableStatus } from './GcpHttpFailure.js';
 import { sleep, systemClock } from '../handles/clock.js';
-import { backoffDelay, type RetryPolicy } from './retry.js';
+import { backoffDelay, type RetryPolicy } from '../retry.js';
 
 /** One REST call. */
 export interface GcpRequest {

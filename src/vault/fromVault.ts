@@ -4,7 +4,8 @@ import type { Lease, ResolveContext, ResolvedSecret, SecretDescription, SecretPr
 import { formatRef } from '../ref/formatRef.js';
 import { LOGICAL_SCHEME, type SecretRef } from '../ref/types.js';
 import { login, type VaultAuth } from './auth.js';
-import { retryPolicy, type VaultRetryOptions } from './backoff.js';
+import { retryPolicy } from '../retry.js';
+import type { VaultRetryOptions } from './backoff.js';
 import { CredentialSource, type VaultRefResolver } from './credentials.js';
 import { describeKv2, readGeneric, readKv1, readKv2, rotateKv2, type ReadContext } from './kv.js';
 import { renewLease, revokeLease, type LeaseBook } from './leases.js';

@@ -1,6 +1,6 @@
 import { ConfigError } from '../errors.js';
 import { sleep, type Clock } from '../handles/clock.js';
-import { backoffDelay, type RetryPolicy } from './backoff.js';
+import { backoffDelay, type RetryPolicy } from '../retry.js';
 import { createVaultHttp, type ExchangeOptions, type VaultHttp } from './http.js';
 import { loadNodeVault, type NodeVaultClient, type NodeVaultOptions } from './loadNodeVault.js';
 import type { ResolvedTls } from './tls.js';

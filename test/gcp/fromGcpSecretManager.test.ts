@@ -267,3 +267,14 @@ describe('fromGcpSecretManager with a self-signed JWT', () => {
     expect(doubles.count('token')).toBe(before);
   });
 });
+
+describe('fromGcpSecretManager: configuration', () => {
+  it('refuses a retry duration Node cannot time (above 2^31 - 1 ms), naming the option', async () => {
+    const { fromGcpSecretManager } = await import('../../src/gcp/index.js');
+    for (const k of ['baseDelayMs', 'maxDelayMs', 'deadlineMs'] as const) {
+      expect(() => fromGcpSecretManager({ projectId: PROJECT, retry: { [k]: 2 ** 31 } }), k).toThrow(
+        expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(`retry.${k}`) }),
+      );
+    }
+  });
+});
