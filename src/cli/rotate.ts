@@ -1,13 +1,12 @@
 import { spawn } from 'node:child_process';
-import { fileAuditSink } from '../audit/fileAuditSink.js';
 import { createSecrets, type SecretsClient } from '../client.js';
 import { ConfigError, isConnectorSecretsError } from '../errors.js';
-import { assertEnvironmentTag } from '../providers/local-store/names.js';
 import { parseRef } from '../ref/parseRef.js';
 import type { RotationResult } from '../rotation/types.js';
 import { ENV_AUDIT_KEY_FILE } from './audit.js';
 import { readAll } from './local.js';
-import { auditKey, WITHHELD } from './run.js';
+import { commandEnvironment, guardedClientOptions } from './clientFlags.js';
+import { WITHHELD } from './run.js';
 import { openLocalStore } from './store.js';
 import { EXIT_CODES_HELP, EXIT_FAILED, errorCode, errorExitCode, parseFlags, UsageError, type CommandOutput } from './subcommands.js';
 
@@ -102,10 +101,7 @@ export async function runRotateCommand(argv: string[], io: RotateCommandIo): Pro
     if (o.verify !== true && verifyCommand !== undefined) throw new UsageError('a command after -- is only run with --verify');
     const variable = o['verify-var'] ?? 'SECRET_VALUE';
     if (!VARIABLE.test(variable)) throw new UsageError('--verify-var must be letters, digits and _, not starting with a digit');
-    const environment = o.env ?? (io.env['CONNECTOR_SECRETS_ENV'] || undefined);
-    if (environment === undefined) throw new UsageError('rotate needs --env <tag>');
-    assertEnvironmentTag(environment, '--env');
-    if (environment === 'prod' && o['audit-file'] === undefined) throw new UsageError('--env prod needs an audit log: pass --audit-file FILE');
+    const environment = commandEnvironment(o, io.env, 'rotate');
     let length: number | undefined;
     if (o.generate !== undefined) {
       length = /^\d{1,4}$/.test(o.generate) ? Number(o.generate) : NaN;
@@ -115,16 +111,7 @@ export async function runRotateCommand(argv: string[], io: RotateCommandIo): Pro
     }
 
     const store = await openLocalStore({ env: environment, path: o.store, 'key-file': o['key-file'] }, io.env);
-    const audit = o['audit-file'] === undefined ? undefined : fileAuditSink(o['audit-file'], { hmacKey: await auditKey(o['audit-key-file'], io.env) });
-    secrets = createSecrets({
-      environment,
-      providers: [store],
-      env: io.env,
-      cache: false,
-      ...(o.identity === undefined ? {} : { identity: o.identity }),
-      ...(o.policy === undefined ? {} : { policy: { path: o.policy } }),
-      ...(audit === undefined ? {} : { audit }),
-    });
+    secrets = createSecrets({ environment, providers: [store], env: io.env, cache: false, ...(await guardedClientOptions(o, io.env)) });
     const change = length === undefined ? { value: await stdinValue(io.stdin) } : { generate: { length, ...(o.alphabet === undefined ? {} : { alphabet: o.alphabet }) } };
     const client = secrets;
     const result: RotationResult = await secrets.rotate(ref, change, {

@@ -3,15 +3,14 @@ import type { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import type { Writable } from 'node:stream';
-import { fileAuditSink } from '../audit/fileAuditSink.js';
 import { createSecrets, type SecretsClient } from '../client.js';
 import { ConfigError, InvalidSecretRefError } from '../errors.js';
 import type { SecretProvider } from '../provider.js';
 import { fromEnv } from '../providers/fromEnv.js';
 import { ENV_KEY, ENV_KEY_FILE, ENV_PASSPHRASE } from '../providers/local-store/keys.js';
-import { assertEnvironmentTag } from '../providers/local-store/names.js';
 import { parseRef } from '../ref/parseRef.js';
 import { ENV_AUDIT_KEY, ENV_AUDIT_KEY_FILE } from './audit.js';
+import { commandEnvironment, guardedClientOptions } from './clientFlags.js';
 import { EXIT_FAILED, errorCode, errorExitCode, parseFlags, UsageError } from './subcommands.js';
 import { exists, openLocalStore, storePathOf } from './store.js';
 
@@ -104,29 +103,16 @@ export async function runRunCommand(argv: string[], io: RunCommandIo): Promise<n
     if (split === -1 || split === argv.length - 1) throw new UsageError('missing command: run [options] -- <command> [args...]');
     [command, ...commandArgs] = argv.slice(split + 1) as [string, ...string[]];
     const o = flags.values;
-    const environment = o.env ?? (io.env['CONNECTOR_SECRETS_ENV'] || undefined);
-    if (environment === undefined) throw new UsageError('run needs --env <tag>');
-    assertEnvironmentTag(environment, '--env');
+    const environment = commandEnvironment(o, io.env, 'run');
     const refs = await mappings(o.map ?? [], o.manifest);
     if (Object.keys(refs).length === 0) throw new UsageError('nothing to resolve: pass --map NAME=ref or --manifest FILE');
-    if (environment === 'prod' && o['audit-file'] === undefined) {
-      throw new UsageError(`--env prod needs an audit log: pass --audit-file FILE (and --audit-key-file K or ${ENV_AUDIT_KEY_FILE})`);
-    }
 
     const providers: SecretProvider[] = [fromEnv()];
     const storeFlags = { env: environment, path: o.store, 'key-file': o['key-file'] };
     if (o.store !== undefined || o['key-file'] !== undefined || (await exists(storePathOf(storeFlags, io.env)))) {
       providers.push(await openLocalStore(storeFlags, io.env));
     }
-    const audit = o['audit-file'] === undefined ? undefined : fileAuditSink(o['audit-file'], { hmacKey: await auditKey(o['audit-key-file'], io.env) });
-    secrets = createSecrets({
-      environment,
-      providers,
-      env: io.env,
-      ...(o.identity === undefined ? {} : { identity: o.identity }),
-      ...(o.policy === undefined ? {} : { policy: { path: o.policy } }),
-      ...(audit === undefined ? {} : { audit }),
-    });
+    secrets = createSecrets({ environment, providers, env: io.env, ...(await guardedClientOptions(o, io.env)) });
     const resolved = await secrets.getMany(refs);
     values = {};
     for (const [name, secret] of Object.entries(resolved)) values[name] = secret.reveal();
@@ -182,20 +168,6 @@ function isRef(text: string): boolean {
   } catch {
     return false;
   }
-}
-
-export async function auditKey(file: string | undefined, env: Record<string, string | undefined>): Promise<string> {
-  const path = file ?? (env[ENV_AUDIT_KEY_FILE] || undefined);
-  if (path !== undefined) {
-    try {
-      return (await readFile(path, 'utf8')).replace(/\r?\n$/, '');
-    } catch (err) {
-      throw new ConfigError(`the audit key file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-  }
-  const inline = env[ENV_AUDIT_KEY];
-  if (inline !== undefined && inline !== '') return inline;
-  throw new UsageError(`--audit-file needs a key: pass --audit-key-file K, or set ${ENV_AUDIT_KEY_FILE} or ${ENV_AUDIT_KEY}`);
 }
 
 /** Starts the child with the values in its environment, redacts its output, forwards signals, and returns its exit code. */
