@@ -8,7 +8,7 @@
  * @module
  */
 import { readFileSync, unlinkSync } from 'node:fs';
-import { link, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { link, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 
 /** The hostname recorded in lock files; pids are only compared on the same host. */
@@ -46,24 +46,21 @@ export function releasedBeforeExit(lockPath: string): void {
   held.delete(lockPath);
 }
 
-/** Creates the lock file with `record`; false when it exists. */
-export async function createLockFile(lockPath: string, record: string): Promise<boolean> {
-  let handle;
+/** Creates the lock file holding `record` (written at `tempPath` first, which is removed after); false when it exists. */
+export async function createLockFile(lockPath: string, record: string, tempPath: string): Promise<boolean> {
+  // Written aside, then linked into place: the link fails when the lock exists (exclusive, as
+  // 'wx' is), and the lock is never seen empty. Created empty and then filled, a writer killed in
+  // between left a lock that looked held (by a process still writing it) to the next opener.
+  await writeFile(tempPath, record, { mode: 0o600, flag: 'wx' });
   try {
-    handle = await open(lockPath, 'wx', 0o600);
+    await link(tempPath, lockPath);
+    return true;
   } catch (err) {
     if ((err as { code?: unknown }).code === 'EEXIST') return false;
     throw err;
+  } finally {
+    await rm(tempPath, { force: true });
   }
-  try {
-    await handle.writeFile(record);
-    await handle.close();
-  } catch (err) {
-    await handle.close().catch(() => undefined);
-    await rm(lockPath, { force: true });
-    throw err;
-  }
-  return true;
 }
 
 export interface SeenLock {

@@ -126,7 +126,7 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
   const lock = async (): Promise<void> => {
     for (let attempt = 0; attempt < 3; attempt++) {
       const record = JSON.stringify({ pid: process.pid, hostname: HOST, startedAt: Date.now(), token: lockToken }) + '\n';
-      if (await createLockFile(lockPath, record)) {
+      if (await createLockFile(lockPath, record, `${lockPath}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)) {
         holdUntilExit(lockPath, lockToken);
         locked = true;
         return;

@@ -118,7 +118,7 @@ export async function acquireLock(lockPath: string, options: AcquireOptions): Pr
   let pause = FIRST_PAUSE_MS;
   for (;;) {
     const record: LockHolder = { pid: process.pid, hostname: HOST, startedAt: Date.now(), token };
-    if (await createLockFile(lockPath, JSON.stringify(record) + '\n')) {
+    if (await createLockFile(lockPath, JSON.stringify(record) + '\n', tempPathOf(lockPath))) {
       holdUntilExit(lockPath, token);
       return heldLock(lockPath, token, errorOptions);
     }
