@@ -39,7 +39,7 @@ Checks one environment of the configuration, one line per check (ok, warn or FAI
 
 options:
   --env <tag>        the environment to check (default ${'$'}CONNECTOR_SECRETS_ENV)
-  --config FILE      default ./connector-secrets.config.json, else ./connector-secrets.config.mjs
+  --config FILE      default: the first of ./connector-secrets.config.{json,yaml,yml,mjs}
   --json             { environment, ok, checks: [{ check, status, detail, fix? }] }
   -h, --help         show this help
 
