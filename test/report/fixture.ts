@@ -3,7 +3,8 @@
 // provider failures, rotations, and repeated-denial anomalies, across two logs and identities.
 // Identities and rule names carry markup, quotes and non-ASCII text: the page must escape them.
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { fileAuditSink } from '../../src/audit/fileAuditSink.js';
 import { createSecrets } from '../../src/client.js';
 import { fromMock } from '../../src/testing/index.js';
@@ -11,8 +12,10 @@ import { fakeClock, generated } from '../helpers.js';
 import { hmacKey } from '../audit/helpers.js';
 
 /** Hostile text the page must show as text. */
-export const HOSTILE_IDENTITY = `billing-<script>window.__pwned=1</script>"q'-Grüße-日本`;
+export const HOSTILE_IDENTITY = `billing-<script>window.__pwned=1</script>"q'-Grüße-Ωμέγα-€`;
 export const HOSTILE_RULE = `rule-<img src=x onerror="window.__pwned=2">-ü`;
+
+const ROOT = resolve(import.meta.dirname, '../..');
 
 export const T0 = Date.UTC(2026, 0, 1, 0);
 export const REFS = {
@@ -27,6 +30,8 @@ export interface Fixture {
   readonly logs: string[];
   readonly keyFile: string;
   readonly key: string;
+  /** A connector-secrets.config.yaml whose manifest declares cadences: db 1h, report 30d, api 7d. */
+  readonly config: string;
 }
 
 /** Writes two logs under `dir`, and the HMAC key file. */
@@ -87,5 +92,17 @@ export async function writeFixture(dir: string): Promise<Fixture> {
     }
     await secrets.close();
   }
-  return { logs, keyFile, key };
+  await writeFile(
+    join(dir, 'manifest.mjs'),
+    `import { defineSecrets } from ${JSON.stringify(pathToFileURL(join(ROOT, 'src/manifest.ts')).href)};
+export const orders = defineSecrets({
+  db: { ref: '${REFS.db}', owner: 'team-orders', purpose: 'orders database', rotation: '1h' },
+  report: { ref: '${REFS.report}', owner: 'team-billing', purpose: 'reports', rotation: '30d' },
+  api: { ref: '${REFS.api}', owner: 'team-orders', purpose: 'orders API', rotation: '7d' },
+});
+`,
+  );
+  const config = join(dir, 'connector-secrets.config.yaml');
+  await writeFile(config, 'environments: [prod]\nproviders:\n  - type: env\nmanifests: [manifest.mjs]\n');
+  return { logs, keyFile, key, config };
 }

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditSummary, SummaryRow } from '../../src/cli/auditSummary.js';
-import { HOSTILE_IDENTITY, HOSTILE_RULE, writeFixture, type Fixture } from './fixture.js';
+import { HOSTILE_IDENTITY, HOSTILE_RULE, REFS, T0, writeFixture, type Fixture } from './fixture.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -51,7 +51,7 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('report in headless chromium', () => {
     profile = await mkdtemp(join(tmpdir(), 'cs-chromium-profile-'));
     fixture = await writeFixture(dir);
     const out = join(dir, 'report.html');
-    const report = await cli(['report', ...fixture.logs, '--key-file', fixture.keyFile, '--out', out]);
+    const report = await cli(['report', ...fixture.logs, '--key-file', fixture.keyFile, '--config', fixture.config, '--out', out]);
     expect(report.code, report.stderr).toBe(0);
     expect(report.stdout).toMatch(/^wrote .*report\.html: 2 log\(s\), \d+ events/);
     summaries = [];
@@ -151,6 +151,18 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('report in headless chromium', () => {
     expect(await sumOf('bar-anomalies-')).toBe(total('anomalies'));
     // The fixture's two identities are both drawn.
     expect(await page.locator('[data-testid^="series-accesses-identity-"]').count()).toBe(2);
+  });
+
+  it('rotations: count, time since the last one, and status against the cadence of --config', async () => {
+    const rows = await page.locator('[data-testid^="rotation-"][data-ref]').evaluateAll((els) =>
+      els.map((e) => ({ ref: e.getAttribute('data-ref'), count: e.querySelector('[data-testid$="-count"]')?.textContent, status: e.querySelector('[data-testid$="-status"]')?.textContent })),
+    );
+    expect(rows).toEqual([
+      { ref: REFS.db, count: '2', status: 'overdue' },
+      // The report key was rotated at 08:30 on 2026-01-01 against 30 days: ok until 31 January.
+      { ref: REFS.report, count: '1', status: Date.now() > T0 + 8.5 * 3_600_000 + 30 * 86_400_000 ? 'overdue' : 'ok' },
+      { ref: REFS.api, count: '0', status: 'never' },
+    ]);
   });
 
   it('hostile identities and rule names are text: no script ran, no element was injected', async () => {
