@@ -1,4 +1,4 @@
-import { rename, writeFile } from 'node:fs/promises';
+import { rename, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { instant, keyOf } from './audit.js';
@@ -45,7 +45,7 @@ examples:
 exit codes:
   0  the report was written and every log verified (or no key was given)
   1  the report was written, but a log failed verification or is not an audit log
-  2  usage or configuration error (no --out, unreadable key or configuration)
+  2  usage or configuration error (no --out, a missing log, unreadable key or configuration)
 `;
 
 const OPTIONS = {
@@ -76,6 +76,11 @@ export async function runReportCommand(argv: string[], io: ReportIo): Promise<nu
     }
     if (files.length === 0) throw new UsageError('report needs at least one audit log FILE');
     if (o.out === undefined || o.out === '') throw new UsageError('report needs --out FILE for the HTML page');
+    // A log that is not there is a mistake in the command line (exit 2), not a finding about a log.
+    for (const file of files) {
+      const info = await stat(file).catch((err: NodeJS.ErrnoException) => err.code ?? 'error');
+      if (typeof info === 'string' || !info.isFile()) throw new ConfigError(`the audit log ${file} cannot be read (${typeof info === 'string' ? info : 'not a file'})`);
+    }
     const now = (io.now ?? Date.now)();
     const since = o.since === undefined ? -Infinity : instant(o.since, now, '--since');
     const until = o.until === undefined ? Infinity : instant(o.until, now, '--until');

@@ -1,10 +1,12 @@
 // `connector-secrets report` without a browser: the page's figures against `audit summary --json`
 // (ranges, tampered and malformed logs), exit codes, escaping of hostile text, no URL anywhere,
 // cadences from --config. test/report/report.browser.test.ts reads the same page in chromium.
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runAuditCommand } from '../../src/cli/audit.js';
 import type { AuditSummary } from '../../src/cli/auditSummary.js';
@@ -13,6 +15,7 @@ import { durationText, esc } from '../../src/cli/reportHtml.js';
 import { HOSTILE_IDENTITY, HOSTILE_RULE, REFS, T0, writeFixture, type Fixture } from './fixture.js';
 
 const NOW = T0 + 24 * 3_600_000;
+const ROOT = resolve(import.meta.dirname, '../..');
 
 let dir: string;
 let fx: Fixture;
@@ -190,16 +193,38 @@ describe('connector-secrets report --config: rotation against the declared caden
 });
 
 describe('connector-secrets report: usage', () => {
-  it('exit 2 without --out, without a log, on an unknown option, a bad --since, an unreadable key; --help exits 0 with examples', async () => {
+  it('exit 2 without --out, without a log, with a missing log or a directory, on an unknown option, a bad --since, an unreadable key; --help exits 0 with examples', async () => {
     expect(await report([fx.logs[0]!])).toMatchObject({ code: 2, stderr: expect.stringContaining('--out') });
     expect(await report(['--out', out])).toMatchObject({ code: 2, stderr: expect.stringContaining('at least one audit log') });
     expect(await report([fx.logs[0]!, '--out', out, '--frob'])).toMatchObject({ code: 2, stderr: expect.stringContaining('error [USAGE]') });
     expect(await report([fx.logs[0]!, '--out', out, '--since', 'yesterday'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--since') });
     expect(await report([fx.logs[0]!, '--out', out, '--key-file', join(dir, 'missing.key')])).toMatchObject({ code: 2, stderr: expect.stringContaining('CONFIG_INVALID') });
     expect(await report([fx.logs[0]!, '--out', join(dir, 'no', 'such', 'dir', 'r.html')])).toMatchObject({ code: 2, stderr: expect.stringContaining('--out') });
+    expect(await report([fx.logs[0]!, join(dir, 'missing.jsonl'), '--out', out])).toMatchObject({ code: 2, stderr: expect.stringMatching(/missing\.jsonl cannot be read \(ENOENT\)/) });
+    expect(await report([dir, '--out', out])).toMatchObject({ code: 2, stderr: expect.stringContaining('not a file') });
     const help = await report(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('examples:');
     expect(help.stdout).toMatch(/exit codes:\n {2}0 .*\n {2}1 .*verification.*\n {2}2 /);
   });
+});
+
+describe('connector-secrets report: wired into the command', () => {
+  it('a child process: top-level help lists it; exit 2 on usage, 1 on a tampered log (page written), 0 otherwise', async () => {
+    const cli = (args: string[]) =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, timeout: 60_000, env: { PATH: process.env['PATH'] ?? '' } }).then(
+        ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+        (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
+      );
+    expect((await cli(['--help'])).stdout).toMatch(/\n {2}report FILE\.\.\. --out report\.html/);
+    expect(await cli(['report', fx.logs[0]!])).toMatchObject({ code: 2, stderr: expect.stringContaining('error [USAGE]: report needs --out FILE') });
+    const lines = (await readFile(fx.logs[1]!, 'utf8')).split('\n');
+    lines.splice(3, 1); // a record removed: the chain breaks
+    await writeFile(fx.logs[1]!, lines.join('\n'));
+    const r = await cli(['report', ...fx.logs, '--key-file', fx.keyFile, '--out', out]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/INVALID: .*billing-sync\.jsonl: line 4: /);
+    expect(await readFile(out, 'utf8')).toContain('data-testid="verify-1" data-status="invalid"');
+    expect((await cli(['report', fx.logs[0]!, '--key-file', fx.keyFile, '--out', out])).code).toBe(0);
+  }, 60_000);
 });
