@@ -4,7 +4,7 @@
 import { verifyAuditLog, type VerifyAuditLogOptions } from '../audit/verifyAuditLog.js';
 import { formatRef } from '../ref/formatRef.js';
 import { parseRef } from '../ref/parseRef.js';
-import { AuditInvalid, cmp, summarizeAuditLog, type AuditSummary, type SummaryTotals } from './auditSummary.js';
+import { AuditInvalid, cmp, summarizeAuditLog, type AuditSummary, type CountedRecord, type SummaryTotals } from './auditSummary.js';
 
 /** One log: how its verification went and, unless it failed, its summary. */
 export interface LogReport {
@@ -93,16 +93,69 @@ export const MAX_ANOMALY_ROWS = 200;
 const BUCKETS = [60_000, 300_000, 900_000, 3_600_000, 6 * 3_600_000, 86_400_000, 7 * 86_400_000, 30 * 86_400_000];
 const MAX_BUCKETS = 36;
 
+/**
+ * What one log adds to the charts, kept small whatever the log's size: accesses per identity and
+ * per ref as counts per minute (sparse), tallies per code and rule, and the anomalies.
+ */
+class Tally {
+  readonly byIdentity = new Map<string, Map<number, number>>();
+  readonly byRef = new Map<string, Map<number, number>>();
+  readonly rotations = new Map<string, { count: number; last: number }>();
+  readonly denied = new Map<string, number>();
+  readonly failed = new Map<string, number>();
+  readonly rules = new Map<string, number>();
+  readonly kinds = new Map<string, number>();
+  readonly anomalies: AnomalyRow[] = [];
+  anomalyCount = 0;
+
+  add(r: CountedRecord): void {
+    if (r.action === 'resolve' || r.action === 'cache-hit') {
+      const minute = Math.floor(r.ts / MINUTE);
+      addAt(this.byIdentity, r.identity, minute, r.hits);
+      addAt(this.byRef, r.ref, minute, r.hits);
+    }
+    if (r.action === 'rotate' && r.outcome === 'success') {
+      const cur = this.rotations.get(r.ref) ?? { count: 0, last: -Infinity };
+      this.rotations.set(r.ref, { count: cur.count + 1, last: Math.max(cur.last, r.ts) });
+    }
+    if (r.action === 'anomaly') {
+      bump(this.kinds, r.code, 1);
+      this.anomalyCount += 1;
+      this.anomalies.push({ ts: r.ts, kind: r.code, identity: r.identity, ref: r.ref, reason: r.reason ?? '' });
+      // Only the latest are listed: keep the list bounded while reading.
+      if (this.anomalies.length > 2 * MAX_ANOMALY_ROWS) this.anomalies.splice(0, this.anomalies.length - MAX_ANOMALY_ROWS);
+    }
+    if (r.outcome === 'denied') bump(this.denied, r.code, 1);
+    if (r.outcome === 'failure') bump(this.failed, r.code, 1);
+    if ((r.outcome === 'denied' || r.outcome === 'failure') && r.rule !== undefined) bump(this.rules, r.rule, 1);
+  }
+
+  merge(t: Tally): void {
+    for (const [k, m] of t.byIdentity) for (const [minute, n] of m) addAt(this.byIdentity, k, minute, n);
+    for (const [k, m] of t.byRef) for (const [minute, n] of m) addAt(this.byRef, k, minute, n);
+    for (const [ref, r] of t.rotations) {
+      const cur = this.rotations.get(ref) ?? { count: 0, last: -Infinity };
+      this.rotations.set(ref, { count: cur.count + r.count, last: Math.max(cur.last, r.last) });
+    }
+    for (const [into, from] of [
+      [this.denied, t.denied],
+      [this.failed, t.failed],
+      [this.rules, t.rules],
+      [this.kinds, t.kinds],
+    ] as const) {
+      for (const [k, n] of from) bump(into, k, n);
+    }
+    this.anomalies.push(...t.anomalies);
+    this.anomalyCount += t.anomalyCount;
+  }
+}
+
+const MINUTE = 60_000;
+
 /** Reads, verifies and counts every log. */
 export async function buildReport(files: readonly string[], o: BuildReportOptions): Promise<ReportData> {
   const logs: LogReport[] = [];
-  const accesses: { ts: number; identity: string; ref: string; hits: number }[] = [];
-  const rotations = new Map<string, { count: number; last: number }>();
-  const denied = new Map<string, number>();
-  const failed = new Map<string, number>();
-  const rules = new Map<string, number>();
-  const kinds = new Map<string, number>();
-  const anomalies: AnomalyRow[] = [];
+  const all = new Tally();
   for (const file of files) {
     let count: number | null = null;
     if (o.hmacKey !== undefined) {
@@ -113,12 +166,12 @@ export async function buildReport(files: readonly string[], o: BuildReportOption
       }
       count = v.count;
     }
-    // Collected per log and merged only once the log has been read whole: a log that turns out
-    // malformed halfway adds nothing to the charts, as it adds nothing to the totals.
-    const seen: Parameters<NonNullable<Parameters<typeof summarizeAuditLog>[3]>>[0][] = [];
+    // Merged only once the log has been read whole: a log that turns out malformed halfway adds
+    // nothing to the charts, as it adds nothing to the totals.
+    const tally = new Tally();
     let summary: AuditSummary;
     try {
-      summary = await summarizeAuditLog(file, o.since, o.until, (r) => void seen.push(r));
+      summary = await summarizeAuditLog(file, o.since, o.until, (r) => tally.add(r));
     } catch (err) {
       if (!(err instanceof AuditInvalid)) throw err;
       const m = /line (\d+): (.*)$/s.exec(err.message);
@@ -126,20 +179,7 @@ export async function buildReport(files: readonly string[], o: BuildReportOption
       continue;
     }
     logs.push({ file, status: o.hmacKey === undefined ? 'unverified' : 'verified', count, firstInvalidLine: null, reason: null, summary });
-    for (const r of seen) {
-      if (r.action === 'resolve' || r.action === 'cache-hit') accesses.push({ ts: r.ts, identity: r.identity, ref: r.ref, hits: r.hits });
-      if (r.action === 'rotate' && r.outcome === 'success') {
-        const cur = rotations.get(r.ref) ?? { count: 0, last: -Infinity };
-        rotations.set(r.ref, { count: cur.count + 1, last: Math.max(cur.last, r.ts) });
-      }
-      if (r.action === 'anomaly') {
-        kinds.set(r.code, (kinds.get(r.code) ?? 0) + 1);
-        anomalies.push({ ts: r.ts, kind: r.code, identity: r.identity, ref: r.ref, reason: r.reason ?? '' });
-      }
-      if (r.outcome === 'denied') bump(denied, r.code);
-      if (r.outcome === 'failure') bump(failed, r.code);
-      if ((r.outcome === 'denied' || r.outcome === 'failure') && r.rule !== undefined) bump(rules, r.rule);
-    }
+    all.merge(tally);
   }
 
   const counted = logs.flatMap((l) => (l.summary === null ? [] : [l.summary]));
@@ -155,35 +195,34 @@ export async function buildReport(files: readonly string[], o: BuildReportOption
     { events: 0, accesses: 0, denials: 0, failures: 0, rotations: 0, anomalies: 0 },
   );
 
-  const time = timeAxis(accesses.map((a) => a.ts));
-  const series = (label: (a: (typeof accesses)[number]) => string): Series[] => {
-    const by = new Map<string, number[]>();
-    for (const a of accesses) {
-      const key = label(a);
-      let counts = by.get(key);
-      if (counts === undefined) by.set(key, (counts = new Array<number>(time.buckets).fill(0)));
-      counts[Math.min(time.buckets - 1, Math.floor((a.ts - time.start) / time.bucketMs))]! += a.hits;
-    }
-    const all = [...by.entries()].map(([l, counts]) => ({ label: l, counts, total: counts.reduce((x, y) => x + y, 0) }));
-    all.sort((a, b) => b.total - a.total || cmp(a.label, b.label));
-    if (all.length <= MAX_SERIES) return all;
-    const rest = all.slice(MAX_SERIES - 1);
+  const minutes: number[] = [];
+  for (const m of all.byIdentity.values()) for (const minute of m.keys()) minutes.push(minute);
+  const time = timeAxis(minutes);
+  const series = (by: Map<string, Map<number, number>>): Series[] => {
+    const out = [...by.entries()].map(([label, m]) => {
+      const counts = new Array<number>(time.buckets).fill(0);
+      for (const [minute, n] of m) counts[Math.min(time.buckets - 1, Math.floor((minute * MINUTE - time.start) / time.bucketMs))]! += n;
+      return { label, counts, total: counts.reduce((x, y) => x + y, 0) };
+    });
+    out.sort((a, b) => b.total - a.total || cmp(a.label, b.label));
+    if (out.length <= MAX_SERIES) return out;
+    const rest = out.slice(MAX_SERIES - 1);
     const other = new Array<number>(time.buckets).fill(0);
     for (const s of rest) s.counts.forEach((n, i) => (other[i]! += n));
-    return [...all.slice(0, MAX_SERIES - 1), { label: `(${rest.length} others)`, counts: other, total: rest.reduce((x, s) => x + s.total, 0) }];
+    return [...out.slice(0, MAX_SERIES - 1), { label: `(${rest.length} others)`, counts: other, total: rest.reduce((x, s) => x + s.total, 0) }];
   };
 
   const cadenceOf = new Map((o.cadences ?? []).map((c) => [c.ref, c]));
-  const rotationRows: RotationRow[] = [...rotations.entries()].map(([ref, r]) => {
+  const rotationRows: RotationRow[] = [...all.rotations.entries()].map(([ref, r]) => {
     const cadence = cadenceOf.get(ref) ?? null;
     const ageMs = Math.max(0, o.now - r.last);
     return { ref, rotations: r.count, last: r.last, ageMs, cadence, status: cadence === null ? null : ageMs > cadence.rotationMs ? 'overdue' : 'ok' };
   });
   for (const c of cadenceOf.values()) {
-    if (!rotations.has(c.ref)) rotationRows.push({ ref: c.ref, rotations: 0, last: null, ageMs: null, cadence: c, status: 'never' });
+    if (!all.rotations.has(c.ref)) rotationRows.push({ ref: c.ref, rotations: 0, last: null, ageMs: null, cadence: c, status: 'never' });
   }
   rotationRows.sort((a, b) => b.rotations - a.rotations || cmp(a.ref, b.ref));
-  anomalies.sort((a, b) => a.ts - b.ts);
+  const anomalies = [...all.anomalies].sort((a, b) => a.ts - b.ts).slice(-MAX_ANOMALY_ROWS);
 
   return {
     now: o.now,
@@ -191,15 +230,15 @@ export async function buildReport(files: readonly string[], o: BuildReportOption
     logs,
     totals,
     time,
-    byIdentity: series((a) => a.identity),
-    byRef: series((a) => a.ref),
+    byIdentity: series(all.byIdentity),
+    byRef: series(all.byRef),
     rotations: rotationRows,
-    deniedByCode: sortedEntries(denied),
-    failedByCode: sortedEntries(failed),
-    byRule: sortedEntries(rules),
-    anomaliesByKind: sortedEntries(kinds),
-    anomalies: anomalies.slice(-MAX_ANOMALY_ROWS),
-    anomaliesOmitted: Math.max(0, anomalies.length - MAX_ANOMALY_ROWS),
+    deniedByCode: sortedEntries(all.denied),
+    failedByCode: sortedEntries(all.failed),
+    byRule: sortedEntries(all.rules),
+    anomaliesByKind: sortedEntries(all.kinds),
+    anomalies,
+    anomaliesOmitted: all.anomalyCount - anomalies.length,
   };
 }
 
@@ -213,26 +252,37 @@ export function auditKey(ref: string): string | null {
   }
 }
 
-/** The smallest bucket that covers the accesses in at most {@link MAX_BUCKETS} buckets, aligned to it. */
-function timeAxis(ts: number[]): ReportData['time'] {
-  if (ts.length === 0) return { start: 0, bucketMs: BUCKETS[3]!, buckets: 1 };
+/** The smallest bucket that covers the accesses (minute numbers) in at most {@link MAX_BUCKETS} buckets, aligned to it. */
+function timeAxis(minutes: number[]): ReportData['time'] {
+  if (minutes.length === 0) return { start: 0, bucketMs: BUCKETS[3]!, buckets: 1 };
   let lo = Infinity;
   let hi = -Infinity;
-  for (const t of ts) {
-    if (t < lo) lo = t;
-    if (t > hi) hi = t;
+  for (const m of minutes) {
+    if (m < lo) lo = m;
+    if (m > hi) hi = m;
   }
+  lo *= MINUTE;
+  hi *= MINUTE;
+  const span = hi - lo + MINUTE;
   for (const bucketMs of BUCKETS) {
     const start = Math.floor(lo / bucketMs) * bucketMs;
     const buckets = Math.floor((hi - start) / bucketMs) + 1;
     if (buckets <= MAX_BUCKETS) return { start, bucketMs, buckets };
   }
-  const bucketMs = Math.ceil((hi - lo + 1) / MAX_BUCKETS);
-  return { start: lo, bucketMs, buckets: MAX_BUCKETS };
+  // Beyond the largest bucket: whole minutes from the first access (aligning the start could
+  // add a bucket), as many as fit the span in MAX_BUCKETS.
+  const bucketMs = Math.ceil(span / MAX_BUCKETS / MINUTE) * MINUTE;
+  return { start: lo, bucketMs, buckets: Math.floor((hi - lo) / bucketMs) + 1 };
 }
 
-function bump(m: Map<string, number>, k: string): void {
-  m.set(k, (m.get(k) ?? 0) + 1);
+function bump(m: Map<string, number>, k: string, n: number): void {
+  m.set(k, (m.get(k) ?? 0) + n);
+}
+
+function addAt(m: Map<string, Map<number, number>>, key: string, minute: number, n: number): void {
+  let counts = m.get(key);
+  if (counts === undefined) m.set(key, (counts = new Map()));
+  counts.set(minute, (counts.get(minute) ?? 0) + n);
 }
 
 function sortedEntries(m: Map<string, number>): [string, number][] {

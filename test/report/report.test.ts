@@ -8,10 +8,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fileAuditSink } from '../../src/audit/fileAuditSink.js';
 import { runAuditCommand } from '../../src/cli/audit.js';
 import type { AuditSummary } from '../../src/cli/auditSummary.js';
 import { runReportCommand } from '../../src/cli/report.js';
 import { durationText, esc } from '../../src/cli/reportHtml.js';
+import { event } from '../audit/helpers.js';
 import { HOSTILE_IDENTITY, HOSTILE_RULE, REFS, T0, writeFixture, type Fixture } from './fixture.js';
 
 const NOW = T0 + 24 * 3_600_000;
@@ -226,5 +228,34 @@ describe('connector-secrets report: wired into the command', () => {
     expect(r.stdout).toMatch(/INVALID: .*billing-sync\.jsonl: line 4: /);
     expect(await readFile(out, 'utf8')).toContain('data-testid="verify-1" data-status="invalid"');
     expect((await cli(['report', fx.logs[0]!, '--key-file', fx.keyFile, '--out', out])).code).toBe(0);
+  }, 60_000);
+});
+
+describe('buildReport: bounded charts on a large, long log', () => {
+  it('12 identities over 4 years: 8 series (the rest as others), at most 36 buckets, anomalies listed up to 200, every figure still adds up', async () => {
+    const file = join(dir, 'long.jsonl');
+    const sink = fileAuditSink(file, { hmacKey: fx.key });
+    const start = Date.UTC(2022, 0, 1);
+    const day = 86_400_000;
+    for (let i = 0; i < 1_200; i++) {
+      const ts = new Date(start + Math.floor((i * 4 * 365 * day) / 1_200)).toISOString();
+      await sink.write(event({ ts, identity: `conn-${i % 12}`, ref: `secret://app/key-${i % 3}` }));
+      if (i % 4 === 0) await sink.write(event({ ts, identity: `conn-${i % 12}`, action: 'anomaly', outcome: 'alert', code: 'burst', reason: 'burst <b>', ref: 'secret://app/key-0' }));
+    }
+    await sink.close();
+    const r = await report([file, '--key-file', fx.keyFile, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const s = await summary(file);
+    expect(s.totals).toMatchObject({ accesses: 1_200, anomalies: 300 });
+    expectEqualsSummaries(r.html, [s]);
+    const labels = [...r.html.matchAll(/data-testid="series-accesses-identity-\d+" data-label="([^"]*)"/g)].map((m) => m[1]);
+    expect(labels).toHaveLength(8);
+    expect(labels[7]).toBe('(5 others)');
+    const points = /data-testid="series-accesses-identity-0"[^>]*>.*?<polyline points="([^"]*)"/.exec(r.html)![1]!.split(' ');
+    expect(points.length).toBeLessThanOrEqual(36);
+    expect(points.length).toBeGreaterThan(20);
+    expect(r.html.match(/data-testid="anomaly-\d+"/g)).toHaveLength(200);
+    expect(r.html).toContain('100 earlier anomalies not listed');
+    expect(r.html).toContain('burst &lt;b&gt;');
   }, 60_000);
 });
