@@ -26,7 +26,7 @@ commands:
                                                       with --anchor, that it was not cut back or swapped
   audit summary FILE [--since T] [--until T] [--json] accesses, denials, failures per identity and ref
   inventory --env <tag> [--json|--csv] [--fail-on L]  every declared secret with owner, rotation status, expiry,
-                                                      and where it resolves (from connector-secrets.config.json)
+                                                      and where it resolves (from connector-secrets.config.{json,yaml})
   doctor --env <tag> [--json]                         check providers, clock skew, store/key permissions, audit log,
                                                       policy, refs
   report FILE... --out report.html [--key-file K] [--since T] [--until T] [--config C]
