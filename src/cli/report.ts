@@ -1,9 +1,9 @@
-import { rename, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { instant, keyOf } from './audit.js';
-import { loadConfig, loadManifests } from './config.js';
 import { refFor } from '../manifest.js';
+import { loadConfig, loadManifests } from './config.js';
 import { auditKey, buildReport, type Cadence } from './reportData.js';
 import { renderReport } from './reportHtml.js';
 import { EXIT_FAILED, errorCode, errorExitCode, parseFlags, UsageError, type CommandOutput } from './subcommands.js';
@@ -76,6 +76,8 @@ export async function runReportCommand(argv: string[], io: ReportIo): Promise<nu
     }
     if (files.length === 0) throw new UsageError('report needs at least one audit log FILE');
     if (o.out === undefined || o.out === '') throw new UsageError('report needs --out FILE for the HTML page');
+    // The page must never replace the evidence it reports on.
+    if (files.some((f) => resolvePath(io.cwd, f) === resolvePath(io.cwd, o.out!))) throw new UsageError('--out names one of the audit logs; write the page elsewhere');
     // A log that is not there is a mistake in the command line (exit 2), not a finding about a log.
     for (const file of files) {
       const info = await stat(file).catch((err: NodeJS.ErrnoException) => err.code ?? 'error');
@@ -135,6 +137,7 @@ async function writeWhole(path: string, text: string): Promise<void> {
     await writeFile(tmp, text, { mode: 0o644 });
     await rename(tmp, path);
   } catch (err) {
+    await rm(tmp, { force: true }).catch(() => undefined);
     throw new ConfigError(`--out ${path} cannot be written (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
 }

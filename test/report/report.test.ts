@@ -204,6 +204,9 @@ describe('connector-secrets report: usage', () => {
     expect(await report([fx.logs[0]!, '--out', join(dir, 'no', 'such', 'dir', 'r.html')])).toMatchObject({ code: 2, stderr: expect.stringContaining('--out') });
     expect(await report([fx.logs[0]!, join(dir, 'missing.jsonl'), '--out', out])).toMatchObject({ code: 2, stderr: expect.stringMatching(/missing\.jsonl cannot be read \(ENOENT\)/) });
     expect(await report([dir, '--out', out])).toMatchObject({ code: 2, stderr: expect.stringContaining('not a file') });
+    const logBefore = await readFile(fx.logs[0]!, 'utf8');
+    expect(await report([fx.logs[0]!, '--out', fx.logs[0]!])).toMatchObject({ code: 2, stderr: expect.stringContaining('--out names one of the audit logs') });
+    expect(await readFile(fx.logs[0]!, 'utf8')).toBe(logBefore);
     const help = await report(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('examples:');
