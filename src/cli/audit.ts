@@ -1,10 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import type { AuditEvent } from '../audit/event.js';
-import { readLines } from '../audit/lines.js';
-import { parseLine } from '../audit/record.js';
 import { verifyAuditLog } from '../audit/verifyAuditLog.js';
 import { parseDuration } from '../duration.js';
 import { ConfigError } from '../errors.js';
+import { summarizeAuditLog } from './auditSummary.js';
 import { EXIT_CODES_HELP, EXIT_FAILED, parseFlags, runSubcommands, UsageError } from './subcommands.js';
 
 /**
@@ -132,20 +130,6 @@ async function verifyCommand(args: string[], io: AuditCommandIo): Promise<number
   return 1;
 }
 
-interface Row {
-  identity: string;
-  ref: string;
-  accesses: number;
-  served: number;
-  cacheHits: number;
-  denials: number;
-  failures: number;
-  rotations: number;
-  anomalies: number;
-  denialCodes: Record<string, number>;
-  failureCodes: Record<string, number>;
-}
-
 async function summaryCommand(args: string[], io: AuditCommandIo): Promise<number> {
   const { values, file } = parse(args, 'summary');
   if (values.help) return help(io);
@@ -166,72 +150,16 @@ async function summaryCommand(args: string[], io: AuditCommandIo): Promise<numbe
     io.stderr(`note: ${file} was not verified (pass --key-file to verify it first)\n`);
   }
 
-  const rows = new Map<string, Row>();
-  let events = 0;
-  let first: string | undefined;
-  let last: string | undefined;
-  const end = await readLines(file, (bytes, lineNo) => {
-    const parsed = parseLine(bytes);
-    if (typeof parsed === 'string') throw new AuditInvalid(`${file} line ${lineNo}: ${parsed}`);
-    const { line } = parsed;
-    if ('checkpoint' in line) return true;
-    // A cache-hit summary counts as its hits, at the time of its last one.
-    const e = ('event' in line ? line.event : { ...line.summary, ts: line.summary.last, action: 'cache-hit', outcome: 'success' }) as Partial<AuditEvent>;
-    const hits = 'summary' in line ? line.summary.count : 1;
-    const ts = typeof e.ts === 'string' ? Date.parse(e.ts) : NaN;
-    if (Number.isNaN(ts) || ts < since || ts >= until) return true;
-    events += 1;
-    first ??= 'summary' in line ? line.summary.first : e.ts;
-    last = e.ts;
-    const identity = typeof e.identity === 'string' ? e.identity : '-';
-    const ref = typeof e.ref === 'string' ? e.ref : '(invalid ref)';
-    const key = `${identity}\u0000${ref}`;
-    let row = rows.get(key);
-    if (row === undefined) {
-      row = { identity, ref, accesses: 0, served: 0, cacheHits: 0, denials: 0, failures: 0, rotations: 0, anomalies: 0, denialCodes: {}, failureCodes: {} };
-      rows.set(key, row);
-    }
-    const code = typeof e.code === 'string' ? e.code : 'UNKNOWN';
-    if (e.action === 'resolve' || e.action === 'cache-hit') {
-      row.accesses += hits;
-      if (e.outcome === 'success') {
-        row.served += hits;
-        if (e.action === 'cache-hit') row.cacheHits += hits;
-      }
-    }
-    if (e.action === 'rotate' && e.outcome === 'success') row.rotations += 1;
-    if (e.action === 'anomaly') row.anomalies += 1;
-    if (e.outcome === 'denied') {
-      row.denials += 1;
-      row.denialCodes[code] = (row.denialCodes[code] ?? 0) + 1;
-    } else if (e.outcome === 'failure') {
-      row.failures += 1;
-      row.failureCodes[code] = (row.failureCodes[code] ?? 0) + 1;
-    }
-    return true;
-  });
-  if (!end.done) throw new AuditInvalid(`${file} line ${end.line}: ${end.reason}`);
-
-  const sorted = [...rows.values()].sort((a, b) => (a.identity === b.identity ? cmp(a.ref, b.ref) : cmp(a.identity, b.identity)));
-  const totals = sorted.reduce(
-    (t, r) => ({
-      accesses: t.accesses + r.accesses,
-      denials: t.denials + r.denials,
-      failures: t.failures + r.failures,
-      rotations: t.rotations + r.rotations,
-      anomalies: t.anomalies + r.anomalies,
-    }),
-    { accesses: 0, denials: 0, failures: 0, rotations: 0, anomalies: 0 },
-  );
+  const { events, first, last, totals, rows: sorted } = await summarizeAuditLog(file, since, until);
   const range = {
     since: Number.isFinite(since) ? new Date(since).toISOString() : null,
     until: Number.isFinite(until) ? new Date(until).toISOString() : null,
   };
   if (values.json) {
-    io.stdout(JSON.stringify({ file, verified: hmacKey !== undefined, range, events, first: first ?? null, last: last ?? null, totals, rows: sorted }, null, 2) + '\n');
+    io.stdout(JSON.stringify({ file, verified: hmacKey !== undefined, range, events, first, last, totals, rows: sorted }, null, 2) + '\n');
     return 0;
   }
-  io.stdout(`${file}: ${events} events${first === undefined ? '' : ` from ${first} to ${last}`}${hmacKey === undefined ? ' (not verified)' : ' (verified)'}\n`);
+  io.stdout(`${file}: ${events} events${first === null ? '' : ` from ${first} to ${last}`}${hmacKey === undefined ? ' (not verified)' : ' (verified)'}\n`);
   if (range.since !== null || range.until !== null) io.stdout(`range: ${range.since ?? '-'} .. ${range.until ?? '-'}\n`);
   const header = ['identity', 'ref', 'accesses', 'served', 'cache', 'denied', 'failed', 'rotations', 'anomalies'];
   const table = [
@@ -246,11 +174,6 @@ async function summaryCommand(args: string[], io: AuditCommandIo): Promise<numbe
     if (codes.length > 0) io.stdout(`  ${printable(r.identity)} ${printable(r.ref)}: ${codes.join(', ')}\n`);
   }
   return 0;
-}
-
-/** The file is not a well-formed audit log: a finding about the file (exit 1), not a usage error. */
-class AuditInvalid extends Error {
-  readonly code = 'AUDIT_INVALID';
 }
 
 function parse(args: string[], command: string) {
@@ -274,7 +197,8 @@ function help(io: AuditCommandIo): number {
   return 0;
 }
 
-async function keyOf(keyFile: string | undefined, io: AuditCommandIo, required: boolean): Promise<string | undefined> {
+/** The HMAC key from `--key-file`, else the environment; undefined when none and not `required`. */
+export async function keyOf(keyFile: string | undefined, io: AuditCommandIo, required: boolean): Promise<string | undefined> {
   const file = keyFile ?? (io.env[ENV_AUDIT_KEY_FILE] || undefined);
   if (file !== undefined) {
     let text: string;
@@ -291,7 +215,8 @@ async function keyOf(keyFile: string | undefined, io: AuditCommandIo, required: 
   return undefined;
 }
 
-function instant(text: string, now: number, flag: string): number {
+/** `--since`/`--until`: an ISO 8601 time, or a duration meaning that long before `now`. */
+export function instant(text: string, now: number, flag: string): number {
   const iso = Date.parse(text);
   if (!Number.isNaN(iso) && /^\d{4}-/.test(text)) return iso;
   try {
@@ -306,8 +231,4 @@ function printable(text: string): string {
   // eslint-disable-next-line no-control-regex
   const safe = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return safe.length > 400 ? `${safe.slice(0, 400)}… (${safe.length} characters)` : safe;
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

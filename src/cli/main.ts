@@ -5,6 +5,7 @@ import { runAuditCommand } from './audit.js';
 import { runDoctorCommand } from './doctor.js';
 import { runInventoryCommand } from './inventory.js';
 import { runLocalCommand } from './local.js';
+import { runReportCommand } from './report.js';
 import { runRotateCommand } from './rotate.js';
 import { runRunCommand } from './run.js';
 import { EXIT_CODES_HELP, EXIT_USAGE } from './subcommands.js';
@@ -25,8 +26,12 @@ commands:
                                                       with --anchor, that it was not cut back or swapped
   audit summary FILE [--since T] [--until T] [--json] accesses, denials, failures per identity and ref
   inventory --env <tag> [--json|--csv] [--fail-on L]  every declared secret with owner, rotation status, expiry,
-                                                      and where it resolves (from connector-secrets.config.json)
-  doctor --env <tag> [--json]                         check providers, store/key permissions, audit log, policy, refs
+                                                      and where it resolves (from connector-secrets.config.{json,yaml})
+  doctor --env <tag> [--json]                         check providers, clock skew, store/key permissions, audit log,
+                                                      policy, refs
+  report FILE... --out report.html [--key-file K] [--since T] [--until T] [--config C]
+                                                      a self-contained HTML dashboard of audit logs (no script, no
+                                                      network); exit 1 when a log fails verification
 
 options:
   --version      print the version
@@ -63,6 +68,8 @@ async function main(argv: string[]): Promise<number> {
       return runDoctorCommand(rest, { ...io, cwd: process.cwd() });
     case 'inventory':
       return runInventoryCommand(rest, { ...io, cwd: process.cwd(), now: Date.now });
+    case 'report':
+      return runReportCommand(rest, { ...io, cwd: process.cwd() });
     case '--version':
     case '-V':
       io.stdout(`${version()}\n`);
@@ -74,7 +81,7 @@ async function main(argv: string[]): Promise<number> {
       io.stdout(HELP);
       return 0;
     default:
-      io.stderr(`error [USAGE]: unknown command; expected run, local, rotate, audit, inventory or doctor\n${HELP}`);
+      io.stderr(`error [USAGE]: unknown command; expected run, local, rotate, audit, inventory, doctor or report\n${HELP}`);
       return EXIT_USAGE;
   }
 }
