@@ -11,8 +11,12 @@ import { ConfigError } from '../errors.js';
  * ```
  */
 export interface AuditQueryable {
-  /** Runs one statement (several when `values` is absent: the simple protocol, one implicit transaction). */
-  query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+  /**
+   * Runs one statement (several when `values` is absent: the simple protocol, one implicit
+   * transaction). The sink passes its INSERT as `{ name, text, values }`, a named prepared
+   * statement, as `pg` takes it.
+   */
+  query(text: string | { readonly name?: string; readonly text: string; readonly values?: unknown[] }, values?: unknown[]): Promise<{ rows: unknown[] }>;
 }
 
 /** The default table of {@link postgresAuditSink}. */

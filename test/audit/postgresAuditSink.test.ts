@@ -37,9 +37,9 @@ function counting(): { db: AuditQueryable; inserts: number[] } {
   return {
     inserts,
     db: {
-      query: async (text: string, values?: unknown[]) => {
-        if (text.startsWith('INSERT')) inserts.push((values![1] as unknown[]).length);
-        return pool.query(text, values);
+      query: async (q: string | { text: string; values?: unknown[]; name?: string }, values?: unknown[]) => {
+        if (typeof q === 'object' && q.text.includes('INSERT')) inserts.push((q.values![1] as unknown[]).length);
+        return typeof q === 'string' ? pool.query(q, values) : pool.query(q as pg.QueryConfig);
       },
     },
   };
@@ -100,6 +100,18 @@ describe('postgresAuditSink through the client', () => {
     const rows = await rowsOf(pool, table);
     expect(rows.slice(0, 300).map((r) => r.ref)).toEqual(Array.from({ length: 300 }, (_, i) => `secret://b/${i}`));
     expect((await verifyPostgresAuditLog({ pool, hmacKey: key, table })).ok).toBe(true);
+  });
+
+  it('durable: false commits each batch with synchronous_commit off, for its own transaction only', async () => {
+    const { db, inserts } = counting();
+    const sink = postgresAuditSink({ pool: db, hmacKey: key, table, durable: false });
+    await Promise.all(Array.from({ length: 50 }, () => sink.write(event({ identity: 'relaxed' }))));
+    await sink.close();
+    expect(inserts.reduce((a, b) => a + b, 0)).toBe(51);
+    expect(await verifyPostgresAuditLog({ pool, hmacKey: key, table })).toMatchObject({ ok: true, count: 50 });
+    // SET LOCAL semantics: no connection of the pool keeps the relaxed setting.
+    const settings = await Promise.all(Array.from({ length: 8 }, () => pool.query<{ s: string }>("SELECT current_setting('synchronous_commit') AS s")));
+    expect(new Set(settings.map((r) => r.rows[0]!.s))).toEqual(new Set(['on']));
   });
 
   it('creates the table safely when many writers start at once, each writing its own chain', async () => {
