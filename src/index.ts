@@ -70,7 +70,7 @@ export { postgresAuditSink } from './audit/postgresAuditSink.js';
 export type { PostgresAuditSink, PostgresAuditSinkOptions } from './audit/postgresAuditSink.js';
 export { verifyPostgresAuditLog } from './audit/verifyPostgresAuditLog.js';
 export type { VerifyPostgresAuditLogOptions, PostgresAuditVerification, PostgresChainVerification } from './audit/verifyPostgresAuditLog.js';
-export type { AuditQueryable } from './audit/pgTable.js';
+export type { AuditQueryable, AuditQueryResult } from './audit/pgTable.js';
 export { stdoutAuditSink } from './audit/stdoutAuditSink.js';
 export type { StdoutAuditSinkOptions } from './audit/stdoutAuditSink.js';
 export { callbackAuditSink } from './audit/callbackAuditSink.js';

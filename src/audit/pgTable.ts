@@ -1,5 +1,11 @@
 import { ConfigError } from '../errors.js';
 
+/** What {@link AuditQueryable.query} resolves to (a `pg` result has more; this is what is read). */
+export interface AuditQueryResult {
+  /** The rows the statement returned. */
+  readonly rows: unknown[];
+}
+
 /**
  * What the PostgreSQL audit sink and verifier need of a `pg` pool (or client): `query` with
  * positional parameters. A `pg.Pool` fits; so does anything with the same method.
@@ -16,7 +22,7 @@ export interface AuditQueryable {
    * transaction). The sink passes its INSERT as `{ name, text, values }`, a named prepared
    * statement, as `pg` takes it.
    */
-  query(text: string | { readonly name?: string; readonly text: string; readonly values?: unknown[] }, values?: unknown[]): Promise<{ rows: unknown[] }>;
+  query(text: string | { readonly name?: string; readonly text: string; readonly values?: unknown[] }, values?: unknown[]): Promise<AuditQueryResult>;
 }
 
 /** The default table of {@link postgresAuditSink}. */
