@@ -1,6 +1,7 @@
+import { MAX_LINE_BYTES } from './lines.js';
 import { quotedTable, type AuditQueryable } from './pgTable.js';
 
-const PAGE = 5_000;
+const PAGE = 1_000;
 
 /**
  * Reads every row of a PostgreSQL audit table, chain by chain in `seq` order, a page at a time,
@@ -15,7 +16,9 @@ export async function readAuditRows(db: AuditQueryable, table: string, onRow: (b
   let after: [string, string] = ['', '0'];
   for (;;) {
     const page = await db.query(
-      `SELECT log_id, seq::text AS seq_text, line FROM ${sql} WHERE (log_id, seq) > ($1, $2::bigint) ORDER BY log_id, seq LIMIT ${PAGE}`,
+      // A row longer than any audit line is not fetched whole; it reads as empty, which no parser accepts.
+      `SELECT log_id, seq::text AS seq_text, CASE WHEN octet_length(line) > ${MAX_LINE_BYTES} THEN '' ELSE line END AS line ` +
+        `FROM ${sql} WHERE (log_id, seq) > ($1, $2::bigint) ORDER BY log_id, seq LIMIT ${PAGE}`,
       after,
     );
     const rows = page.rows as { log_id: string; seq_text: string; line: string | null }[];

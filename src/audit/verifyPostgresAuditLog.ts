@@ -1,4 +1,5 @@
 import { ChainCheck } from './chainCheck.js';
+import { MAX_LINE_BYTES } from './lines.js';
 import { DEFAULT_AUDIT_TABLE, quotedTable, type AuditQueryable } from './pgTable.js';
 import { macKey, recordOf } from './record.js';
 import type { AuditVerification } from './verifyAuditLog.js';
@@ -59,7 +60,7 @@ export interface PostgresAuditVerification {
   readonly reason?: string;
 }
 
-const PAGE = 5_000;
+const PAGE = 1_000;
 
 /**
  * Verifies the chains `postgresAuditSink` wrote into a table, each as `verifyAuditLog` verifies a
@@ -128,14 +129,20 @@ async function verifyChain(
     ...(owner === undefined ? {} : { identity: owner.identity, environment: owner.environment }),
   });
   for (;;) {
-    const page = await db.query(`SELECT seq::text AS seq_text, line FROM ${sql} WHERE log_id = $1 AND seq > $2 ORDER BY seq LIMIT ${PAGE}`, [logId, after]);
-    const rows = page.rows as { seq_text: string; line: string | null }[];
+    // A row longer than any audit line is not fetched whole (a hostile table must not exhaust memory).
+    const page = await db.query(
+      `SELECT seq::text AS seq_text, CASE WHEN octet_length(line) > ${MAX_LINE_BYTES} THEN NULL ELSE line END AS line, octet_length(line) > ${MAX_LINE_BYTES} AS too_long ` +
+        `FROM ${sql} WHERE log_id = $1 AND seq > $2 ORDER BY seq LIMIT ${PAGE}`,
+      [logId, after],
+    );
+    const rows = page.rows as { seq_text: string; line: string | null; too_long: boolean | null }[];
     for (const r of rows) {
       rowNo += 1;
       if (duplicateSeq !== undefined && Number(r.seq_text) === duplicateSeq) {
         return result({ ok: false, firstInvalidLine: rowNo, reason: `two rows hold seq ${duplicateSeq}: a row was injected` });
       }
-      const reason = typeof r.line !== 'string' ? 'the row has no line' : chain.line(Buffer.from(r.line, 'utf8'), rowNo);
+      const reason =
+        r.too_long === true ? `longer than ${MAX_LINE_BYTES} bytes: not an audit record` : typeof r.line !== 'string' ? 'the row has no line' : chain.line(Buffer.from(r.line, 'utf8'), rowNo);
       if (reason !== undefined) return result({ ok: false, firstInvalidLine: rowNo, reason });
       const line = chain.last!;
       if (line.log !== logId || String(line.seq) !== r.seq_text) {

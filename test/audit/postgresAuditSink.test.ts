@@ -220,6 +220,21 @@ describe('verifyPostgresAuditLog detects tampering', () => {
     await expect(pool.query(`INSERT INTO "${table}" SELECT * FROM "${table}" WHERE log_id = $1 AND seq = 2`, [a])).rejects.toMatchObject({ code: '23505' });
   });
 
+  it('a row longer than any audit line is refused without being fetched whole', async () => {
+    const { a } = await twoChains();
+    await pool.query(`UPDATE "${table}" SET line = repeat('x', 2 * 1024 * 1024) WHERE log_id = $1 AND seq = 2`, [a]);
+    expect(await chain(a)).toMatchObject({ ok: false, firstInvalidLine: 2, count: 1, reason: expect.stringContaining('longer than 1048576 bytes') });
+  });
+
+  it('a chain longer than one page verifies across pages, in seq order', async () => {
+    const sink = postgresAuditSink({ pool, hmacKey: key, table, maxBatch: 700 });
+    await Promise.all(Array.from({ length: 2_500 }, (_, i) => sink.write(event({ identity: 'paged', ref: `secret://p/${i}` }))));
+    await sink.close();
+    expect(await verify()).toMatchObject({ ok: true, count: 2_500, logs: [{ ok: true, closed: true, count: 2_500 }] });
+    await pool.query(`DELETE FROM "${table}" WHERE seq = 1500`);
+    expect(await verify()).toMatchObject({ ok: false, logs: [{ ok: false, firstInvalidLine: 1500, count: 1499 }] });
+  });
+
   it('a missing table and an empty one do not verify', async () => {
     expect(await verify()).toMatchObject({ ok: false, logs: [], reason: expect.stringContaining('does not exist') });
     const sink = postgresAuditSink({ pool, hmacKey: key, table });
