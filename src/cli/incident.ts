@@ -158,7 +158,10 @@ async function incident(kind: 'quarantine' | 'lift', args: string[], io: Inciden
   const since = kind === 'quarantine' ? instant(o.since ?? '24h', started) : undefined;
   const table = o.table ?? DEFAULT_AUDIT_TABLE;
   const needsKey = o['audit-file'] !== undefined || o.postgres !== undefined;
-  const hmacKey = needsKey ? await auditKey(o['audit-key-file'], io.env) : await optionalKey(o['audit-key-file'], io.env);
+  const hmacKey = await optionalKey(o['audit-key-file'], io.env);
+  if (needsKey && hmacKey === undefined) {
+    throw new UsageError(`--audit-file and --postgres sign the incident's records: pass --audit-key-file K, or set ${ENV_AUDIT_KEY_FILE} or ${ENV_AUDIT_KEY}`);
+  }
 
   const steps: IncidentStep[] = [];
   const step = (name: string, ok: boolean, detail: string) => void steps.push({ step: name, at: new Date(now()).toISOString(), ok, detail });
@@ -236,12 +239,11 @@ async function incident(kind: 'quarantine' | 'lift', args: string[], io: Inciden
       rotated,
       fleet,
     };
+    // The steps are printed before the report is written: they happened even if writing it fails.
+    if (o.json !== true) for (const s of steps) io.stdout(`${s.at} ${s.ok ? 'ok' : 'FAILED'} ${s.step}: ${s.detail}\n`);
     const files = await writeIncidentReport(o.report ?? '.', report);
     if (o.json === true) io.stdout(JSON.stringify({ ...report, files }, null, 2) + '\n');
-    else {
-      for (const s of steps) io.stdout(`${s.at} ${s.ok ? 'ok' : 'FAILED'} ${s.step}: ${s.detail}\n`);
-      io.stdout(`report: ${files.markdown}\n        ${files.json}\n`);
-    }
+    else io.stdout(`report: ${files.markdown}\n        ${files.json}\n`);
     return steps.every((s) => s.ok) ? 0 : EXIT_FAILED;
   } finally {
     await secrets?.close().catch(() => undefined);

@@ -59,11 +59,20 @@ function stamp(iso: string): string {
 /** Writes `incident-<identity>-<time>.md` and `.json` into `dir` (created, mode 0700 files 0600); returns their paths. */
 export async function writeIncidentReport(dir: string, report: IncidentReport): Promise<{ markdown: string; json: string }> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const base = path.join(dir, `incident-${slug(report.identity)}-${stamp(report.startedAt)}`);
-  const files = { markdown: `${base}.md`, json: `${base}.json` };
-  await writeFile(files.json, JSON.stringify(report, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
-  await writeFile(files.markdown, incidentMarkdown(report), { mode: 0o600, flag: 'wx' });
-  return files;
+  const stem = path.join(dir, `incident-${slug(report.identity)}-${stamp(report.startedAt)}`);
+  // Never overwrite an earlier report: a second incident of the same second gets -2, -3, …
+  for (let n = 1; ; n++) {
+    const base = n === 1 ? stem : `${stem}-${n}`;
+    const files = { markdown: `${base}.md`, json: `${base}.json` };
+    try {
+      await writeFile(files.json, JSON.stringify(report, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && n < 100) continue;
+      throw err;
+    }
+    await writeFile(files.markdown, incidentMarkdown(report), { mode: 0o600, flag: 'wx' });
+    return files;
+  }
 }
 
 /** Escapes text for a Markdown table cell or line (an attacker may have chosen a ref or reason). */

@@ -62,9 +62,9 @@ async function current(name: string): Promise<{ value: string; version: string }
   return out;
 }
 
-async function incident(args: string[]) {
+async function incident(args: string[], now?: () => number) {
   const out = { stdout: '', stderr: '' };
-  const code = await runIncidentCommand(args, { stdout: (s) => void (out.stdout += s), stderr: (s) => void (out.stderr += s), env: {} });
+  const code = await runIncidentCommand(args, { stdout: (s) => void (out.stdout += s), stderr: (s) => void (out.stderr += s), env: {}, ...(now === undefined ? {} : { now }) });
   return { code, ...out };
 }
 
@@ -207,6 +207,23 @@ describe('connector-secrets incident quarantine', () => {
     expect(await incident(['quarantine', '--identity', 'a', '--reason', 'x', '--env', 'prod'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--env prod needs an audit log') });
     expect(await incident(['quarantine', '--identity', 'a', '--reason', 'x', '--env', 'dev', '--since', 'yesterday'])).toMatchObject({ code: 2 });
     expect(await incident(['lift', '--identity', 'a', '--reason', 'x', '--env', 'dev', '--rotate'])).toMatchObject({ code: 2 });
+    expect(await incident(['quarantine', '--identity', 'a', '--reason', 'x', '--env', 'dev', '--postgres', PG_URL])).toMatchObject({ code: 2, stderr: expect.stringContaining('pass --audit-key-file K') });
+  });
+
+  it('two incidents of the same second never overwrite each other\'s report', async () => {
+    const at = Date.UTC(2026, 11, 1, 17, 30, 5, 120);
+    const reportDir = join(dir, 'same-second');
+    for (const reason of ['first', 'second']) {
+      expect((await incident(['quarantine', '--identity', 'orders-sync', '--reason', reason, '--env', 'dev', '--report', reportDir], () => at)).code).toBe(0);
+    }
+    expect((await readdir(reportDir)).sort()).toEqual([
+      'incident-orders-sync-20261201T173005Z-2.json', 'incident-orders-sync-20261201T173005Z-2.md',
+      'incident-orders-sync-20261201T173005Z.json', 'incident-orders-sync-20261201T173005Z.md',
+    ]);
+    const first = JSON.parse(await readFile(join(reportDir, 'incident-orders-sync-20261201T173005Z.json'), 'utf8')) as IncidentReport;
+    const second = JSON.parse(await readFile(join(reportDir, 'incident-orders-sync-20261201T173005Z-2.json'), 'utf8')) as IncidentReport;
+    expect([first.reason, second.reason]).toEqual(['first', 'second']);
+    expect(first.steps.find((s) => s.step === 'read-audit')).toMatchObject({ ok: true, detail: expect.stringContaining('no audit source given') });
   });
 });
 
