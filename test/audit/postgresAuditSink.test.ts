@@ -141,6 +141,19 @@ describe('postgresAuditSink through the client', () => {
     await secrets.close();
   });
 
+  it('a failed INSERT rejects every record of its batch, and only after it failed', async () => {
+    const { db, inserts } = counting();
+    const sink = postgresAuditSink({ pool: db, hmacKey: key, table });
+    await sink.write(event());
+    await pool.query(`DROP TABLE "${table}"`);
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => sink.write(event())));
+    expect(inserts).toEqual([1, 20]); // the 20 records were one batch, one INSERT
+    expect(results.map((r) => r.status)).toEqual(Array.from({ length: 20 }, () => 'rejected'));
+    expect((results[0] as PromiseRejectedResult).reason).toMatchObject({ code: 'AUDIT_WRITE_FAILED', message: expect.stringContaining('INSERT of 20 record(s) failed') });
+    await sink.close(); // no checkpoint on a broken chain, and no throw
+    expect(inserts).toEqual([1, 20]);
+  });
+
   it("under 'warn' a failed INSERT lets the accesses go on", async () => {
     const mock = fromMock();
     mock.set(REF, generated());
