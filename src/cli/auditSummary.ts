@@ -65,20 +65,44 @@ export class AuditInvalid extends Error {
  * time series). Throws {@link AuditInvalid} on a line that is not a record.
  */
 export async function summarizeAuditLog(file: string, since: number, until: number, visit?: (r: CountedRecord) => void): Promise<AuditSummary> {
+  return summarizeAuditLines(
+    async (onLine) => {
+      const end = await readLines(file, (bytes, lineNo) => {
+        onLine(bytes, `${file} line ${lineNo}`);
+        return true;
+      });
+      if (!end.done) throw new AuditInvalid(`${file} line ${end.line}: ${end.reason}`);
+    },
+    since,
+    until,
+    visit,
+  );
+}
+
+/**
+ * The same count over any source of lines: `read` calls `onLine` with each line's bytes and where
+ * it is (for messages; never the line), in order (a file, or a PostgreSQL table's chains).
+ */
+export async function summarizeAuditLines(
+  read: (onLine: (bytes: Buffer, where: string) => void) => Promise<void>,
+  since: number,
+  until: number,
+  visit?: (r: CountedRecord) => void,
+): Promise<AuditSummary> {
   const rows = new Map<string, SummaryRow>();
   let events = 0;
   let first: string | undefined;
   let last: string | undefined;
-  const end = await readLines(file, (bytes, lineNo) => {
+  await read((bytes, where) => {
     const parsed = parseLine(bytes);
-    if (typeof parsed === 'string') throw new AuditInvalid(`${file} line ${lineNo}: ${parsed}`);
+    if (typeof parsed === 'string') throw new AuditInvalid(`${where}: ${parsed}`);
     const { line } = parsed;
-    if ('checkpoint' in line) return true;
+    if ('checkpoint' in line) return;
     // A cache-hit summary counts as its hits, at the time of its last one.
     const e = ('event' in line ? line.event : { ...line.summary, ts: line.summary.last, action: 'cache-hit', outcome: 'success' }) as Partial<AuditEvent>;
     const hits = 'summary' in line ? line.summary.count : 1;
     const ts = typeof e.ts === 'string' ? Date.parse(e.ts) : NaN;
-    if (Number.isNaN(ts) || ts < since || ts >= until) return true;
+    if (Number.isNaN(ts) || ts < since || ts >= until) return;
     events += 1;
     first ??= 'summary' in line ? line.summary.first : e.ts;
     last = e.ts;
@@ -118,9 +142,7 @@ export async function summarizeAuditLog(file: string, since: number, until: numb
       reason: typeof e.reason === 'string' ? e.reason : undefined,
       hits,
     });
-    return true;
   });
-  if (!end.done) throw new AuditInvalid(`${file} line ${end.line}: ${end.reason}`);
 
   const sorted = [...rows.values()].sort((a, b) => (a.identity === b.identity ? cmp(a.ref, b.ref) : cmp(a.identity, b.identity)));
   const totals = sorted.reduce(

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { runAuditCommand } from './audit.js';
 import { runDoctorCommand } from './doctor.js';
+import { runIncidentCommand } from './incident.js';
 import { runInventoryCommand } from './inventory.js';
 import { runLocalCommand } from './local.js';
 import { runReportCommand } from './report.js';
@@ -25,6 +26,10 @@ commands:
                                                       check an audit log's MACs, chain and checkpoint;
                                                       with --anchor, that it was not cut back or swapped
   audit summary FILE [--since T] [--until T] [--json] accesses, denials, failures per identity and ref
+  audit verify|summary --postgres URL [--table T]     the same for a postgresAuditSink table, per chain
+  incident quarantine --identity <id> --reason R --env <tag> [--since 24h] [--rotate] [--report DIR]
+                      [--audit FILE|--postgres URL]   quarantine an identity, list what it read, rotate, report
+  incident lift --identity <id> --reason R --env <tag> lift the quarantine, audited
   inventory --env <tag> [--json|--csv] [--fail-on L]  every declared secret with owner, rotation status, expiry,
                                                       and where it resolves (from connector-secrets.config.{json,yaml})
   doctor --env <tag> [--json]                         check providers, clock skew, store/key permissions, audit log,
@@ -64,6 +69,8 @@ async function main(argv: string[]): Promise<number> {
       return runAuditCommand(rest, io);
     case 'rotate':
       return runRotateCommand(rest, io);
+    case 'incident':
+      return runIncidentCommand(rest, io);
     case 'doctor':
       return runDoctorCommand(rest, { ...io, cwd: process.cwd() });
     case 'inventory':
@@ -81,7 +88,8 @@ async function main(argv: string[]): Promise<number> {
       io.stdout(HELP);
       return 0;
     default:
-      io.stderr(`error [USAGE]: unknown command; expected run, local, rotate, audit, inventory, doctor or report\n${HELP}`);
+      io.stderr(`error [USAGE]: unknown command; expected run, local, rotate, audit, incident, inventory, doctor or report
+${HELP}`);
       return EXIT_USAGE;
   }
 }
