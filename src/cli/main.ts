@@ -7,6 +7,7 @@ import { runInventoryCommand } from './inventory.js';
 import { runLocalCommand } from './local.js';
 import { runRotateCommand } from './rotate.js';
 import { runRunCommand } from './run.js';
+import { runScanCommand } from './scan.js';
 import { EXIT_CODES_HELP, EXIT_USAGE } from './subcommands.js';
 
 const HELP = `usage: connector-secrets <command> [options]
@@ -27,6 +28,9 @@ commands:
   inventory --env <tag> [--json|--csv] [--fail-on L]  every declared secret with owner, rotation status, expiry,
                                                       and where it resolves (from connector-secrets.config.json)
   doctor --env <tag> [--json]                         check providers, store/key permissions, audit log, policy, refs
+  scan [paths...] [--format text|json|sarif] [--baseline F] [--known --env <tag>]
+                                                      find credentials in code, configuration and logs
+                                                      (exit 1 on findings not in the baseline)
 
 options:
   --version      print the version
@@ -63,6 +67,8 @@ async function main(argv: string[]): Promise<number> {
       return runDoctorCommand(rest, { ...io, cwd: process.cwd() });
     case 'inventory':
       return runInventoryCommand(rest, { ...io, cwd: process.cwd(), now: Date.now });
+    case 'scan':
+      return runScanCommand(rest, { ...io, cwd: process.cwd(), stderrIsTTY: process.stderr.isTTY === true, version: version() });
     case '--version':
     case '-V':
       io.stdout(`${version()}\n`);
@@ -74,7 +80,7 @@ async function main(argv: string[]): Promise<number> {
       io.stdout(HELP);
       return 0;
     default:
-      io.stderr(`error [USAGE]: unknown command; expected run, local, rotate, audit, inventory or doctor\n${HELP}`);
+      io.stderr(`error [USAGE]: unknown command; expected run, local, rotate, audit, inventory, doctor or scan\n${HELP}`);
       return EXIT_USAGE;
   }
 }
