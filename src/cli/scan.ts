@@ -74,7 +74,7 @@ examples:
   connector-secrets scan --baseline .secrets-baseline.json # CI: fail only on new findings
   connector-secrets scan logs/ --known --env prod          # did a prod value leak into the logs?
 
-${EXIT_CODES_HELP.replace('1  check failed: verification failed, findings', '1  new findings (not in the baseline); also: verification failed, findings')}`;
+${EXIT_CODES_HELP}`;
 
 const OPTIONS = {
   format: { type: 'string' },

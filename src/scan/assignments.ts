@@ -9,7 +9,7 @@
  *   entropy of at least 2.5 bits per byte (3 when unquoted, where code such as `a = b` lives);
  * - an AWS secret-key name with a 40-byte base64 value reports `aws-secret-access-key`;
  * - any other key reports a value of 20–256 bytes with upper case, lower case and digits, entropy
- *   above 0.85 × log2(length) and no alphabet run, unless the key names a hash (`integrity`,
+ *   above 0.8 × log2(length) and no alphabet run, unless the key names a hash (`integrity`,
  *   `sha`, `checksum`, `etag` …) or the value is hex or an integrity string (`sha512-…`).
  *
  * @module
@@ -149,7 +149,7 @@ export function assignmentAt(text: string, bytes: Uint8Array, sep: number, code 
   }
   if (cls === KEY_HASH || len < 20 || len > 256) return undefined;
   if (!isBase64(bytes, vs, ve) || !mixedCase(bytes, vs, ve) || !hasDigit(bytes, vs, ve)) return undefined;
-  if (isSequence(bytes, vs, ve) || shannonEntropy(bytes, vs, ve) < entropyBar(len, 0.85)) return undefined;
+  if (isSequence(bytes, vs, ve) || shannonEntropy(bytes, vs, ve) < entropyBar(len, 0.8)) return undefined;
   if (isPlaceholder(text, vs, ve) || isWordy(bytes, vs, ve) || encodesText(text, vs, ve)) return undefined;
   return { rule: 'high-entropy-assignment', start: vs, end: ve };
 }
@@ -211,7 +211,8 @@ function hasSymbol(bytes: Uint8Array, from: number, to: number): boolean {
 /**
  * Words run together: split at case changes, digits and punctuation (`AcquireTokenFromCache` →
  * Acquire Token From Cache, `XMLHttpV2` → XML Http V 2), segments of three letters or more
- * cover at least 70% of the value. Random strings split into one- and two-letter pieces.
+ * cover at least 70% of the value, and a third of the letters are vowels. Random strings split
+ * into one- and two-letter pieces, and have few vowels.
  */
 export function isWordy(bytes: Uint8Array, from: number, to: number): boolean {
   let covered = 0;
@@ -226,18 +227,34 @@ export function isWordy(bytes: Uint8Array, from: number, to: number): boolean {
     }
     const s = i;
     i++;
+    let counts = true;
     if (upper) {
-      // An upper-case run: `XML` of `XMLHttp` (the last capital starts the next word), or `Token`.
+      // An upper-case run: `XML` of `XMLHttp` (the last capital starts the next word), `Token`, or
+      // a constant's `MAX` (counted only between separators: random text has capital runs too).
       while (i < to && bytes[i]! >= 65 && bytes[i]! <= 90) i++;
       if (i - s > 1 && i < to && bytes[i]! >= 97 && bytes[i]! <= 122) i--;
+      else if (i - s > 1) counts = (s === from || isSeparator(bytes[s - 1]!)) && (i === to || isSeparator(bytes[i]!));
       else while (i < to && bytes[i]! >= 97 && bytes[i]! <= 122) i++;
     } else {
       while (i < to && bytes[i]! >= 97 && bytes[i]! <= 122) i++;
     }
-    if (i - s >= 3) covered += i - s;
+    if (counts && i - s >= 3) covered += i - s;
   }
-  return covered * 10 >= (to - from) * 7;
+  if (covered * 10 < (to - from) * 7) return false;
+  // Words have vowels (about 40% of letters); random letters about 19% (10 of 52).
+  let letters = 0;
+  let vowels = 0;
+  for (let k = from; k < to; k++) {
+    const c = bytes[k]! | 32;
+    if (c >= 97 && c <= 122) {
+      letters++;
+      if (c === 97 || c === 101 || c === 105 || c === 111 || c === 117) vowels++;
+    }
+  }
+  return vowels * 10 >= letters * 3;
 }
+
+const isSeparator = (c: number): boolean => c === 95 || c === 45 || c === 46 || c === 47 || c === 58;
 
 /** Base64 that decodes to printable text (encoded JSON or words), not to the random bytes of a key. */
 function encodesText(text: string, from: number, to: number): boolean {

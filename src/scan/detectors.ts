@@ -94,10 +94,9 @@ function scanBytes(text: string, bytes: Uint8Array, out: RawFinding[], code: boo
     }
     if (c === 2) {
       const hit = assignmentAt(text, bytes, i, code);
-      if (hit !== undefined) {
-        out.push(hit);
-        i = hit.end;
-      } else i++;
+      // The value's own bytes are still looked at: a token shape in it is the more specific finding.
+      if (hit !== undefined) out.push(hit);
+      i++;
       continue;
     }
     let j = i + 1;

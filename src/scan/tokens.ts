@@ -41,6 +41,18 @@ function mixed(bytes: Uint8Array, from: number, to: number): boolean {
   return false;
 }
 
+/** `[from, to)` holds upper- and lower-case letters. */
+function mixedCase(bytes: Uint8Array, from: number, to: number): boolean {
+  let upper = false;
+  let lower = false;
+  for (let i = from; i < to; i++) {
+    const c = bytes[i]!;
+    if (c >= 65 && c <= 90) upper = true;
+    else if (c >= 97 && c <= 122) lower = true;
+  }
+  return upper && lower;
+}
+
 /** A prefix, then a body of `min`–`max` bytes satisfying `body`, ending the run. */
 interface Shape {
   readonly prefix: string;
@@ -48,6 +60,8 @@ interface Shape {
   readonly min: number;
   readonly max: number;
   readonly body: (c: number) => boolean;
+  /** The body must mix digits and letters (most do); Hugging Face tokens are letters only and mix cases instead. */
+  readonly letters?: boolean;
 }
 
 const P = (a: string, b: string): string => a + b;
@@ -70,7 +84,7 @@ const SHAPES: ReadonlyMap<number, readonly Shape[]> = group([
   { prefix: P('dop', '_v1_'), rule: 'digitalocean-token', min: 64, max: 64, body: isHex },
   { prefix: P('doo', '_v1_'), rule: 'digitalocean-token', min: 64, max: 64, body: isHex },
   { prefix: P('dor', '_v1_'), rule: 'digitalocean-token', min: 64, max: 64, body: isHex },
-  { prefix: P('hf', '_'), rule: 'huggingface-token', min: 30, max: 40, body: isAlnum },
+  { prefix: P('hf', '_'), rule: 'huggingface-token', min: 30, max: 40, body: isAlnum, letters: true },
   { prefix: P('pypi-', 'AgEIcHlwaS5vcmc'), rule: 'pypi-token', min: 50, max: 400, body: isWord },
   { prefix: P('dckr', '_pat_'), rule: 'docker-hub-token', min: 20, max: 40, body: isWord },
   { prefix: P('lin', '_api_'), rule: 'linear-api-key', min: 40, max: 40, body: isAlnum },
@@ -107,7 +121,7 @@ export function tokenAt(bytes: Uint8Array, from: number, to: number): TokenHit |
       const len = to - from - s.prefix.length;
       if (len < s.min || len > s.max) continue;
       const bodyFrom = from + s.prefix.length;
-      if (!all(bytes, bodyFrom, to, s.body) || !mixed(bytes, bodyFrom, to)) continue;
+      if (!all(bytes, bodyFrom, to, s.body) || !(s.letters === true ? mixedCase(bytes, bodyFrom, to) : mixed(bytes, bodyFrom, to))) continue;
       return { rule: s.rule, end: to };
     }
   }
