@@ -149,7 +149,7 @@ export function assignmentAt(text: string, bytes: Uint8Array, sep: number, code 
   }
   if (cls === KEY_HASH || len < 20 || len > 256) return undefined;
   if (!isBase64(bytes, vs, ve) || !mixedCase(bytes, vs, ve) || !hasDigit(bytes, vs, ve)) return undefined;
-  if (isSequence(bytes, vs, ve) || shannonEntropy(bytes, vs, ve) < entropyBar(len, 0.8)) return undefined;
+  if (isSequence(bytes, vs, ve) || isAlphabet(bytes, vs, ve) || shannonEntropy(bytes, vs, ve) < entropyBar(len, 0.8)) return undefined;
   if (isPlaceholder(text, vs, ve) || isWordy(bytes, vs, ve) || encodesText(text, vs, ve)) return undefined;
   return { rule: 'high-entropy-assignment', start: vs, end: ve };
 }
@@ -199,6 +199,17 @@ function isPlaceholder(text: string, from: number, to: number): boolean {
   return PLACEHOLDERS.some((p) => value.includes(p));
 }
 
+/** Every byte distinct over 26 or more: an alphabet (nanoid's `urlAlphabet`), not a key (random text repeats itself). */
+function isAlphabet(bytes: Uint8Array, from: number, to: number): boolean {
+  if (to - from < 26) return false;
+  const seen = new Set<number>();
+  for (let i = from; i < to; i++) {
+    if (seen.has(bytes[i]!)) return false;
+    seen.add(bytes[i]!);
+  }
+  return true;
+}
+
 /** A byte that is neither a letter, a digit nor `_` / `-` / `.`: `+ / = ! @ # $ % ^ & * ~ ?`. */
 function hasSymbol(bytes: Uint8Array, from: number, to: number): boolean {
   for (let i = from; i < to; i++) {
@@ -211,7 +222,7 @@ function hasSymbol(bytes: Uint8Array, from: number, to: number): boolean {
 /**
  * Words run together: split at case changes, digits and punctuation (`AcquireTokenFromCache` →
  * Acquire Token From Cache, `XMLHttpV2` → XML Http V 2), segments of three letters or more
- * cover at least 70% of the value, and a third of the letters are vowels. Random strings split
+ * cover at least 60% of the value, and a third of the letters are vowels. Random strings split
  * into one- and two-letter pieces, and have few vowels.
  */
 export function isWordy(bytes: Uint8Array, from: number, to: number): boolean {
@@ -240,7 +251,7 @@ export function isWordy(bytes: Uint8Array, from: number, to: number): boolean {
     }
     if (counts && i - s >= 3) covered += i - s;
   }
-  if (covered * 10 < (to - from) * 7) return false;
+  if (covered * 10 < (to - from) * 6) return false;
   // Words have vowels (about 40% of letters); random letters about 19% (10 of 52).
   let letters = 0;
   let vowels = 0;
