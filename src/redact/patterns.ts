@@ -169,7 +169,10 @@ const userinfo: Handler = (text, at, end, ctx, push) => {
     if (isWs(c) || c === 34 || c === 39 || c === 60 || c === 62) break;
     t++;
   }
-  const atSign = text.lastIndexOf('@', t - 1);
+  // The last '@' of the authority, looked for inside it only: `lastIndexOf` would walk back to
+  // the start of the text for every URL without one (quadratic on a file full of URLs).
+  let atSign = t - 1;
+  while (atSign >= end && text.charCodeAt(atSign) !== 64) atSign--;
   if (atSign < end) return;
   let colon = end;
   while (colon < atSign) {

@@ -4,10 +4,10 @@
  *
  * 1. the redactor's detectors (src/redact/patterns.ts): a Wu–Manber skip for their triggers
  *    (`AKIA`, `ghp_`, `eyJ`, `://`, `-----BEGIN` …), then each detector checks the shape;
- * 2. one byte loop over the text: each run of word bytes long enough to be a token is checked
- *    against the token shapes the redactor lacks (src/scan/tokens.ts), and each `=` / `:` is
- *    looked at as an assignment (src/scan/assignments.ts: credential-named keys, AWS secret
- *    keys, high-entropy values);
+ * 2. the runs of word bytes long enough to be a token (found by probing every 20th byte) are
+ *    checked against the token shapes the redactor lacks (src/scan/tokens.ts), and each `=` /
+ *    `:` (found by indexOf) is looked at as an assignment (src/scan/assignments.ts:
+ *    credential-named keys, AWS secret keys, high-entropy values);
  * 3. with `--known`, the redactor's automaton of the providers' values (src/scan/known.ts).
  *
  * Where two rules find overlapping text, the more specific one (higher rank) is kept.
@@ -39,11 +39,9 @@ export interface RawFinding {
  */
 const SCAN_DETECTORS: ReadonlySet<DetectorName> = new Set(DETECTOR_NAMES.filter((d) => d !== 'keyValue' && d !== 'urlQueryParams'));
 
-/** 1: a word byte (`[A-Za-z0-9_-]`); 2: `=` or `:`; 0: anything else. */
+/** 1: a word byte (`[A-Za-z0-9_-]`); 0: anything else. */
 const CLS = new Uint8Array(256);
-for (let c = 0; c < 256; c++) {
-  CLS[c] = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45 ? 1 : c === 61 || c === 58 ? 2 : 0;
-}
+for (let c = 0; c < 256; c++) CLS[c] = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45 ? 1 : 0;
 
 /** Passwords in URLs that are placeholders in docs and examples, not credentials. */
 const URL_PLACEHOLDERS = new Set([...DEFAULT_ALLOWLIST, 'pass', 'pw', 'pwd', 'passwd', 'secret', 'changeme', 'xxx', 'xxxx', 'mypassword', 'yourpassword', 'pa55word', 'p4ssw0rd']);
@@ -82,39 +80,51 @@ export class FileScanner {
   }
 }
 
-/** The byte loop of pass 2. */
+/**
+ * Pass 2, without touching most bytes: `=` and `:` are found with `indexOf` (a native memchr on
+ * a one-byte string), `SG.` likewise, and runs of word bytes long enough to be a token by
+ * probing every {@link RUN}th byte: a run of at least RUN bytes covers one of the probes, and a
+ * probe landing on a shorter run costs that run's length.
+ */
 function scanBytes(text: string, bytes: Uint8Array, out: RawFinding[], code: boolean): void {
   const n = bytes.length;
-  let i = 0;
-  while (i < n) {
-    const c = CLS[bytes[i]!]!;
-    if (c === 0) {
-      i++;
-      continue;
-    }
-    if (c === 2) {
+  for (const sep of SEPARATORS) {
+    for (let i = text.indexOf(sep); i !== -1; i = text.indexOf(sep, i + 1)) {
+      // The value's own bytes are still looked at below: a token shape in it is the more specific finding.
       const hit = assignmentAt(text, bytes, i, code);
-      // The value's own bytes are still looked at: a token shape in it is the more specific finding.
       if (hit !== undefined) out.push(hit);
-      i++;
+    }
+  }
+  for (let i = text.indexOf('SG.'); i !== -1; i = text.indexOf('SG.', i + 3)) {
+    if (i > 0 && CLS[bytes[i - 1]!] === 1) continue;
+    const end = sendgridAt(bytes, i);
+    if (end !== -1) out.push({ start: i, end, rule: 'sendgrid-api-key' });
+  }
+  const run = RUN;
+  let floor = 0;
+  let i = run - 1;
+  while (i < n) {
+    if (CLS[bytes[i]!] !== 1) {
+      i += run;
       continue;
     }
-    let j = i + 1;
-    while (j < n && CLS[bytes[j]!] === 1) j++;
-    const len = j - i;
-    if (len >= MIN_TOKEN_RUN) {
-      const hit = tokenAt(bytes, i, j);
-      if (hit !== undefined) out.push({ start: i, end: hit.end, rule: hit.rule });
-    } else if (len === 2 && bytes[j] === 46) {
-      const end = sendgridAt(bytes, i);
-      if (end !== -1) {
-        out.push({ start: i, end, rule: 'sendgrid-api-key' });
-        j = end;
-      }
+    let s = i;
+    while (s > floor && CLS[bytes[s - 1]!] === 1) s--;
+    let e = i + 1;
+    while (e < n && CLS[bytes[e]!] === 1) e++;
+    if (e - s >= run) {
+      const hit = tokenAt(bytes, s, e);
+      if (hit !== undefined) out.push({ start: s, end: hit.end, rule: hit.rule });
     }
-    i = j;
+    // bytes[e] is not a word byte: the next run starts after it, and a long one covers e + run.
+    floor = e + 1;
+    i = e + run;
   }
 }
+
+const SEPARATORS = ['=', ':'];
+/** The shortest token run (copied: an imported binding read in a hot loop can cost a getter call). */
+const RUN = MIN_TOKEN_RUN;
 
 /** The rule of a range a redactor detector pushed, or undefined when it is not a finding here. */
 function refine(detector: DetectorName, text: string, start: number, end: number): RuleId | undefined {
