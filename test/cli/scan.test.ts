@@ -85,7 +85,8 @@ describe('connector-secrets scan (child process)', () => {
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr.split('\n')[0], args.join(' ')).toMatch(message);
     }
-    const help = await cli(['--help']);
+    const [help, top] = await Promise.all([cli(['--help']), promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--help'], { cwd: ROOT })]);
+    expect(top.stdout).toMatch(/\n {2}scan \[paths\.\.\.\]/);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('examples:');
     expect(help.stdout).toContain('--format sarif');
