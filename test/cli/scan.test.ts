@@ -79,7 +79,9 @@ describe('connector-secrets scan (child process)', () => {
       [['--known'], /--known needs --env/],
       [['--bogus'], /error \[USAGE\]/],
     ];
-    const runs = await Promise.all(cases.map(([args]) => cli(args)));
+    // Three child processes at a time: the machine may be shared.
+    const runs: Awaited<ReturnType<typeof cli>>[] = [];
+    for (let k = 0; k < cases.length; k += 3) runs.push(...(await Promise.all(cases.slice(k, k + 3).map(([args]) => cli(args)))));
     for (const [i, [args, message]] of cases.entries()) {
       const r = runs[i]!;
       expect(r.code, args.join(' ')).toBe(2);
@@ -90,7 +92,7 @@ describe('connector-secrets scan (child process)', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('examples:');
     expect(help.stdout).toContain('--format sarif');
-  });
+  }, 120_000);
 
   it('baseline workflow: --update-baseline accepts today, the next scan passes, a new credential fails it', async () => {
     const tree = join(dir, 'base');
@@ -113,7 +115,7 @@ describe('connector-secrets scan (child process)', () => {
       [second.kind, false],
     ].sort());
     noSecretIn(update.stdout + update.stderr + again.stdout + fail.stdout + fail.stderr, [first.secret, second.secret]);
-  });
+  }, 60_000);
 
   it('--known: finds the value an env provider holds, raw and base64, by its ref, never printing it', async () => {
     // Lower-case letters only: no shape rule would find it; only the known value does.
@@ -137,5 +139,5 @@ describe('connector-secrets scan (child process)', () => {
     const text = await cli([join(app, 'logs'), '--known', '--env', 'dev', '--config', join(app, 'connector-secrets.config.json')], env);
     expect(text.stdout).toMatch(/sync\.log:1:\d+  known-value  24 chars  env:\/\/ORDERS_DB_PASSWORD/);
     noSecretIn(r.stdout + r.stderr + text.stdout + text.stderr, [value, Buffer.from(value).toString('base64')]);
-  });
+  }, 60_000);
 });
