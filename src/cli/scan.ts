@@ -42,7 +42,7 @@ what it looks for (${RULE_IDS.length} rules; --format sarif lists them with desc
 what it reads: every regular file under the paths, except .git, what .gitignore files exclude
 (nested ones, negations, directory patterns, and those of the repository above the path),
 symbolic links (never followed), binaries (a NUL byte in the first 8 KiB) and files over --max-size.
-A file named on the command line is scanned even if a .gitignore lists it.
+A file or directory named on the command line is scanned even if a .gitignore lists it.
 
 silencing: "connector-secrets-allow" on the line or the line above silences every rule there;
 "connector-secrets:allow <rule>[,<rule>]" only those. A baseline accepts the findings it lists.

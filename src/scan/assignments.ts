@@ -191,8 +191,10 @@ function isDotted(bytes: Uint8Array, from: number, to: number): boolean {
 }
 function isPlaceholder(text: string, from: number, to: number): boolean {
   const c = text.charCodeAt(from);
-  // ${VAR}, {{ var }}, <password>, %s, $VAR, [REDACTED]
-  if (c === 36 || c === 123 || c === 60 || c === 37 || c === 91) return true;
+  const last = text.charCodeAt(to - 1);
+  // $VAR and ${VAR}, {{ var }}, <password>, [REDACTED], %s, %(name)s, %VAR%
+  if (c === 36 || (c === 123 && last === 125) || (c === 60 && last === 62) || (c === 91 && last === 93)) return true;
+  if (c === 37 && /^%(?:(?:\(\w+\))?[a-z]|[A-Za-z_]\w*%)$/.test(text.slice(from, to))) return true;
   const value = text.slice(from, to).toLowerCase();
   if (value.includes('${') || value.includes('\xe2\x80\xa6')) return true; // a template, an ellipsis (…)
   if (value.includes('://')) return true; // a URL: the URL rule decides
@@ -222,11 +224,13 @@ function hasSymbol(bytes: Uint8Array, from: number, to: number): boolean {
 /**
  * Words run together: split at case changes, digits and punctuation (`AcquireTokenFromCache` →
  * Acquire Token From Cache, `XMLHttpV2` → XML Http V 2), segments of three letters or more
- * cover at least 60% of the value, and a third of the letters are vowels. Random strings split
- * into one- and two-letter pieces, and have few vowels.
+ * with a vowel cover at least 60% of the value, average 4.5 letters or more, and a third of the
+ * letters are vowels. Random strings split into short pieces and have few vowels (about one
+ * random 18-character password in 1,500 still passes for words and is not reported).
  */
 export function isWordy(bytes: Uint8Array, from: number, to: number): boolean {
   let covered = 0;
+  let segments = 0;
   let i = from;
   while (i < to) {
     const c = bytes[i]!;
@@ -249,9 +253,13 @@ export function isWordy(bytes: Uint8Array, from: number, to: number): boolean {
     } else {
       while (i < to && bytes[i]! >= 97 && bytes[i]! <= 122) i++;
     }
-    if (counts && i - s >= 3) covered += i - s;
+    if (counts && i - s >= 3 && hasVowel(bytes, s, i)) {
+      covered += i - s;
+      segments++;
+    }
   }
-  if (covered * 10 < (to - from) * 6) return false;
+  // Words are long: random text's letter runs that pass for words are mostly three or four long.
+  if (covered * 10 < (to - from) * 6 || covered < segments * 4.5) return false;
   // Words have vowels (about 40% of letters); random letters about 19% (10 of 52).
   let letters = 0;
   let vowels = 0;
@@ -263,6 +271,14 @@ export function isWordy(bytes: Uint8Array, from: number, to: number): boolean {
     }
   }
   return vowels * 10 >= letters * 3;
+}
+
+function hasVowel(bytes: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = bytes[i]! | 32;
+    if (c === 97 || c === 101 || c === 105 || c === 111 || c === 117 || c === 121) return true;
+  }
+  return false;
 }
 
 const isSeparator = (c: number): boolean => c === 95 || c === 45 || c === 46 || c === 47 || c === 58;

@@ -216,13 +216,29 @@ function authorization(text: string, start: number, end: number): RuleId | undef
   return 'basic-auth';
 }
 
-/** Keeps, of overlapping findings, the one of the highest rank (then the earliest, then the longest); sorted by start. */
+/**
+ * Keeps, of overlapping findings, the one of the highest rank (then the earliest, then the
+ * longest); sorted by start. O(n log n): the kept ones stay sorted by start and do not overlap,
+ * so one binary search finds the only neighbours a new one could overlap.
+ */
 function resolveOverlaps(found: RawFinding[]): RawFinding[] {
   if (found.length <= 1) return found;
   const byRank = [...found].sort((a, b) => RULES[b.rule].rank - RULES[a.rule].rank || a.start - b.start || b.end - a.end);
   const kept: RawFinding[] = [];
-  for (const f of byRank) if (!kept.some((k) => k.start < f.end && f.start < k.end)) kept.push(f);
-  return kept.sort((a, b) => a.start - b.start);
+  for (const f of byRank) {
+    // The first kept finding starting at or after f.start.
+    let lo = 0;
+    let hi = kept.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (kept[mid]!.start < f.start) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < kept.length && kept[lo]!.start < f.end) continue;
+    if (lo > 0 && kept[lo - 1]!.end > f.start) continue;
+    kept.splice(lo, 0, f);
+  }
+  return kept;
 }
 
 const CODE_EXTENSIONS = new Set(['js', 'mjs', 'cjs', 'jsx', 'ts', 'mts', 'cts', 'tsx', 'map', 'py', 'go', 'java', 'kt', 'kts', 'scala', 'rb', 'rs', 'c', 'h', 'cc', 'cpp', 'hpp', 'cs', 'php', 'swift', 'm', 'dart', 'lua', 'vue', 'svelte', 'groovy', 'pl', 'r']);

@@ -58,8 +58,8 @@ export function walk(paths: readonly string[], options: WalkOptions): { files: W
     let st;
     try {
       st = lstatSync(root);
-    } catch {
-      throw Object.assign(new Error(`cannot read ${given}: no such file or directory`), { code: 'USAGE' });
+    } catch (err) {
+      throw Object.assign(new Error(`cannot read ${given} (${(err as NodeJS.ErrnoException).code ?? 'error'}): name an existing file or directory`), { code: 'USAGE' });
     }
     if (st.isSymbolicLink()) {
       skipped.symlinks++;
@@ -84,10 +84,9 @@ export function walk(paths: readonly string[], options: WalkOptions): { files: W
         const dir = parts.slice(0, i).join('/');
         stack = stack.with(dir, readIgnore(join(top, ...parts.slice(0, i))));
       }
-      if (stack.ignores(posix(relative(top, root)), true)) {
-        skipped.ignored++;
-        continue;
-      }
+      // A directory named on the command line is scanned even when ignored (as a named file is);
+      // the .gitignore files above it, which ignore it whole, then do not apply inside it.
+      if (stack.ignores(posix(relative(top, root)), true)) stack = new IgnoreStack();
     }
     visit(root, posix(relative(base, root)), stack);
   }

@@ -46,6 +46,13 @@ describe('scan: what is read', () => {
     put('app/ok.txt', `t=${token()}\n`);
     expect(scan(['app']).findings.map((f) => f.file)).toEqual(['app/ok.txt']);
     expect(scan(['app/secret.txt']).findings.map((f) => f.file)).toEqual(['app/secret.txt']);
+    // A directory the repository ignores, named explicitly, is scanned with its own .gitignore only.
+    put('.gitignore', 'secret.txt\nvendor/\n');
+    put('vendor/lib/key.txt', `t=${token()}\n`);
+    put('vendor/lib/.gitignore', 'skip.txt\n');
+    put('vendor/lib/skip.txt', `t=${token()}\n`);
+    expect(scan(['.']).findings.map((f) => f.file).sort()).toEqual(['app/ok.txt']);
+    expect(scan(['vendor']).findings.map((f) => f.file)).toEqual(['vendor/lib/key.txt']);
   });
 
   it('follows no symlink, in the tree or out of it, and skips binaries and files over the cap', () => {
@@ -69,7 +76,7 @@ describe('scan: what is read', () => {
   });
 
   it('a missing path is a usage error', () => {
-    expect(() => scan(['nope'])).toThrow(expect.objectContaining({ code: 'USAGE' }));
+    expect(() => scan(['nope'])).toThrow(expect.objectContaining({ code: 'USAGE', message: expect.stringContaining('ENOENT') }));
   });
 });
 
