@@ -338,11 +338,17 @@ const authorization: Handler = (text, at, end, _ctx, push) => {
 };
 
 /** Marks a `value"`/`val"` key for the JSON-line rule; masks nothing itself. */
-const valueKey: Handler = (_text, _at, _end, ctx) => {
+const valueKey: Handler = (text, at, end, ctx) => {
+  // `"val` must be the whole key: `"val"`.
+  if (end - at === 4 && text.charCodeAt(end) !== 34) return;
   ctx.valueKey = true;
 };
-/** The triggers of {@link valueKey}: every field name of `VALUE_FIELDS` (value.ts) ends with one, in any case. */
-const VALUE_KEY_WORDS = ['value"', 'val"'];
+/**
+ * The triggers of {@link valueKey}: every field name of `VALUE_FIELDS` (value.ts) ends with
+ * `value"` or is `val`, in any case. `"val` rather than `val"`: with the byte before it, its
+ * window ends in `al`, not in the `l"` of every `"level"` a JSON logger writes.
+ */
+const VALUE_KEY_WORDS = ['value"', '"val'];
 
 const TRIGGERS: readonly Trigger[] = [
   { detector: 'awsAccessKeyId', words: ['akia', 'asia', 'abia', 'acca'], handler: aws },
@@ -389,6 +395,8 @@ const ALL_BYTES: readonly number[] = Array.from({ length: 256 }, (_, b) => b);
 const bytesWhere = (ok: (b: number) => boolean): readonly number[] => ALL_BYTES.filter(ok);
 /** What may stand before a token detector's prefix: not a base64url character (see `token`). */
 const BOUNDARY = bytesWhere((b) => !isB64url(b));
+/** What stands before the opening quote of a JSON key: `{`, `,` or whitespace (see {@link valueKey}). */
+const KEY_OPENER = bytesWhere((b) => b === 123 || b === 44 || isWs(b));
 /** What may follow `scheme://` when it carries userinfo: not a space, quote, bracket, slash or backslash. */
 const AUTHORITY = bytesWhere((b) => !isWs(b) && b !== 34 && b !== 39 && b !== 60 && b !== 62 && b !== 47 && b !== 92);
 /** Handlers whose triggers are token prefixes: their filter pattern starts with a {@link BOUNDARY} byte. */
@@ -514,11 +522,14 @@ export class Detectors {
       // before them (the key goes on to the left, or not): the window's last bigram stays the
       // telling one (`y"` of `key"`, not the `":` that ends every JSON key).
       const token = handlers.every((h) => TOKEN_HANDLERS.has(h));
-      // `val"` takes any byte before it too: padded after, its window would end in `"` and a
-      // byte, which every JSON key has.
-      const lead = word.length < WINDOW && (token || ending || handlers.includes(valueKey)) ? 1 : 0;
+      // `"val` takes the byte before a JSON key too: padded after, its window would end in `l`
+      // and a byte.
+      // A plural key word with a one-character ending (`keys"`, `pwds=`) takes one too, so its
+      // window ends in `ys`, not in the `s"` that ends every plural JSON key.
+      const plural = ending && word.length === WINDOW && word.charCodeAt(WINDOW - 2) === 115 && suffix!.length === 1;
+      const lead = (word.length < WINDOW && (token || ending || handlers.includes(valueKey))) || plural ? 1 : 0;
       const classes: (readonly number[])[] = [...word].map((ch) => cases(foldByte(ch.charCodeAt(0))));
-      if (lead === 1) classes.unshift(token ? BOUNDARY : ALL_BYTES);
+      if (lead === 1) classes.unshift(token ? BOUNDARY : handlers.includes(valueKey) ? KEY_OPENER : ALL_BYTES);
       if (classes.length < WINDOW && offsets.has(word) && word.endsWith('://')) classes.push(AUTHORITY);
       while (classes.length < WINDOW) classes.push(ALL_BYTES); // (none today: a safe default)
       for (let j = 1; j < WINDOW; j++) {
