@@ -132,7 +132,7 @@ describe('postgresBus', () => {
     const lines = (text: string) => text.split('\n').filter((l) => l.startsWith('event '));
     const first = start();
     await until(() => first.out.text.includes('ready '), 30_000, 'child ready');
-    const sent1 = [];
+    const sent1: FleetEvent[] = [];
     for (let i = 1; i <= 3; i++) sent1.push(await publisher.publish(rotated(i)));
     await until(() => lines(first.out.text).length === 3);
     const savedOk = async () => (await readFile(positionFile, 'utf8')) === sent1[2]!.id;
@@ -141,7 +141,7 @@ describe('postgresBus', () => {
     const status = await new Promise<NodeJS.Signals | null>((r) => (first.child as ChildProcess).once('exit', (_c, s) => r(s)));
     expect(status).toBe('SIGKILL');
 
-    const sent2 = [];
+    const sent2: FleetEvent[] = [];
     for (let i = 4; i <= 7; i++) sent2.push(await publisher.publish(rotated(i)));
     const second = start();
     await until(() => lines(second.out.text).length === 4, 30_000, 'catch-up after restart');
