@@ -20,7 +20,7 @@ const MAX = { ref: 2048, version: 256, leaseId: 1024, identity: 256, reason: 102
 /**
  * Checks an event body and returns a plain copy of it (only its own, known fields). A body with
  * an unknown type, a missing or extra field, a field of the wrong shape or size, a ref that does
- * not parse, a ref with a `#field` or params, or a policy `definePolicy` refuses is a
+ * not parse, a ref with a `#field` or `?version=`, or a policy `definePolicy` refuses is a
  * {@link ConfigError}; the message names the field, never its content.
  */
 export function checkFleetEventBody(body: unknown): FleetEventBody {
@@ -41,8 +41,8 @@ export function checkFleetEventBody(body: unknown): FleetEventBody {
       } catch {
         throw new ConfigError('a rotated event needs a secret ref (scheme://path)');
       }
-      if (parsed.fieldPath !== undefined || Object.keys(parsed.params).length > 0) {
-        throw new ConfigError('a rotated event names a whole secret: no #field and no ?params in its ref');
+      if (parsed.fieldPath !== undefined || parsed.params['version'] !== undefined) {
+        throw new ConfigError('a rotated event names a whole secret: no #field and no ?version= in its ref');
       }
       const version = b['version'] === null ? null : text(b, 'version', MAX.version, type);
       return { type, ref, version };
