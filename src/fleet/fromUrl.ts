@@ -11,7 +11,7 @@ export type FleetBusUrlOptions = Omit<PostgresBusOptions, 'pool' | 'connectionSt
  * the rest goes to `pg`) name the NOTIFY channel and the events table. Error messages never
  * repeat the URL, which may hold a password.
  *
- * @throws {@link ConfigError} for a string that is not a URL, or a scheme no bus serves.
+ * @throws ConfigError (code `CONFIG_INVALID`) for a string that is not a URL, or a scheme no bus serves.
  * @example
  * ```ts
  * const bus = fleetBusFromUrl('postgres://fleet@db.internal:5432/ops?channel=orders_fleet');

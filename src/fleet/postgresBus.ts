@@ -47,7 +47,12 @@ export interface PostgresBusOptions {
    * reconnects for as long as it is open.
    * @default { baseDelayMs: 100, maxDelayMs: 5_000 }
    */
-  readonly reconnect?: { readonly baseDelayMs?: number; readonly maxDelayMs?: number };
+  readonly reconnect?: {
+    /** The backoff cap before the first reconnect; it doubles per attempt. */
+    readonly baseDelayMs?: number;
+    /** The largest backoff cap. */
+    readonly maxDelayMs?: number;
+  };
   /** The random source of the backoff jitter, in [0, 1). @default Math.random */
   readonly random?: () => number;
   /** Told of a lost connection, a failed catch-up, a row that is not a valid event, or a listener that threw. */
