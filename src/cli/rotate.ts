@@ -9,6 +9,7 @@ import { commandEnvironment, FLEET_FLAG_HELP, fleetBusOf, guardedClientOptions }
 import type { FleetBus } from '../fleet/bus.js';
 import { WITHHELD } from './run.js';
 import { openLocalStore } from './store.js';
+import { ENV_PG_ADMIN_URL, postgresRotatePlan } from './rotatePostgres.js';
 import { EXIT_CODES_HELP, EXIT_FAILED, errorCode, errorExitCode, parseFlags, UsageError, type CommandOutput } from './subcommands.js';
 
 /** What `connector-secrets rotate` reads and writes. */
@@ -43,6 +44,13 @@ options:
   --audit-file FILE       append the rotation to this HMAC-chained audit log (required for --env prod)
   --audit-key-file FILE   the audit HMAC key (default ${'$'}${ENV_AUDIT_KEY_FILE})
   --verify-var NAME       the variable that holds the new value for --verify (default SECRET_VALUE)
+  --postgres STRATEGY     the secret is a PostgreSQL login ({"username","password"}): rotate it with
+                          'single' (ALTER ROLE its own role) or 'alternating' (--roles A,B: the login
+                          flips to the other role); the new login is checked before it is kept
+  --roles A,B             the two roles of --postgres alternating
+  --overlap DURATION      --postgres alternating: the role left behind keeps its password this long
+                          (e.g. 15m; this command waits), then loses it (default 0)
+  --postgres-admin-env V  the variable holding the admin connection URL (default ${'$'}${ENV_PG_ADMIN_URL})
 ${FLEET_FLAG_HELP.trimEnd()} (default ${'$'}CONNECTOR_SECRETS_FLEET)
   --json                  print {"ok", "ref", "provider", "previousVersion", "version", "verified", "fleet"}
                           (on a failed rotation: {"ok": false, "ref", "code", "rolledBack"})
@@ -54,7 +62,7 @@ ${EXIT_CODES_HELP}  (1 here: the rotation was denied, refused by the store, or r
 examples:
   connector-secrets rotate local://orders-api --env dev --generate 40
   connector-secrets rotate local://orders-db --env prod --audit-file audit.jsonl \\
-    --fleet postgres://fleet@db.internal/ops < new-login.json
+    --postgres alternating --roles orders_a,orders_b --overlap 15m --fleet postgres://fleet@db.internal/ops
 `;
 
 const OPTIONS = {
@@ -69,6 +77,10 @@ const OPTIONS = {
   'audit-key-file': { type: 'string' },
   verify: { type: 'boolean' },
   'verify-var': { type: 'string' },
+  postgres: { type: 'string' },
+  roles: { type: 'string' },
+  overlap: { type: 'string' },
+  'postgres-admin-env': { type: 'string' },
   fleet: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -113,6 +125,8 @@ export async function runRotateCommand(argv: string[], io: RotateCommandIo): Pro
     const variable = o['verify-var'] ?? 'SECRET_VALUE';
     if (!VARIABLE.test(variable)) throw new UsageError('--verify-var must be letters, digits and _, not starting with a digit');
     const environment = commandEnvironment(o, io.env, 'rotate');
+    const database = postgresRotatePlan(o, io.env);
+    if (database !== undefined && verifyCommand !== undefined) throw new UsageError('--postgres checks the new login itself: drop --verify');
     let length: number | undefined;
     if (o.generate !== undefined) {
       length = /^\d{1,4}$/.test(o.generate) ? Number(o.generate) : NaN;
@@ -145,17 +159,23 @@ export async function runRotateCommand(argv: string[], io: RotateCommandIo): Pro
     secrets = createSecrets({ environment, providers: [store], env: io.env, cache: false, ...(await guardedClientOptions(o, io.env)), ...(recording === undefined ? {} : { fleet: recording }) });
     const fleetErrors: unknown[] = [];
     secrets.on('fleet-error', (err) => void fleetErrors.push(err));
-    const change = length === undefined ? { value: await stdinValue(io.stdin) } : { generate: { length, ...(o.alphabet === undefined ? {} : { alphabet: o.alphabet }) } };
-    const client = secrets;
-    const result: RotationResult = await secrets.rotate(ref, change, {
-      ...(verifyCommand === undefined ? {} : { verify: (next) => runVerify(verifyCommand, variable, next.reveal(), client, io) }),
-    });
+    const generate = length === undefined ? undefined : { length, ...(o.alphabet === undefined ? {} : { alphabet: o.alphabet }) };
+    let result: RotationResult;
+    if (database !== undefined) {
+      result = await database.run(secrets, ref, generate);
+    } else {
+      const change = generate === undefined ? { value: await stdinValue(io.stdin) } : { generate };
+      const client = secrets;
+      result = await secrets.rotate(ref, change, {
+        ...(verifyCommand === undefined ? {} : { verify: (next) => runVerify(verifyCommand, variable, next.reveal(), client, io) }),
+      });
+    }
     await secrets.close();
     secrets = undefined;
     const told = fleet === undefined ? undefined : fleetErrors.length === 0;
     await fleet?.close();
     fleet = undefined;
-    const verified = verifyCommand !== undefined;
+    const verified = verifyCommand !== undefined || database !== undefined;
     const fleetJson = told === undefined ? undefined : told ? (published ?? { id: null, at: null }) : null;
     if (json) io.stdout(`${JSON.stringify({ ok: true, ref: result.ref, provider: result.provider, previousVersion: result.previousVersion ?? null, version: result.version ?? null, verified, ...(fleetJson === undefined ? {} : { fleet: fleetJson }) })}\n`);
     else io.stdout(`rotated ${result.ref}: version ${result.previousVersion ?? '?'} -> ${result.version ?? '?'}${verified ? ' (verified)' : ''}${told === true ? '; the fleet was told' : ''}\n`);

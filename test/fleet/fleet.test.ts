@@ -1,10 +1,11 @@
 /**
  * The fleet test: 20 worker processes run query loops against the scram-sha-256 PostgreSQL
  * cluster (passwords are really checked) with the login at one ref of a local store, each on a
- * client that listens on the fleet bus. One rotation through the CLI (`rotate … --verify … --fleet`,
- * alternating roles: the new role gets its password and is logged into before the store commits
- * it; the old one keeps working) must move every worker to the new login with zero failed
- * queries; one worker is killed (SIGKILL) before the rotation and restarted after it, and must
+ * client that listens on the fleet bus. One rotation through the CLI (`rotate --postgres
+ * alternating --roles A,B --overlap 5s --fleet …`, which runs rotatePostgresPassword: the other
+ * role gets a fresh password and is logged into before the store keeps it; the role left behind
+ * works until the overlap ends, then is refused) must move every worker to the new login with
+ * zero failed queries; one worker is killed (SIGKILL) before the rotation and restarted after it, and must
  * catch up from its last event id; a quarantine published on the bus must stop the quarantined
  * identity's workers and only those. Latencies (the rotation's `at` to each worker's first query
  * as the new role) are printed, not asserted: speed belongs to bench/fleet-propagation.ts.
@@ -48,7 +49,7 @@ const database = `fleet_${suffix}`;
 const [ROLE_A, ROLE_B] = [`fleet_a_${suffix}`, `fleet_b_${suffix}`];
 const superuser = (db: string) => ({ host: cluster.host, port: cluster.port, user: cluster.user, password: cluster.password, database: db });
 let dir: string;
-let bundle: { worker: string; verify: string };
+let bundle: { worker: string };
 
 beforeAll(async () => {
   const root = new pg.Client(superuser('postgres'));
@@ -60,10 +61,10 @@ beforeAll(async () => {
   // Bundled once into plain JavaScript: 20 processes start at the cost of a bare node start.
   const { build } = await import('esbuild');
   const out = (name: string) => join(dir, `${name}.cjs`);
-  for (const name of ['worker', 'verify-login']) {
+  for (const name of ['worker']) {
     await build({ entryPoints: [join(ROOT, `test/fixtures/fleet/${name}.ts`)], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: out(name), logLevel: 'error', external: ['pg-native'], absWorkingDir: ROOT });
   }
-  bundle = { worker: out('worker'), verify: out('verify-login') };
+  bundle = { worker: out('worker') };
 }, 60_000);
 
 afterAll(async () => {
@@ -88,6 +89,20 @@ interface Worker {
   facts: Fact[];
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stderr: string;
+}
+
+/** Logs in once; the SQLSTATE of a refusal, or 'ok'. */
+async function loginCode(user: string, password: string): Promise<string> {
+  const client = new pg.Client({ host: cluster.host, port: cluster.port, database, user, password });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return 'ok';
+  } catch (err) {
+    return (err as { code?: string }).code ?? 'error';
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -144,17 +159,12 @@ describe.each(BUSES)('fleet of $name', ({ make }) => {
       killed.child.kill('SIGKILL');
       expect((await killed.exit).signal).toBe('SIGKILL');
 
-      const next = JSON.stringify({ username: ROLE_B, password: randomBytes(18).toString('base64url') });
+      const adminUrl = `postgres://${encodeURIComponent(cluster.user)}:${encodeURIComponent(cluster.password)}@${cluster.host}:${cluster.port}/${database}`;
       const cli = spawn(
         process.execPath,
-        ['--import', 'tsx', 'src/cli/main.ts', 'rotate', REF, '--env', 'dev', '--store', storePath, '--key-file', keyFile, '--json', '--fleet', bus.url, '--verify', '--', process.execPath, bundle.verify],
-        {
-          cwd: ROOT,
-          env: { PATH: process.env['PATH'] ?? '', FLEET_DB: JSON.stringify({ host: cluster.host, port: cluster.port, database, adminUser: cluster.user, adminPassword: cluster.password }) },
-          stdio: ['pipe', 'pipe', 'pipe'],
-        },
+        ['--import', 'tsx', 'src/cli/main.ts', 'rotate', REF, '--env', 'dev', '--store', storePath, '--key-file', keyFile, '--json', '--fleet', bus.url, '--postgres', 'alternating', '--roles', `${ROLE_A},${ROLE_B}`, '--overlap', '5s'],
+        { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', CONNECTOR_SECRETS_PG_ADMIN_URL: adminUrl }, stdio: ['ignore', 'pipe', 'pipe'] },
       );
-      cli.stdin.end(next);
       let cliOut = '';
       let cliErr = '';
       cli.stdout.on('data', (c: Buffer) => (cliOut += c.toString()));
@@ -164,8 +174,10 @@ describe.each(BUSES)('fleet of $name', ({ make }) => {
       expect(cliCode).toBe(0);
       const rotation = JSON.parse(cliOut) as { ok: boolean; verified: boolean; fleet: { id: string; at: string } };
       expect(rotation).toMatchObject({ ok: true, verified: true });
-      expect(cliOut).not.toContain((JSON.parse(next) as { password: string }).password);
+      expect(cliOut).not.toContain(cluster.password);
       const committedAt = Date.parse(rotation.fleet.at);
+      // The CLI waited for the overlap: the role left behind is refused now, its sessions aside.
+      expect(await loginCode(ROLE_A, password)).toBe('28P01');
 
       const restarted = start({ index: KILLED, identity: killed.identity });
       workers[KILLED] = restarted;
