@@ -8,6 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { auditPostgresEach, auditPostgresEachRelaxed, auditPostgresFetch } from './audit-postgres.js';
 import { auditEach, auditFsync, auditSummary } from './audit-throughput.js';
 import { awsBulkLoad } from './aws-bulk-load.js';
 import { awsStsFleet } from './aws-sts-fleet.js';
@@ -42,7 +43,7 @@ export interface BenchOutcome {
 }
 
 /** The benchmarks, in run order. */
-const BENCHES: readonly BenchModule[] = [secretsGet, handlesFleet, redactThroughput, redactFixed, redactRegister, redactPino, auditSummary, auditEach, auditFsync, awsStsFleet, awsBulkLoad, gcpTokenFleet, azureTokenFleet, fleetPropagation];
+const BENCHES: readonly BenchModule[] = [secretsGet, handlesFleet, redactThroughput, redactFixed, redactRegister, redactPino, auditSummary, auditEach, auditFsync, auditPostgresEach, auditPostgresEachRelaxed, auditPostgresFetch, awsStsFleet, awsBulkLoad, gcpTokenFleet, azureTokenFleet, fleetPropagation];
 
 const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
 

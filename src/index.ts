@@ -66,6 +66,11 @@ export type { FileAuditSink, FileAuditSinkOptions } from './audit/fileAuditSink.
 export type { AuditAnchorSink } from './audit/anchor.js';
 export { verifyAuditLog } from './audit/verifyAuditLog.js';
 export type { VerifyAuditLogOptions, AuditVerification } from './audit/verifyAuditLog.js';
+export { postgresAuditSink } from './audit/postgresAuditSink.js';
+export type { PostgresAuditSink, PostgresAuditSinkOptions } from './audit/postgresAuditSink.js';
+export { verifyPostgresAuditLog } from './audit/verifyPostgresAuditLog.js';
+export type { VerifyPostgresAuditLogOptions, PostgresAuditVerification, PostgresChainVerification } from './audit/verifyPostgresAuditLog.js';
+export type { AuditQueryable, AuditQueryResult } from './audit/pgTable.js';
 export { stdoutAuditSink } from './audit/stdoutAuditSink.js';
 export type { StdoutAuditSinkOptions } from './audit/stdoutAuditSink.js';
 export { callbackAuditSink } from './audit/callbackAuditSink.js';

@@ -21,7 +21,8 @@ interface Waiter<T> {
  * what is queued is bounded by the callers waiting on it.
  *
  * An idle queue starts its flush on the next turn of the event loop (`setImmediate`, which keeps
- * the process alive while a caller waits), so callers of the same turn share the first flush too.
+ * the process alive while a caller waits), so callers of the same turn share the first flush too;
+ * after each flush it waits one turn again, so the callers that flush released share the next.
  *
  * @internal
  */
@@ -72,6 +73,10 @@ export class GroupCommit<T> {
         continue;
       }
       for (const w of batch) w.resolve();
+      // Let the callers just released run to their next record before the next batch is cut:
+      // taken at once, it would hold only what arrived during the flush, and the callers would
+      // settle into two half-size batches taking turns, each paying a whole write (and fsync).
+      await new Promise<void>((resolve) => nextTurn(resolve));
     }
     this.#running = false;
     const idle = this.#idle;

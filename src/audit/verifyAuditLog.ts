@@ -1,6 +1,7 @@
 import { readAnchor, type AuditAnchorEntry } from './anchor.js';
 import { readLines } from './lines.js';
-import { GENESIS, lineMacOk, macKey, parseLine, recordOf } from './record.js';
+import { ChainCheck } from './chainCheck.js';
+import { macKey } from './record.js';
 
 /**
  * Options of {@link verifyAuditLog}.
@@ -88,77 +89,29 @@ export async function verifyAuditLog(file: string, options: VerifyAuditLogOption
   }
 
   let lineNo = 0;
-  let count = 0;
-  let sessionCount = 0;
-  let prev = GENESIS;
-  let logId: string | undefined;
-  let owner: { identity: string | null; environment: string } | undefined;
-  let lastWasCheckpoint = false;
+  const chain = new ChainCheck(key, { identity: options.identity, environment: options.environment, anchored });
   let failure: AuditVerification | undefined;
-
-  const check = (bytes: Buffer): string | undefined => {
-    if (bytes.length === 0) return 'blank line';
-    const parsed = parseLine(bytes);
-    if (typeof parsed === 'string') return parsed;
-    if (!lineMacOk(key, parsed)) return 'MAC mismatch: the line was edited or forged (or the key is wrong)';
-    const { line } = parsed;
-    // Checked after the MAC: from here on the values come from a writer that held the key.
-    if (line.seq !== lineNo) return `sequence number ${line.seq} where ${lineNo} was expected: a line was deleted, inserted or moved`;
-    if (line.prev !== prev) {
-      return logId !== undefined && line.log !== logId
-        ? 'chain broken: the line comes from another log (its log id differs)'
-        : 'chain broken: prev does not match the MAC of the line before';
-    }
-    if (logId === undefined) {
-      logId = line.log;
-      const other = anchored?.values().next().value;
-      if (other !== undefined && other.log !== logId) return 'the log is not the one its anchor records (another log id): it was replaced';
-    } else if (line.log !== logId) return 'the line carries another log id than the log';
-    const record = recordOf(line);
-    if (owner === undefined) {
-      owner = { identity: record.identity, environment: record.environment };
-      if (options.identity !== undefined && owner.identity !== options.identity) return 'the log belongs to another identity than the one expected';
-      if (options.environment !== undefined && owner.environment !== options.environment) return 'the log belongs to another environment than the one expected';
-    } else if (!('event' in line) && (record.identity !== owner.identity || record.environment !== owner.environment)) {
-      return `the ${'checkpoint' in line ? 'checkpoint' : 'summary'} names another identity or environment than the log's first record`;
-    }
-    const anchor = anchored?.get(line.seq);
-    if (anchor !== undefined && (!('checkpoint' in line) || anchor.mac !== line.mac)) {
-      return 'the anchor records another checkpoint at this line: the log was rewritten';
-    }
-    prev = line.mac;
-    if ('checkpoint' in line) {
-      if (line.checkpoint.count !== sessionCount) return `checkpoint counts ${line.checkpoint.count} records but ${sessionCount} precede it`;
-      sessionCount = 0;
-      lastWasCheckpoint = true;
-    } else {
-      count += 1;
-      sessionCount += 1;
-      lastWasCheckpoint = false;
-    }
-    return undefined;
-  };
 
   const end = await readLines(file, (bytes, n) => {
     lineNo = n;
-    const reason = check(bytes);
-    if (reason !== undefined) failure = { ok: false, count, firstInvalidLine: n, reason };
+    const reason = chain.line(bytes, n);
+    if (reason !== undefined) failure = { ok: false, count: chain.count, firstInvalidLine: n, reason };
     return reason === undefined;
   });
   if (failure !== undefined) return failure;
-  if (!end.done) return { ok: false, count, firstInvalidLine: end.line, reason: end.reason };
-  if (lineNo === 0) return { ok: false, count, firstInvalidLine: 1, reason: 'the log is empty' };
+  if (!end.done) return { ok: false, count: chain.count, firstInvalidLine: end.line, reason: end.reason };
+  if (lineNo === 0) return { ok: false, count: chain.count, firstInvalidLine: 1, reason: 'the log is empty' };
   const past = lineNo + 1;
-  if (requireCheckpoint && !lastWasCheckpoint) {
-    return { ok: false, count, firstInvalidLine: past, reason: 'the log does not end with a signed checkpoint: it was truncated, or its writer did not close' };
+  if (requireCheckpoint && !chain.lastWasCheckpoint) {
+    return { ok: false, count: chain.count, firstInvalidLine: past, reason: 'the log does not end with a signed checkpoint: it was truncated, or its writer did not close' };
   }
   if (anchored !== undefined) {
     if (anchoredLast > lineNo) {
-      return { ok: false, count, firstInvalidLine: past, reason: `the log ends at line ${lineNo} but its anchor records a checkpoint at line ${anchoredLast}: lines were cut` };
+      return { ok: false, count: chain.count, firstInvalidLine: past, reason: `the log ends at line ${lineNo} but its anchor records a checkpoint at line ${anchoredLast}: lines were cut` };
     }
     if (anchoredLast === 0 && requireCheckpoint) {
-      return { ok: false, count, firstInvalidLine: past, reason: 'the anchor records no checkpoint: it is not the anchor of this log, or its writer never closed' };
+      return { ok: false, count: chain.count, firstInvalidLine: past, reason: 'the anchor records no checkpoint: it is not the anchor of this log, or its writer never closed' };
     }
   }
-  return { ok: true, count };
+  return { ok: true, count: chain.count };
 }

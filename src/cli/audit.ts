@@ -1,10 +1,13 @@
 import { readFile } from 'node:fs/promises';
-import type { AuditEvent } from '../audit/event.js';
-import { readLines } from '../audit/lines.js';
-import { parseLine } from '../audit/record.js';
+import type { Pool } from 'pg';
+import { DEFAULT_AUDIT_TABLE } from '../audit/pgTable.js';
+import { readAuditRows } from '../audit/readAuditRows.js';
 import { verifyAuditLog } from '../audit/verifyAuditLog.js';
+import { verifyPostgresAuditLog, type PostgresAuditVerification } from '../audit/verifyPostgresAuditLog.js';
+import { openPgPool, shownUrl } from './pgPool.js';
 import { parseDuration } from '../duration.js';
 import { ConfigError } from '../errors.js';
+import { summarizeAuditLines, summarizeAuditLog, type AuditSummary } from './auditSummary.js';
 import { EXIT_CODES_HELP, EXIT_FAILED, parseFlags, runSubcommands, UsageError } from './subcommands.js';
 
 /**
@@ -40,6 +43,7 @@ export const ENV_AUDIT_KEY_FILE = 'CONNECTOR_SECRETS_AUDIT_KEY_FILE';
 export const ENV_AUDIT_KEY = 'CONNECTOR_SECRETS_AUDIT_KEY';
 
 const USAGE = `usage: connector-secrets audit <command> FILE [options]
+       connector-secrets audit <command> --postgres URL [--table T] [options]
 
 commands:
   verify FILE [--key-file K] [--allow-open] [--anchor A] [--identity I] [--environment E] [--json]
@@ -50,6 +54,13 @@ commands:
       (never its content).
       --json: {"file": path, "ok": true, "count": n}
            or {"file": path, "ok": false, "count": n, "firstInvalidLine": n, "reason": text}
+  verify --postgres URL [--table T] [--key-file K] [--allow-open] [--json]
+      Verify every chain of a postgresAuditSink table the same way, one result per chain
+      (log id). --allow-open accepts chains without a closing checkpoint (writers still
+      running, or killed: their rows up to the last INSERT verify).
+      --json: {"postgres": url (no credentials), "table", "ok", "count", "reason"?,
+               "logs": [{"logId", "ok", "count", "closed", "identity", "environment",
+                         "firstInvalidLine"?, "reason"?}]}
   summary FILE [--since T] [--until T] [--json] [--key-file K] [--allow-open] [--anchor A]
       Accesses, denials and failures per identity and ref, and rotations, for records
       with since <= ts < until. A cache-hit summary counts as its hits, at the time of
@@ -59,6 +70,8 @@ commands:
                "totals": {"accesses", "denials", "failures", "rotations", "anomalies"},
                "rows": [{"identity", "ref", "accesses", "served", "cacheHits", "denials", "failures",
                          "rotations", "anomalies", "denialCodes", "failureCodes"}]}
+  summary --postgres URL [--table T] [--since T] [--until T] [--json] [--key-file K] [--allow-open]
+      The same over every chain of the table ("file" is then "postgres:<table>").
 
 options:
   --key-file <file>  the HMAC key: the file's text, one trailing newline dropped, exactly
@@ -68,10 +81,17 @@ options:
   --anchor <file>    the anchor file of fileAuditSink({ anchor }): every checkpoint it records
                      must be in the log, so a log cut back to an earlier checkpoint or swapped
                      for another log fails
+  --postgres <url>   read a postgresAuditSink table instead of a FILE (needs the pg package)
+  --table <name>     the table (default connector_secrets_audit)
   --identity <id>    the identity the log must belong to
   --environment <e>  the environment the log must belong to
   --json             print the result as JSON (shapes above)
   -h, --help         show this help
+
+examples:
+  connector-secrets audit verify audit/orders-sync.jsonl --key-file /run/keys/audit.key
+  connector-secrets audit verify --postgres postgres://auditor@db:5432/ops --allow-open --json
+  connector-secrets audit summary --postgres postgres://auditor@db:5432/ops --since 24h
 
 ${EXIT_CODES_HELP}`;
 
@@ -79,6 +99,8 @@ const OPTIONS = {
   'key-file': { type: 'string' },
   'allow-open': { type: 'boolean' },
   anchor: { type: 'string' },
+  postgres: { type: 'string' },
+  table: { type: 'string' },
   identity: { type: 'string' },
   environment: { type: 'string' },
   since: { type: 'string' },
@@ -114,6 +136,7 @@ async function verifyCommand(args: string[], io: AuditCommandIo): Promise<number
   // Accepted by the shared option table, but meaningless here: refuse rather than ignore them.
   if (values.since !== undefined || values.until !== undefined) throw new UsageError('--since and --until belong to audit summary; verify checks the whole log');
   const hmacKey = await keyOf(values['key-file'], io, true);
+  if (values.postgres !== undefined) return verifyPostgres(values, hmacKey!, io);
   const result = await verifyAuditLog(file, { hmacKey: hmacKey!, ...verifyOptions(values) });
   if (values.json) {
     io.stdout(
@@ -132,19 +155,36 @@ async function verifyCommand(args: string[], io: AuditCommandIo): Promise<number
   return 1;
 }
 
-interface Row {
-  identity: string;
-  ref: string;
-  accesses: number;
-  served: number;
-  cacheHits: number;
-  denials: number;
-  failures: number;
-  rotations: number;
-  anomalies: number;
-  denialCodes: Record<string, number>;
-  failureCodes: Record<string, number>;
+/** `audit verify --postgres`: every chain of the table, one line each. */
+async function verifyPostgres(values: Values, hmacKey: string, io: AuditCommandIo): Promise<number> {
+  const url = values.postgres!;
+  const table = values.table ?? DEFAULT_AUDIT_TABLE;
+  const pool = await openPgPool(url, 'audit verify --postgres');
+  let result: PostgresAuditVerification;
+  try {
+    result = await verifyPostgresAuditLog({ pool, hmacKey, table, requireCheckpoint: values['allow-open'] !== true });
+  } finally {
+    await pool.end();
+  }
+  if (values.json) {
+    io.stdout(JSON.stringify({ postgres: shownUrl(url), table, ok: result.ok, count: result.count, ...(result.reason === undefined ? {} : { reason: result.reason }), logs: result.logs }) + '\n');
+    return result.ok ? 0 : EXIT_FAILED;
+  }
+  const where = `${shownUrl(url)} table ${table}`;
+  if (result.reason !== undefined) {
+    io.stdout(`INVALID: ${where}: ${result.reason}\n`);
+    return EXIT_FAILED;
+  }
+  for (const log of result.logs) {
+    const who = `${printable(log.identity ?? '-')}@${printable(log.environment ?? '-')}`;
+    if (log.ok) io.stdout(`ok: chain ${log.logId} (${who}): ${log.count} events verified${log.closed ? '' : ' (open: no closing checkpoint)'}\n`);
+    else io.stdout(`INVALID: chain ${log.logId} (${who}): row ${log.firstInvalidLine}: ${log.reason} (${log.count} events verified before it)\n`);
+  }
+  const bad = result.logs.filter((l) => !l.ok).length;
+  io.stdout(`${result.ok ? 'ok' : 'INVALID'}: ${where}: ${result.logs.length} chain(s), ${bad} invalid, ${result.count} events verified\n`);
+  return result.ok ? 0 : EXIT_FAILED;
 }
+
 
 async function summaryCommand(args: string[], io: AuditCommandIo): Promise<number> {
   const { values, file } = parse(args, 'summary');
@@ -153,85 +193,42 @@ async function summaryCommand(args: string[], io: AuditCommandIo): Promise<numbe
   const since = values.since === undefined ? -Infinity : instant(values.since, now, '--since');
   const until = values.until === undefined ? Infinity : instant(values.until, now, '--until');
   const hmacKey = await keyOf(values['key-file'], io, false);
-  if (hmacKey !== undefined) {
-    const result = await verifyAuditLog(file, { hmacKey, ...verifyOptions(values) });
-    if (!result.ok) {
-      io.stderr(`error [AUDIT_INVALID]: ${file} does not verify (line ${result.firstInvalidLine}: ${result.reason}); no summary\n`);
-      return 1;
-    }
-  } else {
-    if (values.anchor !== undefined || values.identity !== undefined || values.environment !== undefined) {
-      throw new UsageError('--anchor, --identity and --environment check a verified log: pass --key-file too');
-    }
-    io.stderr(`note: ${file} was not verified (pass --key-file to verify it first)\n`);
-  }
-
-  const rows = new Map<string, Row>();
-  let events = 0;
-  let first: string | undefined;
-  let last: string | undefined;
-  const end = await readLines(file, (bytes, lineNo) => {
-    const parsed = parseLine(bytes);
-    if (typeof parsed === 'string') throw new AuditInvalid(`${file} line ${lineNo}: ${parsed}`);
-    const { line } = parsed;
-    if ('checkpoint' in line) return true;
-    // A cache-hit summary counts as its hits, at the time of its last one.
-    const e = ('event' in line ? line.event : { ...line.summary, ts: line.summary.last, action: 'cache-hit', outcome: 'success' }) as Partial<AuditEvent>;
-    const hits = 'summary' in line ? line.summary.count : 1;
-    const ts = typeof e.ts === 'string' ? Date.parse(e.ts) : NaN;
-    if (Number.isNaN(ts) || ts < since || ts >= until) return true;
-    events += 1;
-    first ??= 'summary' in line ? line.summary.first : e.ts;
-    last = e.ts;
-    const identity = typeof e.identity === 'string' ? e.identity : '-';
-    const ref = typeof e.ref === 'string' ? e.ref : '(invalid ref)';
-    const key = `${identity}\u0000${ref}`;
-    let row = rows.get(key);
-    if (row === undefined) {
-      row = { identity, ref, accesses: 0, served: 0, cacheHits: 0, denials: 0, failures: 0, rotations: 0, anomalies: 0, denialCodes: {}, failureCodes: {} };
-      rows.set(key, row);
-    }
-    const code = typeof e.code === 'string' ? e.code : 'UNKNOWN';
-    if (e.action === 'resolve' || e.action === 'cache-hit') {
-      row.accesses += hits;
-      if (e.outcome === 'success') {
-        row.served += hits;
-        if (e.action === 'cache-hit') row.cacheHits += hits;
+  const pg = values.postgres;
+  const pgTable = values.table ?? DEFAULT_AUDIT_TABLE;
+  const source = pg === undefined ? file : `postgres:${pgTable}`;
+  const pool = pg === undefined ? undefined : await openPgPool(pg, 'audit summary --postgres');
+  let summary: AuditSummary;
+  try {
+    if (hmacKey !== undefined) {
+      const result = pool === undefined ? await verifyFile(file, hmacKey, values) : await verifyTable(pool, pgTable, hmacKey, values);
+      if (!result.ok) {
+        io.stderr(`error [AUDIT_INVALID]: ${source} does not verify (${result.where}: ${result.reason}); no summary\n`);
+        return 1;
       }
+    } else {
+      if (values.anchor !== undefined || values.identity !== undefined || values.environment !== undefined) {
+        throw new UsageError('--anchor, --identity and --environment check a verified log: pass --key-file too');
+      }
+      io.stderr(`note: ${source} was not verified (pass --key-file to verify it first)\n`);
     }
-    if (e.action === 'rotate' && e.outcome === 'success') row.rotations += 1;
-    if (e.action === 'anomaly') row.anomalies += 1;
-    if (e.outcome === 'denied') {
-      row.denials += 1;
-      row.denialCodes[code] = (row.denialCodes[code] ?? 0) + 1;
-    } else if (e.outcome === 'failure') {
-      row.failures += 1;
-      row.failureCodes[code] = (row.failureCodes[code] ?? 0) + 1;
-    }
-    return true;
-  });
-  if (!end.done) throw new AuditInvalid(`${file} line ${end.line}: ${end.reason}`);
+    summary =
+      pool === undefined
+        ? await summarizeAuditLog(file, since, until)
+        : await summarizeAuditLines((onLine) => readAuditRows(pool, pgTable, (bytes, where) => onLine(bytes, `${source} ${where}`)), since, until);
+  } finally {
+    await pool?.end();
+  }
+  const { events, first, last, totals, rows: sorted } = summary;
 
-  const sorted = [...rows.values()].sort((a, b) => (a.identity === b.identity ? cmp(a.ref, b.ref) : cmp(a.identity, b.identity)));
-  const totals = sorted.reduce(
-    (t, r) => ({
-      accesses: t.accesses + r.accesses,
-      denials: t.denials + r.denials,
-      failures: t.failures + r.failures,
-      rotations: t.rotations + r.rotations,
-      anomalies: t.anomalies + r.anomalies,
-    }),
-    { accesses: 0, denials: 0, failures: 0, rotations: 0, anomalies: 0 },
-  );
   const range = {
     since: Number.isFinite(since) ? new Date(since).toISOString() : null,
     until: Number.isFinite(until) ? new Date(until).toISOString() : null,
   };
   if (values.json) {
-    io.stdout(JSON.stringify({ file, verified: hmacKey !== undefined, range, events, first: first ?? null, last: last ?? null, totals, rows: sorted }, null, 2) + '\n');
+    io.stdout(JSON.stringify({ file: source, verified: hmacKey !== undefined, range, events, first, last, totals, rows: sorted }, null, 2) + '\n');
     return 0;
   }
-  io.stdout(`${file}: ${events} events${first === undefined ? '' : ` from ${first} to ${last}`}${hmacKey === undefined ? ' (not verified)' : ' (verified)'}\n`);
+  io.stdout(`${source}: ${events} events${first === null ? '' : ` from ${first} to ${last}`}${hmacKey === undefined ? ' (not verified)' : ' (verified)'}\n`);
   if (range.since !== null || range.until !== null) io.stdout(`range: ${range.since ?? '-'} .. ${range.until ?? '-'}\n`);
   const header = ['identity', 'ref', 'accesses', 'served', 'cache', 'denied', 'failed', 'rotations', 'anomalies'];
   const table = [
@@ -248,19 +245,39 @@ async function summaryCommand(args: string[], io: AuditCommandIo): Promise<numbe
   return 0;
 }
 
-/** The file is not a well-formed audit log: a finding about the file (exit 1), not a usage error. */
-class AuditInvalid extends Error {
-  readonly code = 'AUDIT_INVALID';
-}
 
-function parse(args: string[], command: string) {
+type Values = ReturnType<typeof parseFlags<typeof OPTIONS>>['values'];
+
+function parse(args: string[], command: string): { values: Values; file: string } {
   const { values, positionals } = parseFlags(args, OPTIONS);
   if (values.help) return { values, file: '' };
-  if (positionals.length !== 1) throw new UsageError(`${command} needs exactly one FILE`);
+  if (values.postgres !== undefined) {
+    if (positionals.length !== 0) throw new UsageError(`${command} takes either FILE or --postgres URL, not both`);
+    if (values.anchor !== undefined || values.identity !== undefined || values.environment !== undefined) {
+      throw new UsageError('--anchor, --identity and --environment check one file log; with --postgres every chain is checked (see the per-chain identity in the output)');
+    }
+    return { values, file: '' };
+  }
+  if (values.table !== undefined) throw new UsageError('--table goes with --postgres URL');
+  if (positionals.length !== 1) throw new UsageError(`${command} needs exactly one FILE (or --postgres URL)`);
   return { values, file: positionals[0]! };
 }
 
-function verifyOptions(values: ReturnType<typeof parse>['values']) {
+/** Verifies the file log, as the summary's precondition: the first bad line. */
+async function verifyFile(file: string, hmacKey: string, values: Values): Promise<{ ok: boolean; where?: string; reason?: string }> {
+  const result = await verifyAuditLog(file, { hmacKey, ...verifyOptions(values) });
+  return result.ok ? { ok: true } : { ok: false, where: `line ${result.firstInvalidLine}`, reason: result.reason! };
+}
+
+/** Verifies every chain of the table, as the summary's precondition: the first bad chain and row. */
+async function verifyTable(pool: Pool, table: string, hmacKey: string, values: Values): Promise<{ ok: boolean; where?: string; reason?: string }> {
+  const result = await verifyPostgresAuditLog({ pool, hmacKey, table, requireCheckpoint: values['allow-open'] !== true });
+  if (result.reason !== undefined) return { ok: false, where: `table ${table}`, reason: result.reason };
+  const bad = result.logs.find((l) => !l.ok);
+  return bad === undefined ? { ok: true } : { ok: false, where: `chain ${bad.logId} row ${bad.firstInvalidLine}`, reason: bad.reason! };
+}
+
+function verifyOptions(values: Values) {
   return {
     requireCheckpoint: values['allow-open'] !== true,
     ...(values.anchor === undefined ? {} : { anchor: values.anchor }),
@@ -274,7 +291,7 @@ function help(io: AuditCommandIo): number {
   return 0;
 }
 
-async function keyOf(keyFile: string | undefined, io: AuditCommandIo, required: boolean): Promise<string | undefined> {
+export async function keyOf(keyFile: string | undefined, io: AuditCommandIo, required: boolean): Promise<string | undefined> {
   const file = keyFile ?? (io.env[ENV_AUDIT_KEY_FILE] || undefined);
   if (file !== undefined) {
     let text: string;
@@ -291,7 +308,7 @@ async function keyOf(keyFile: string | undefined, io: AuditCommandIo, required: 
   return undefined;
 }
 
-function instant(text: string, now: number, flag: string): number {
+export function instant(text: string, now: number, flag: string): number {
   const iso = Date.parse(text);
   if (!Number.isNaN(iso) && /^\d{4}-/.test(text)) return iso;
   try {
@@ -308,6 +325,3 @@ function printable(text: string): string {
   return safe.length > 400 ? `${safe.slice(0, 400)}… (${safe.length} characters)` : safe;
 }
 
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}

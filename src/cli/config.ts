@@ -9,10 +9,11 @@ import type { SecretProvider } from '../provider.js';
 import { fromEnv } from '../providers/fromEnv.js';
 import { fromFile } from '../providers/fromFile.js';
 import { fromLocalStore } from '../providers/fromLocalStore.js';
+import { parseYamlConfig, type YamlConfig } from './configYaml.js';
 import { exists } from './store.js';
 
 /** The names `inventory` and `doctor` look for in the working directory, in this order. */
-export const CONFIG_NAMES = ['connector-secrets.config.json', 'connector-secrets.config.mjs'] as const;
+export const CONFIG_NAMES = ['connector-secrets.config.json', 'connector-secrets.config.yaml', 'connector-secrets.config.yml', 'connector-secrets.config.mjs'] as const;
 
 const TAG = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'must be a lowercase environment tag such as dev or prod');
 /** Which environments a provider serves; all of them when absent. */
@@ -55,7 +56,7 @@ const configSchema = z
   })
   .strict();
 
-/** A validated `connector-secrets.config.{json,mjs}`. */
+/** A validated `connector-secrets.config.{json,yaml,yml,mjs}`. */
 export type OperatorConfig = z.infer<typeof configSchema>;
 
 /** A loaded configuration: the document, the file it came from, and its directory (relative paths start there). */
@@ -82,27 +83,44 @@ export async function loadConfig(given: string | undefined, cwd: string): Promis
     if (file === undefined) throw new ConfigError(`no configuration: pass --config FILE or create ${CONFIG_NAMES.join(' or ')}`);
   }
   let doc: unknown;
+  let lineOf: YamlConfig['lineOf'] | undefined;
   const ext = extname(file);
-  if (ext === '.json') {
+  if (ext === '.json' || ext === '.yaml' || ext === '.yml') {
     let text: string;
     try {
       text = await readFile(file, 'utf8');
     } catch (err) {
       throw new ConfigError(`the configuration ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
     }
-    try {
-      doc = JSON.parse(text);
-    } catch {
-      throw new ConfigError(`the configuration ${file} is not valid JSON`);
+    if (ext === '.json') {
+      try {
+        doc = JSON.parse(text);
+      } catch {
+        throw new ConfigError(`the configuration ${file} is not valid JSON`);
+      }
+    } else {
+      ({ doc, lineOf } = await parseYamlConfig(text, file));
     }
   } else if (ext === '.mjs' || ext === '.js') {
     const mod = (await importModule(file, 'the configuration')) as { default?: unknown };
     doc = mod.default;
   } else {
-    throw new ConfigError(`the configuration ${file} must be .json or .mjs`);
+    throw new ConfigError(`the configuration ${file} must be .json, .yaml, .yml or .mjs`);
   }
   const parsed = configSchema.safeParse(doc);
-  if (!parsed.success) throw new ConfigError(`the configuration ${file} is invalid: ${describeIssues(parsed.error.issues, '(config)')}`);
+  if (!parsed.success) {
+    // From YAML each issue also gets the line of its field (or of the nearest parent that exists).
+    const why =
+      lineOf === undefined
+        ? describeIssues(parsed.error.issues, '(config)')
+        : parsed.error.issues
+            .map((issue) => {
+              const line = lineOf(issue.path);
+              return `${describeIssues([issue], '(config)')}${line === undefined ? '' : ` (line ${line})`}`;
+            })
+            .join('; ');
+    throw new ConfigError(`the configuration ${file} is invalid: ${why}`);
+  }
   return { config: parsed.data, file, dir: dirname(file) };
 }
 

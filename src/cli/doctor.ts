@@ -10,6 +10,7 @@ import { refFor } from '../manifest.js';
 import type { SecretProvider } from '../provider.js';
 import { parseRef } from '../ref/parseRef.js';
 import { ENV_AUDIT_KEY, ENV_AUDIT_KEY_FILE } from './audit.js';
+import { measureSkew, SKEW_FAIL_MS, SKEW_WARN_MS, skewStatus } from './clockSkew.js';
 import { loadConfig, loadManifests, localFilesFor, providersFor, type LoadedConfig, type LoadedManifest } from './config.js';
 import { EXIT_FAILED, errorCode, errorExitCode, parseFlags, UsageError, type CommandOutput } from './subcommands.js';
 
@@ -34,12 +35,14 @@ Checks one environment of the configuration, one line per check (ok, warn or FAI
   manifests    every manifest ref (with {env} filled in) is served by a configured provider
   provider     each provider answers and accepts its credentials: describe of a manifest ref it
                serves (no value is read); a missing secret is a warning, a refusal or an outage fails
+  clock        this host's clock against the HTTP Date header of each provider with an HTTP
+               endpoint (Vault: GET /v1/sys/health): warn above 30 s of skew, fail above 5 min
   store, key   local store and key files exist and are not readable by group or others
   audit        the audit log (config "audit") is writable and its HMAC chain verifies
 
 options:
   --env <tag>        the environment to check (default ${'$'}CONNECTOR_SECRETS_ENV)
-  --config FILE      default ./connector-secrets.config.json, else ./connector-secrets.config.mjs
+  --config FILE      default: the first of ./connector-secrets.config.{json,yaml,yml,mjs}
   --json             { environment, ok, checks: [{ check, status, detail, fix? }] }
   -h, --help         show this help
 
@@ -126,6 +129,7 @@ async function runChecks(loaded: LoadedConfig, environment: string, env: Readonl
     checks.push(await privateFileCheck('store', files.store, `connector-secrets local init --env ${environment}`));
     checks.push(await privateFileCheck('key', files.keyFile, `connector-secrets local init --env ${environment} (writes a fresh key), or point keyFile at the key`));
   }
+  checks.push(...(await clockChecks(loaded, environment)));
   if (loaded.config.audit !== undefined) checks.push(...(await auditChecks(loaded, environment, env)));
   return checks;
 }
@@ -165,6 +169,36 @@ async function providerCheck(provider: SecretProvider, refs: readonly string[], 
   } finally {
     await secrets.close().catch(() => undefined);
   }
+}
+
+/**
+ * Clock skew against each provider with an HTTP endpoint (Vault: GET /v1/sys/health, which
+ * answers without a token and in every seal state). An unreachable provider is a warning here:
+ * its provider check reports the outage.
+ */
+async function clockChecks(loaded: LoadedConfig, environment: string): Promise<DoctorCheck[]> {
+  const out: DoctorCheck[] = [];
+  for (const p of loaded.config.providers) {
+    if (p.environments !== undefined && !p.environments.includes(environment)) continue;
+    if (p.type !== 'vault') continue;
+    const url = new URL('/v1/sys/health', p.address).href;
+    const check = `clock vs vault ${new URL(p.address).host}`;
+    try {
+      const sample = await measureSkew(url);
+      const status = skewStatus(sample);
+      const detail = `the provider's clock is ${describeSkew(sample.skewMs)} (±${Math.round(sample.rttMs / 2 + 500)} ms; warn above ${SKEW_WARN_MS / 1000} s, fail above ${SKEW_FAIL_MS / 60_000} min)`;
+      out.push(status === 'ok' ? { check, status, detail } : { check, status, detail, fix: 'synchronise this host\'s clock (NTP: chronyd or systemd-timesyncd) or the provider\'s' });
+    } catch (err) {
+      out.push({ check, status: 'warn', detail: `could not read its clock from ${url}: ${err instanceof Error ? err.message : String(err)}`, fix: 'see the provider check; the clock is checked when the provider answers' });
+    }
+  }
+  return out;
+}
+
+function describeSkew(ms: number): string {
+  const s = Math.abs(ms) / 1000;
+  const amount = s >= 120 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(1)} s`;
+  return ms >= 0 ? `${amount} ahead of ours` : `${amount} behind ours`;
 }
 
 /** A key or store file must exist and be readable by its owner only (POSIX). */

@@ -30,7 +30,7 @@ flags on a row:
 
 options:
   --env <tag>        the environment whose facts fill the row (default ${'$'}CONNECTOR_SECRETS_ENV)
-  --config FILE      default ./connector-secrets.config.json, else ./connector-secrets.config.mjs
+  --config FILE      default: the first of ./connector-secrets.config.{json,yaml,yml,mjs}
   --identity ID      the identity policy and audit see (default: the config's identity)
   --json             one JSON document: { environment, environments, generatedAt, entries[], counts }
   --csv              one CSV row per entry (header first)

@@ -3,8 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { runAuditCommand } from './audit.js';
 import { runDoctorCommand } from './doctor.js';
+import { runIncidentCommand } from './incident.js';
 import { runInventoryCommand } from './inventory.js';
 import { runLocalCommand } from './local.js';
+import { runReportCommand } from './report.js';
 import { runRotateCommand } from './rotate.js';
 import { runRunCommand } from './run.js';
 import { EXIT_CODES_HELP, EXIT_USAGE } from './subcommands.js';
@@ -24,9 +26,17 @@ commands:
                                                       check an audit log's MACs, chain and checkpoint;
                                                       with --anchor, that it was not cut back or swapped
   audit summary FILE [--since T] [--until T] [--json] accesses, denials, failures per identity and ref
+  audit verify|summary --postgres URL [--table T]     the same for a postgresAuditSink table, per chain
+  incident quarantine --identity <id> --reason R --env <tag> [--since 24h] [--rotate] [--report DIR]
+                      [--audit FILE|--postgres URL]   quarantine an identity, list what it read, rotate, report
+  incident lift --identity <id> --reason R --env <tag> lift the quarantine, audited
   inventory --env <tag> [--json|--csv] [--fail-on L]  every declared secret with owner, rotation status, expiry,
-                                                      and where it resolves (from connector-secrets.config.json)
-  doctor --env <tag> [--json]                         check providers, store/key permissions, audit log, policy, refs
+                                                      and where it resolves (from connector-secrets.config.{json,yaml})
+  doctor --env <tag> [--json]                         check providers, clock skew, store/key permissions, audit log,
+                                                      policy, refs
+  report FILE... --out report.html [--key-file K] [--since T] [--until T] [--config C]
+                                                      a self-contained HTML dashboard of audit logs (no script, no
+                                                      network); exit 1 when a log fails verification
 
 options:
   --version      print the version
@@ -59,10 +69,14 @@ async function main(argv: string[]): Promise<number> {
       return runAuditCommand(rest, io);
     case 'rotate':
       return runRotateCommand(rest, io);
+    case 'incident':
+      return runIncidentCommand(rest, io);
     case 'doctor':
       return runDoctorCommand(rest, { ...io, cwd: process.cwd() });
     case 'inventory':
       return runInventoryCommand(rest, { ...io, cwd: process.cwd(), now: Date.now });
+    case 'report':
+      return runReportCommand(rest, { ...io, cwd: process.cwd() });
     case '--version':
     case '-V':
       io.stdout(`${version()}\n`);
@@ -74,7 +88,8 @@ async function main(argv: string[]): Promise<number> {
       io.stdout(HELP);
       return 0;
     default:
-      io.stderr(`error [USAGE]: unknown command; expected run, local, rotate, audit, inventory or doctor\n${HELP}`);
+      io.stderr(`error [USAGE]: unknown command; expected run, local, rotate, audit, incident, inventory, doctor or report
+${HELP}`);
       return EXIT_USAGE;
   }
 }

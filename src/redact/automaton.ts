@@ -198,10 +198,13 @@ export class Automaton {
    * Latin-1 (`buf.write(text, 0, len, 'latin1')` keeps exactly that byte), read from a byte
    * array because that is faster than `charCodeAt`.
    *
+   * @param open - whether the caller needs the returned position (a stream does; a whole text
+   *   does not, and skips the walk over its tail that finds it).
    * @returns the smallest position at which a match might start that could only complete after
-   *   the end of `text` (a stream holds back from there); `text.length` when none can.
+   *   the end of `text` (a stream holds back from there); `text.length` when none can or when
+   *   `open` is false.
    */
-  scan(text: string, sink: MatchSink, bytes: Uint8Array): number {
+  scan(text: string, sink: MatchSink, bytes: Uint8Array, open = true): number {
     // The hot loops use literal numbers, not the module constants: bundlers turn top-level
     // `const` into `var`, which the JIT then reloads on every iteration.
     // Node fields: [s*8 + 0] PARENT, +1 CHR, +2 DEPTH, +4 FAIL, +5 OUT, +6 STAMP, +7 KIDS.
@@ -224,7 +227,7 @@ export class Automaton {
       for (;;) {
         const end = pos + m;
         // No whole pattern fits any more: only a prefix of one may still be open at the end.
-        if (end > len) return this.#openFrom(text, pos);
+        if (end > len) return open ? this.#openFrom(text, pos) : len;
         let pack = 0;
         // q is 4 whenever the shortest pattern has four code units or more: one unrolled read.
         if (q === 4) pack = (bytes[end - 4]! << 24) | (bytes[end - 3]! << 16) | (bytes[end - 2]! << 8) | bytes[end - 1]!;

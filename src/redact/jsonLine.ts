@@ -14,12 +14,23 @@ import { namedSensitive, VALUE_FIELDS } from './value.js';
  * JSON number becomes a bare placeholder (`"acct":[REDACTED]`); such a placeholder, with any
  * digits the match left beside it, is put in quotes. Lines with nothing masked return at once.
  */
-export function redactJsonLine(redactor: Pick<Redactor, 'redact' | 'placeholder' | 'isSensitiveKey'>, line: string): string {
+export function redactJsonLine(redactor: JsonLineRedactor, line: string): string {
   let out = redactor.redact(line);
+  // Only lines with a `value"`/`val"` key (see VALUE_FIELDS) can hold a name/value entry. The
+  // redactor's detector pass says whether it met one; without detectors, one search here.
+  const valueKey = redactor.valueKeySeen ?? VALUE_KEY.test(line);
   if (out !== line) out = quoteBarePlaceholders(out, redactor.placeholder);
-  // Only lines with a `…value"` key can hold a name/value entry: one fast search for the rest.
-  return out.includes('alue"') ? hideNamedValues(out, redactor) : out;
+  return valueKey ? hideNamedValues(out, redactor) : out;
 }
+
+/** What {@link redactJsonLine} needs of a redactor. */
+export type JsonLineRedactor = Pick<Redactor, 'redact' | 'placeholder' | 'isSensitiveKey'> & {
+  /** Set by the library's redactor after `redact` (see RedactorCore.valueKeySeen). */
+  readonly valueKeySeen?: boolean | undefined;
+};
+
+/** A key that ends like a field of VALUE_FIELDS: `value"`, `val"`, `SecretValue"`, `VALUE"` … */
+const VALUE_KEY = /val(?:ue)?"/i;
 
 /**
  * The line with the value of every name/value entry whose name is sensitive masked (parsed and
@@ -64,6 +75,9 @@ const isNumberChar = (c: number): boolean => (c >= 48 && c <= 57) || c === 45 ||
 function quoteBarePlaceholders(json: string, placeholder: string): string {
   // A placeholder with a quote or backslash would confuse the string tracking below.
   if (placeholder === '' || /["\\]/.test(placeholder)) return json;
+  // Most masks are inside strings (`"…session=[REDACTED]"`): the walk below reads the whole
+  // line, so it runs only when some placeholder stands where a number could.
+  if (!mayBeBare(json, placeholder)) return json;
   let out = '';
   let last = 0;
   let inString = false;
@@ -93,4 +107,30 @@ function quoteBarePlaceholders(json: string, placeholder: string): string {
     i = e - 1;
   }
   return last === 0 ? json : out + json.slice(last);
+}
+
+const isSeparatorBefore = (c: number): boolean => c === 58 || c === 44 || c === 91 || c === 32 || c === 9 || c === 10 || c === 13;
+const isSeparatorAfter = (c: number): boolean => c === 44 || c === 125 || c === 93 || c === 32 || c === 9 || c === 10 || c === 13;
+
+/**
+ * Whether a placeholder in `json`, with the number characters around it, sits between what can
+ * surround a JSON number (`:`, `,`, `[` or whitespace before; `,`, `}`, `]`, whitespace or the end
+ * after). A placeholder that does not is inside a string. Over-inclusive, never under: a true
+ * answer only sends the line to the exact walk.
+ */
+function mayBeBare(json: string, placeholder: string): boolean {
+  const n = json.length;
+  for (let i = json.indexOf(placeholder); i >= 0; i = json.indexOf(placeholder, i + 1)) {
+    let s = i;
+    while (s > 0 && isNumberChar(json.charCodeAt(s - 1))) s--;
+    if (s > 0 && !isSeparatorBefore(json.charCodeAt(s - 1))) continue;
+    let e = i + placeholder.length;
+    while (e < n) {
+      if (json.startsWith(placeholder, e)) e += placeholder.length;
+      else if (isNumberChar(json.charCodeAt(e))) e++;
+      else break;
+    }
+    if (e === n || isSeparatorAfter(json.charCodeAt(e))) return true;
+  }
+  return false;
 }

@@ -81,6 +81,12 @@ export interface DetectContext {
   readonly dbUserinfo: boolean;
   /** End of the last key examined, so a key with several keywords is examined once. */
   lastKeyEnd: number;
+  /**
+   * The text has a quoted key ending `value"` or `val"` in any case (a name/value entry may
+   * hide its secret behind a sensitive name in a sibling field): the JSON-line rule then parses
+   * the line (see `redactJsonLine`). Found by the same pass, so other lines cost nothing more.
+   */
+  valueKey: boolean;
 }
 
 type Handler = (text: string, at: number, end: number, ctx: DetectContext, push: Push) => void;
@@ -328,6 +334,13 @@ const authorization: Handler = (text, at, end, _ctx, push) => {
   if (decoded.includes(':')) push(from, from + len);
 };
 
+/** Marks a `value"`/`val"` key for the JSON-line rule; masks nothing itself. */
+const valueKey: Handler = (_text, _at, _end, ctx) => {
+  ctx.valueKey = true;
+};
+/** The triggers of {@link valueKey}: every field name of `VALUE_FIELDS` (value.ts) ends with one, in any case. */
+const VALUE_KEY_WORDS = ['value"', 'val"'];
+
 const TRIGGERS: readonly Trigger[] = [
   { detector: 'awsAccessKeyId', words: ['akia', 'asia', 'abia', 'acca'], handler: aws },
   { detector: 'githubToken', words: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_'], handler: github },
@@ -434,6 +447,7 @@ export class Detectors {
       keys: new KeySpanCache(keys),
       placeholder,
       lastKeyEnd: 0,
+      valueKey: false,
       keyValueOn: enabled.has('keyValue'),
       paramsOn: enabled.has('keyValue') || enabled.has('urlQueryParams'),
       anyUserinfo: enabled.has('urlUserinfo'),
@@ -446,6 +460,7 @@ export class Detectors {
       byWord.set(word, list);
     };
     for (const t of TRIGGERS) if (enabled.has(t.detector)) for (const w of t.words) on(w, t.handler);
+    if (enabled.size > 0) for (const w of VALUE_KEY_WORDS) on(w, valueKey);
     const keyRulesOn = enabled.has('keyValue') || enabled.has('urlQueryParams');
     let unsearchable = false;
     if (keyRulesOn) {
@@ -485,7 +500,9 @@ export class Detectors {
       // before them (the key goes on to the left, or not): the window's last bigram stays the
       // telling one (`y"` of `key"`, not the `":` that ends every JSON key).
       const token = handlers.every((h) => TOKEN_HANDLERS.has(h));
-      const lead = word.length < WINDOW && (token || ending) ? 1 : 0;
+      // `val"` takes any byte before it too: padded after, its window would end in `"` and a
+      // byte, which every JSON key has.
+      const lead = word.length < WINDOW && (token || ending || handlers.includes(valueKey)) ? 1 : 0;
       const classes: (readonly number[])[] = [...word].map((ch) => cases(foldByte(ch.charCodeAt(0))));
       if (lead === 1) classes.unshift(token ? BOUNDARY : ALL_BYTES);
       if (classes.length < WINDOW && offsets.has(word) && word.endsWith('://')) classes.push(AUTHORITY);
@@ -515,6 +532,11 @@ export class Detectors {
     }
   }
 
+  /** Whether the last {@link Detectors.detect} met a `value"`/`val"` key (see DetectContext.valueKey). */
+  get valueKey(): boolean {
+    return this.#ctx.valueKey;
+  }
+
   /** True when nothing is enabled. */
   get empty(): boolean {
     return this.#words.length === 0 && !this.#scanAllKeys;
@@ -527,6 +549,7 @@ export class Detectors {
   detect(text: string, push: Push, bytes: Uint8Array): void {
     const ctx = this.#ctx;
     ctx.lastKeyEnd = 0;
+    ctx.valueKey = false;
     const n = Math.min(text.length, bytes.length);
     if (this.#words.length > 0 && n >= 4) {
       const shift = this.#shift;

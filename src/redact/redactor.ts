@@ -210,6 +210,14 @@ class RedactorCore implements Redactor {
     return !this.#detectors.empty;
   }
 
+  /**
+   * After `redact`: whether the text had a `value"`/`val"` key (any case), found by the detector
+   * pass; `undefined` when the detectors are off and the caller must look itself.
+   */
+  get valueKeySeen(): boolean | undefined {
+    return this.#detectors.empty ? undefined : this.#detectors.valueKey;
+  }
+
   add(value: unknown, options: RedactAddOptions = {}): boolean {
     try {
       return this.#add(value, options.ref, 0);
@@ -339,16 +347,17 @@ class RedactorCore implements Redactor {
 
   /**
    * Collects the masked ranges of `text` into `ranges` (registered values, then detectors) and
-   * returns the position from which a match could still start if more text followed.
+   * returns the position from which a match could still start if more text followed (only
+   * when `open` is true; a whole text passes false and gets `text.length`).
    */
-  scanInto(text: string, ranges: Ranges): number {
+  scanInto(text: string, ranges: Ranges, open = true): number {
     const previous = this.#target;
     this.#target = ranges;
     try {
       const bytes = this.#latin1(text);
-      const open = this.#matcher.scan(text, this.#push, bytes);
+      const at = this.#matcher.scan(text, this.#push, bytes, open);
       if (!this.#detectors.empty) this.#detectors.detect(text, this.#push, bytes);
-      return open;
+      return at;
     } finally {
       this.#target = previous;
     }
@@ -380,7 +389,7 @@ class RedactorCore implements Redactor {
       if (typeof text !== 'string') text = String(text);
       const ranges = this.#ranges;
       ranges.clear();
-      this.scanInto(text, ranges);
+      this.scanInto(text, ranges, false);
       if (ranges.count === 0) return text;
       ranges.normalize();
       return ranges.apply(text, this.placeholder);
@@ -394,7 +403,7 @@ class RedactorCore implements Redactor {
     const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const view = buf.toString('latin1');
     const ranges = new Ranges();
-    this.scanInto(view, ranges);
+    this.scanInto(view, ranges, false);
     if (ranges.count === 0) return Buffer.from(buf);
     ranges.normalize();
     const parts: Buffer[] = [];

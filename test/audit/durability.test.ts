@@ -30,7 +30,7 @@ beforeAll(async () => {
   await build({ entryPoints: [join(ROOT, 'test/fixtures/audit/durable-writer.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: writer, logLevel: 'error', absWorkingDir: ROOT });
 }, 60_000);
 afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
+  await rm(dir, { recursive: true, force: true, maxRetries: 5 });
 });
 
 interface Run {
@@ -96,5 +96,6 @@ describe('fsync: true survives SIGKILL', () => {
     }
     // The runs exercised what they claim: killed mid-traffic, after accesses had returned.
     expect(results.filter((r) => r.killed && r.returned.size > 0 && r.returned.size < 4096).length).toBe(RUNS);
-  }, 120_000);
+    // A time limit for a shared 2-core machine, not a speed bound: 200 node starts under load.
+  }, 360_000);
 });

@@ -71,8 +71,9 @@ describe('GroupCommit', () => {
     const a = gc.push(1);
     await tick();
     const failed = Promise.allSettled([2, 3, 4].map((n) => gc.push(n)));
-    gates.shift()!(); // [1] ends; [2, 3, 4] starts
+    gates.shift()!(); // [1] ends; [2, 3, 4] starts a turn later
     await a;
+    await tick();
     const later = gc.push(5); // arrives while [2, 3, 4] is in flight
     gates.shift()!();
     expect((await failed).map((s) => s.status)).toEqual(['rejected', 'rejected', 'rejected']);
@@ -80,6 +81,26 @@ describe('GroupCommit', () => {
     gates.shift()!();
     await later;
     expect(batches).toEqual([[1], [2, 3, 4], [5]]);
+  });
+
+  it('callers released by a flush share the next one with what arrived during it (no half-size batches taking turns)', async () => {
+    // Each of 8 callers awaits its item, then pushes its next one at once, as audited gets do.
+    const r = recorder();
+    const gc = new GroupCommit(r.flush);
+    r.hold();
+    let next = 0;
+    const caller = async (rounds: number) => {
+      for (let k = 0; k < rounds; k++) await gc.push(next++);
+    };
+    const callers = [caller(3), caller(3), caller(3), caller(3)];
+    await tick();
+    // Four more arrive while the first flush is held.
+    const late = [caller(2), caller(2), caller(2), caller(2)];
+    await tick();
+    r.release();
+    await Promise.all([...callers, ...late]);
+    // Batch 1: the first four; then the late four and the four just released, together, twice.
+    expect(r.batches.map((b) => b.length)).toEqual([4, 8, 8]);
   });
 
   it('back-pressure: a flush takes at most maxBatch items; the rest wait in order', async () => {

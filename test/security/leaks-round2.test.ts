@@ -543,3 +543,41 @@ describe('item 8 in JSON lines: a name/value entry that only text reaches', () =
     expect(JSON.parse(lines[1]!)['value']).toBe(12);
   });
 });
+
+describe('item 8 in JSON lines: every spelling of the value field, with and without detectors', () => {
+  // The line rule once searched for `alue"`: `val`, `VALUE` and `SecretValue`-style keys in
+  // upper case were never parsed, and their value printed in clear.
+  const spellings = ['value', 'Value', 'VALUE', 'val', 'Val', 'VAL', 'ParameterValue', 'parameterValue', 'PARAMETERVALUE', 'SecretValue', 'secretValue', 'SECRETVALUE'];
+  for (const detectors of [undefined, false] as const) {
+    it(`pino hides the value beside a sensitive name (detectors ${detectors === false ? 'off' : 'on'})`, () => {
+      const r = createRedactor({ onWarning: () => {}, ...(detectors === false ? { detectors } : {}) });
+      const lines: string[] = [];
+      const log = pino(withRedaction(r), sink(lines));
+      const values = spellings.map(() => rand());
+      spellings.forEach((field, i) => log.info({ env: [{ NAME: 'DB_PASSWORD', [field]: values[i] }, { name: 'LOG_LEVEL', [field]: 'debug' }] }, 'pod'));
+      expect(lines).toHaveLength(spellings.length);
+      lines.forEach((line, i) => {
+        expect(line).not.toContain(values[i]);
+        const env = (JSON.parse(line) as { env: Record<string, string>[] }).env;
+        expect(env[0]![spellings[i]!]).toBe('[REDACTED]');
+        expect(env[1]![spellings[i]!]).toBe('debug');
+      });
+    });
+  }
+
+  it('a line whose only placeholder is inside a string is left as redact() made it; a bare one is quoted', () => {
+    const r = quiet();
+    const n = 100_000_000 + Math.floor(Math.random() * 800_000_000);
+    const s = rand();
+    r.add(n);
+    r.add(s);
+    const lines: string[] = [];
+    const log = pino(withRedaction(r), sink(lines));
+    // Inside strings, with separators beside the mask that a bare number could also have.
+    log.info({ a: `x:${s},y`, b: `[${s}]`, c: `${n} ${n}`, d: `k=${n}` }, 'in strings');
+    log.info({ a: n, b: [n, n], c: { d: -n } }, 'bare');
+    for (const line of lines) expect(line).not.toMatch(new RegExp(`${s}|${n}`));
+    expect(JSON.parse(lines[0]!)).toMatchObject({ a: 'x:[REDACTED],y', b: '[[REDACTED]]', c: '[REDACTED] [REDACTED]', d: 'k=[REDACTED]' });
+    expect(JSON.parse(lines[1]!)).toMatchObject({ a: '[REDACTED]', b: ['[REDACTED]', '[REDACTED]'], c: { d: '-[REDACTED]' } });
+  });
+});
