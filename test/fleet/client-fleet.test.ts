@@ -64,7 +64,7 @@ function nextApplied(secrets: SecretsClient): Promise<FleetEvent> {
   });
 }
 
-describe('createSecrets({ fleet })', () => {
+describe('createSecrets({ fleet })', { timeout: 90_000 }, () => {
   it("a rotation in A reaches B: B's next get returns the new value, B's handle emits rotated; A does not apply its own event", async () => {
     const { first, make } = await setup();
     const a = make('rotator');

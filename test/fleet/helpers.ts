@@ -22,7 +22,7 @@ export async function dropTable(table: string): Promise<void> {
 }
 
 /** Resolves when `cond()` holds, polling every 5 ms; rejects after `ms` (a safety net, not an assertion on speed). */
-export async function until(cond: () => boolean, ms = 15_000, what = 'condition'): Promise<void> {
+export async function until(cond: () => boolean, ms = 30_000, what = 'condition'): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
