@@ -20,6 +20,7 @@ import { redactFixed } from './redact-fixed.js';
 import { redactPino } from './redact-pino.js';
 import { redactRegister } from './redact-register.js';
 import { redactThroughput } from './redact-throughput.js';
+import { scanBench } from './scan.js';
 import { secretsGet } from './secrets-get.js';
 
 /** One benchmark module. Add a file beside this one and list it in {@link BENCHES}. */
@@ -43,7 +44,7 @@ export interface BenchOutcome {
 }
 
 /** The benchmarks, in run order. */
-const BENCHES: readonly BenchModule[] = [secretsGet, handlesFleet, redactThroughput, redactFixed, redactRegister, redactPino, auditSummary, auditEach, auditFsync, auditPostgresEach, auditPostgresEachRelaxed, auditPostgresFetch, awsStsFleet, awsBulkLoad, gcpTokenFleet, azureTokenFleet, fleetPropagation];
+const BENCHES: readonly BenchModule[] = [secretsGet, handlesFleet, redactThroughput, redactFixed, redactRegister, redactPino, auditSummary, auditEach, auditFsync, auditPostgresEach, auditPostgresEachRelaxed, auditPostgresFetch, awsStsFleet, awsBulkLoad, gcpTokenFleet, azureTokenFleet, scanBench, fleetPropagation];
 
 const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
 

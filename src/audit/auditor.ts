@@ -160,6 +160,18 @@ export class Auditor {
     return this.#record(input, observeOnly ? [] : this.#sinks);
   }
 
+  /** `new Date(now).toISOString()`, reused while the clock stays in one millisecond (busy logs write many records per ms). */
+  #isoNow(): string {
+    const now = this.#now();
+    if (now !== this.#lastMs) {
+      this.#lastMs = now;
+      this.#lastIso = new Date(now).toISOString();
+    }
+    return this.#lastIso;
+  }
+  #lastMs = NaN;
+  #lastIso = '';
+
   #record(input: AuditRecordInput, sinks: readonly AuditSink[]): Promise<void> | undefined {
     this.#count?.(input);
     const toSinks = sinks.length > 0;
@@ -167,8 +179,8 @@ export class Auditor {
       this.#seq += 1;
       return undefined;
     }
-    const event: AuditEvent = {
-      ts: new Date(this.#now()).toISOString(),
+    const event: { -readonly [K in keyof AuditEvent]: AuditEvent[K] } = {
+      ts: this.#isoNow(),
       seq: ++this.#seq,
       identity: this.#identity,
       environment: this.#environment,
@@ -179,9 +191,9 @@ export class Auditor {
       code: input.code ?? null,
       latencyMs: Math.max(0, input.latencyMs ?? 0),
       version: input.version ?? null,
-      ...(input.rule === undefined ? {} : { rule: input.rule }),
-      ...(input.reason === undefined ? {} : { reason: input.reason }),
     };
+    if (input.rule !== undefined) event.rule = input.rule;
+    if (input.reason !== undefined) event.reason = input.reason;
     Object.freeze(event);
     for (const fn of this.#observers) {
       try {

@@ -94,14 +94,39 @@ const str = JSON.stringify;
  */
 export function eventJson(e: AuditEvent): string {
   return (
-    `{"action":${str(e.action)},"code":${str(e.code)},"environment":${str(e.environment)},"identity":${str(e.identity)},` +
-    `"latencyMs":${num(e.latencyMs)},"outcome":${str(e.outcome)},"provider":${str(e.provider)},` +
+    `{"action":${lastAction.of(e.action)},"code":${lastCode.of(e.code)},"environment":${lastEnvironment.of(e.environment)},"identity":${lastIdentity.of(e.identity)},` +
+    `"latencyMs":${num(e.latencyMs)},"outcome":${lastOutcome.of(e.outcome)},"provider":${lastProvider.of(e.provider)},` +
     (e.reason === undefined ? '' : `"reason":${str(e.reason)},`) +
-    `"ref":${str(e.ref)},` +
+    `"ref":${lastRef.of(e.ref)},` +
     (e.rule === undefined ? '' : `"rule":${str(e.rule)},`) +
-    `"seq":${num(e.seq)},"ts":${str(e.ts)},"version":${str(e.version)}}`
+    `"seq":${num(e.seq)},"ts":${lastTs.of(e.ts)},"version":${lastVersion.of(e.version)}}`
   );
 }
+
+/**
+ * `JSON.stringify` of one field, remembering its last input: a busy log repeats the same
+ * action, environment, identity, ref, provider and millisecond record after record.
+ */
+class LastJson {
+  #input: string | null | undefined = undefined;
+  #json = '';
+  of(value: string | null): string {
+    if (value !== this.#input) {
+      this.#json = str(value);
+      this.#input = value;
+    }
+    return this.#json;
+  }
+}
+const lastAction = new LastJson();
+const lastCode = new LastJson();
+const lastEnvironment = new LastJson();
+const lastIdentity = new LastJson();
+const lastOutcome = new LastJson();
+const lastProvider = new LastJson();
+const lastRef = new LastJson();
+const lastTs = new LastJson();
+const lastVersion = new LastJson();
 
 function num(n: number): string {
   if (!Number.isFinite(n)) throw new TypeError('canonical JSON has no non-finite numbers');
@@ -213,17 +238,26 @@ function stringOrNull(v: unknown): v is string | null {
 export function checkAuditEvent(value: unknown): AuditEvent | string {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'the event is not an object';
   const e = value as Record<string, unknown>;
+  // Straight-line checks: this runs for every record a busy log writes.
   for (const k of Object.keys(e)) if (!EVENT_FIELDS.has(k)) return 'the event has an unexpected field';
-  for (const k of REQUIRED_EVENT_FIELDS) if (!Object.hasOwn(e, k)) return `the event lacks "${k}"`;
-  for (const k of ['ts', 'environment', 'action', 'outcome'] as const) if (typeof e[k] !== 'string') return `the event's "${k}" is not a string`;
-  for (const k of ['identity', 'ref', 'provider', 'code', 'version'] as const) if (!stringOrNull(e[k])) return `the event's "${k}" is not a string or null`;
-  for (const k of ['rule', 'reason'] as const) if (e[k] !== undefined && typeof e[k] !== 'string') return `the event's "${k}" is not a string`;
-  if (!Number.isSafeInteger(e['seq']) || (e['seq'] as number) < 1) return `the event's "seq" is not a positive integer`;
-  if (typeof e['latencyMs'] !== 'number' || !Number.isFinite(e['latencyMs']) || e['latencyMs'] < 0) return `the event's "latencyMs" is not a finite number >= 0`;
-  const event: Record<string, unknown> = {};
-  for (const k of REQUIRED_EVENT_FIELDS) event[k] = e[k];
-  if (e['rule'] !== undefined) event['rule'] = e['rule'];
-  if (e['reason'] !== undefined) event['reason'] = e['reason'];
+  for (let i = 0; i < REQUIRED_EVENT_FIELDS.length; i++) if (!Object.hasOwn(e, REQUIRED_EVENT_FIELDS[i]!)) return `the event lacks "${REQUIRED_EVENT_FIELDS[i]}"`;
+  const { ts, seq, identity, environment, action, ref, provider, outcome, code, latencyMs, version, rule, reason } = e;
+  if (typeof ts !== 'string') return `the event's "ts" is not a string`;
+  if (typeof environment !== 'string') return `the event's "environment" is not a string`;
+  if (typeof action !== 'string') return `the event's "action" is not a string`;
+  if (typeof outcome !== 'string') return `the event's "outcome" is not a string`;
+  if (!stringOrNull(identity)) return `the event's "identity" is not a string or null`;
+  if (!stringOrNull(ref)) return `the event's "ref" is not a string or null`;
+  if (!stringOrNull(provider)) return `the event's "provider" is not a string or null`;
+  if (!stringOrNull(code)) return `the event's "code" is not a string or null`;
+  if (!stringOrNull(version)) return `the event's "version" is not a string or null`;
+  if (rule !== undefined && typeof rule !== 'string') return `the event's "rule" is not a string`;
+  if (reason !== undefined && typeof reason !== 'string') return `the event's "reason" is not a string`;
+  if (!Number.isSafeInteger(seq) || (seq as number) < 1) return `the event's "seq" is not a positive integer`;
+  if (typeof latencyMs !== 'number' || !Number.isFinite(latencyMs) || latencyMs < 0) return `the event's "latencyMs" is not a finite number >= 0`;
+  const event: Record<string, unknown> = { ts, seq, identity, environment, action, ref, provider, outcome, code, latencyMs, version };
+  if (rule !== undefined) event['rule'] = rule;
+  if (reason !== undefined) event['reason'] = reason;
   return event as unknown as AuditEvent;
 }
 

@@ -9,6 +9,7 @@ import { runLocalCommand } from './local.js';
 import { runReportCommand } from './report.js';
 import { runRotateCommand } from './rotate.js';
 import { runRunCommand } from './run.js';
+import { runScanCommand } from './scan.js';
 import { EXIT_CODES_HELP, EXIT_USAGE } from './subcommands.js';
 
 const HELP = `usage: connector-secrets <command> [options]
@@ -37,6 +38,9 @@ commands:
   report FILE... --out report.html [--key-file K] [--since T] [--until T] [--config C]
                                                       a self-contained HTML dashboard of audit logs (no script, no
                                                       network); exit 1 when a log fails verification
+  scan [paths...] [--format text|json|sarif] [--baseline F] [--known --env <tag>]
+                                                      find credentials in code, configuration and logs
+                                                      (exit 1 on findings not in the baseline)
 
 options:
   --version      print the version
@@ -77,6 +81,8 @@ async function main(argv: string[]): Promise<number> {
       return runInventoryCommand(rest, { ...io, cwd: process.cwd(), now: Date.now });
     case 'report':
       return runReportCommand(rest, { ...io, cwd: process.cwd() });
+    case 'scan':
+      return runScanCommand(rest, { ...io, cwd: process.cwd(), stderrIsTTY: process.stderr.isTTY === true, version: version() });
     case '--version':
     case '-V':
       io.stdout(`${version()}\n`);
@@ -88,7 +94,7 @@ async function main(argv: string[]): Promise<number> {
       io.stdout(HELP);
       return 0;
     default:
-      io.stderr(`error [USAGE]: unknown command; expected run, local, rotate, audit, incident, inventory, doctor or report
+      io.stderr(`error [USAGE]: unknown command; expected run, local, rotate, audit, incident, inventory, doctor, report or scan
 ${HELP}`);
       return EXIT_USAGE;
   }

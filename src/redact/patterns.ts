@@ -175,7 +175,10 @@ const userinfo: Handler = (text, at, end, ctx, push) => {
     if (isWs(c) || c === 34 || c === 39 || c === 60 || c === 62) break;
     t++;
   }
-  const atSign = text.lastIndexOf('@', t - 1);
+  // The last '@' of the authority, looked for inside it only: `lastIndexOf` would walk back to
+  // the start of the text for every URL without one (quadratic on a file full of URLs).
+  let atSign = t - 1;
+  while (atSign >= end && text.charCodeAt(atSign) !== 64) atSign--;
   if (atSign < end) return;
   let colon = end;
   while (colon < atSign) {
@@ -355,6 +358,12 @@ const TRIGGERS: readonly Trigger[] = [
   { detector: 'authorizationHeader', words: ['bearer', 'basic'], handler: authorization },
 ];
 
+/** The detector each handler reports as (userinfo serves two: it reports the wider one). */
+const HANDLER_DETECTOR: ReadonlyMap<Handler, DetectorName> = new Map<Handler, DetectorName>([
+  ...TRIGGERS.filter((t) => t.detector !== 'databaseUri').map((t) => [t.handler, t.detector] as const),
+  [keyValue, 'keyValue'],
+]);
+
 /**
  * What may follow a key word of three letters (`pwd`, `key`, `sig` …) for it to be a trigger: the
  * end of a key (a quote, a separator, or one space or tab and a separator). Longer key words
@@ -417,6 +426,8 @@ export class Detectors {
   readonly #words: string[] = [];
   /** Handlers per trigger id. */
   readonly #handlers: Handler[][] = [];
+  /** The detector of each of those handlers (see {@link Detectors.current}). */
+  readonly #handlerDetectors: DetectorName[][] = [];
   /** Per trigger id: where, in a widened trigger, the original one starts (see WIDENED); -1 when not widened. */
   readonly #offset: number[] = [];
   /** Per trigger id: the length of the key word when the trigger ends with a key ending (see KEY_ENDINGS), else -1. */
@@ -440,6 +451,8 @@ export class Detectors {
   readonly #ctx: DetectContext;
   /** With RegExp key rules, every `key=`/`key:` must be examined (no keyword to look for). */
   readonly #scanAllKeys: boolean;
+  /** The detector whose handler runs now: read by a `push` that needs to know (the scanner); costs one store per hit. */
+  #current: DetectorName = 'keyValue';
 
   constructor(enabled: ReadonlySet<DetectorName>, keys: KeyRules, placeholder: string) {
     this.#ctx = {
@@ -493,6 +506,7 @@ export class Detectors {
       const ending = suffix !== undefined;
       this.#words.push(word);
       this.#handlers.push(handlers);
+      this.#handlerDetectors.push(handlers.map((h) => HANDLER_DETECTOR.get(h) ?? 'keyValue'));
       this.#offset.push(offsets.get(word) ?? -1);
       this.#keyLength.push(ending ? word.length - suffix.length : -1);
       // The filter pattern: byte classes, the word's (both cases) with what surrounds it.
@@ -530,6 +544,11 @@ export class Detectors {
         if (!list.includes(id)) list.push(id);
       }
     }
+  }
+
+  /** The detector that found the range being pushed (valid inside a `push` call). */
+  get current(): DetectorName {
+    return this.#current;
   }
 
   /** Whether the last {@link Detectors.detect} met a `value"`/`val"` key (see DetectContext.valueKey). */
@@ -602,6 +621,7 @@ export class Detectors {
     }
     if (this.#scanAllKeys) {
       ctx.lastKeyEnd = 0;
+      this.#current = 'keyValue';
       for (let i = 0; i < text.length; i++) {
         const c = text.charCodeAt(i);
         if ((c === 61 || c === 58) && i > 0 && isKeyChar(text.charCodeAt(i - 1))) {
@@ -628,14 +648,14 @@ export class Detectors {
       if (!startsWithFolded(text, at, word)) continue;
       const handlers = this.#handlers[id]!;
       const offset = this.#offset[id]!;
-      if (offset >= 0) {
-        // A widened trigger: hand over the original three characters.
-        for (const h of handlers) h(text, at + offset, at + offset + 3, this.#ctx, push);
-      } else if (this.#keyLength[id]! >= 0) {
-        // A key word carrying what follows the key; the key ends before it.
-        for (const h of handlers) h(text, at, at + this.#keyLength[id]!, this.#ctx, push);
-      } else {
-        for (const h of handlers) h(text, at, at + word.length, this.#ctx, push);
+      const from = offset >= 0 ? at + offset : at;
+      // A widened trigger hands over the original three characters; a key word carrying what
+      // follows the key, the key alone.
+      const to = offset >= 0 ? at + offset + 3 : this.#keyLength[id]! >= 0 ? at + this.#keyLength[id]! : at + word.length;
+      const detectors = this.#handlerDetectors[id]!;
+      for (let k = 0; k < handlers.length; k++) {
+        this.#current = detectors[k]!;
+        handlers[k]!(text, from, to, this.#ctx, push);
       }
     }
   }
