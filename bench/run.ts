@@ -14,6 +14,7 @@ import { awsBulkLoad } from './aws-bulk-load.js';
 import { awsStsFleet } from './aws-sts-fleet.js';
 import { gcpTokenFleet } from './gcp-token-fleet.js';
 import { azureTokenFleet } from './azure-token-fleet.js';
+import { fleetPropagation } from './fleet-propagation.js';
 import { handlesFleet } from './handles-fleet.js';
 import { redactFixed } from './redact-fixed.js';
 import { redactPino } from './redact-pino.js';
@@ -43,7 +44,7 @@ export interface BenchOutcome {
 }
 
 /** The benchmarks, in run order. */
-const BENCHES: readonly BenchModule[] = [secretsGet, handlesFleet, redactThroughput, redactFixed, redactRegister, redactPino, auditSummary, auditEach, auditFsync, auditPostgresEach, auditPostgresEachRelaxed, auditPostgresFetch, awsStsFleet, awsBulkLoad, gcpTokenFleet, azureTokenFleet, scanBench];
+const BENCHES: readonly BenchModule[] = [secretsGet, handlesFleet, redactThroughput, redactFixed, redactRegister, redactPino, auditSummary, auditEach, auditFsync, auditPostgresEach, auditPostgresEachRelaxed, auditPostgresFetch, awsStsFleet, awsBulkLoad, gcpTokenFleet, azureTokenFleet, scanBench, fleetPropagation];
 
 const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
 

@@ -40,6 +40,7 @@ const EXPECTED_EXPORTS = {
   './gcp': ['fromGcpSecretManager', 'gcpAccessToken'],
   './azure': ['fromAzureKeyVault', 'azureAccessToken', 'AzureApiError'],
   './adapters': ['pgConfig', 'mysqlConfig', 'undiciAuth', 'axiosAuth'],
+  './fleet': ['postgresBus', 'fleetBusFromUrl'],
 };
 
 /** Packages the public entries must never load: they belong to lazily loaded subpaths. */

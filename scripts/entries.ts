@@ -30,6 +30,7 @@ export const PUBLIC_ENTRIES: readonly PublicEntry[] = [
   { subpath: './pino', source: 'src/pino/index.ts' },
   { subpath: './winston', source: 'src/winston/index.ts' },
   { subpath: './adapters', source: 'src/adapters/index.ts' },
+  { subpath: './fleet', source: 'src/fleet/index.ts' },
 ];
 
 /** The `connector-secrets` command: ESM only, built to `dist/cli/main.js` (package.json `bin`). */

@@ -39,6 +39,7 @@ import { withDeadline, type CallOptions } from './deadline.js';
 import { isStandardSchema, type StandardSchemaV1 } from './standardSchema.js';
 import { generateSecretValue } from './rotation/generate.js';
 import type { RotateOptions, RotationChange, RotationResult } from './rotation/types.js';
+import type { FleetBus, FleetEvent, FleetEventBody } from './fleet/bus.js';
 
 /**
  * Options of {@link createSecrets}.
@@ -216,6 +217,25 @@ export interface SecretsOptions {
    * @default auto-detect
    */
   readonly openTelemetry?: boolean;
+  /**
+   * A fleet bus (`postgresBus(...)` from `connector-secrets/fleet`) that tells this client what
+   * other processes did, and tells them what it does. Heard from another process: `rotated`
+   * drops the cached value of the ref and makes its handles read it again (they emit `rotated`),
+   * so no get that starts after the event is served the old value; `quarantined` and `lifted`
+   * apply as `secrets.quarantine`/`lift` do (audited, not published again); `policy-updated`
+   * replaces the policy after checking it (an invalid one is refused and audited);
+   * `revoked(leaseId)` drops the cache entry and refreshes the handles holding that lease.
+   * Published by this client: its successful rotations, quarantines and lifts. Accesses wait for
+   * the bus to be ready, and fail if it can never connect. `close()` does not close the bus: the
+   * caller that made it closes it.
+   * @default none
+   * @example
+   * ```ts
+   * const fleet = postgresBus({ connectionString: process.env.FLEET_DATABASE_URL });
+   * const secrets = createSecrets({ environment: 'prod', providers, audit, fleet });
+   * ```
+   */
+  readonly fleet?: FleetBus;
 }
 
 /**
@@ -242,6 +262,10 @@ export interface SecretsEvents {
   anomaly: [AnomalyEvent];
   /** An audit sink failed to record or close. Under `'fail-closed'`, an access no sink recorded was denied. */
   'audit-error': [AuditWriteError];
+  /** A fleet bus event from another process was applied (after the cache and handles were told). */
+  fleet: [FleetEvent];
+  /** Publishing to the fleet bus failed (the local action stands), or a fleet event could not be applied. */
+  'fleet-error': [unknown];
   [event: string]: unknown[];
 }
 
@@ -508,6 +532,13 @@ const optionsSchema = z.object({
   anomaly: z.union([z.literal(false), z.object({}).passthrough()]).optional(),
   onAlert: fn<(a: AnomalyEvent) => void>('onAlert').optional(),
   openTelemetry: z.boolean().optional(),
+  fleet: z
+    .custom<FleetBus>(
+      (v) =>
+        typeof v === 'object' && v !== null && typeof (v as FleetBus).origin === 'string' && ['publish', 'subscribe', 'ready', 'close'].every((k) => typeof (v as unknown as Record<string, unknown>)[k] === 'function'),
+      'fleet must be a fleet bus (postgresBus(...) from connector-secrets/fleet)',
+    )
+    .optional(),
 }).strict();
 
 const MAX_ROUTES = 4096;
@@ -582,8 +613,14 @@ class Client implements SecretsClient {
   readonly #metrics = new MetricsRecorder();
   readonly #anomaly: AnomalyDetector | undefined;
   readonly #onAlert: ((anomaly: AnomalyEvent) => void | Promise<void>) | undefined;
-  /** Set while `openTelemetry: true` loads its package; stays rejected when it cannot. */
+  /** Set while `openTelemetry: true` loads its package or the fleet bus connects; stays rejected when either cannot. */
   #otelGate: Promise<void> | undefined;
+  readonly #fleet: FleetBus | undefined;
+  #unsubscribeFleet: (() => void) | undefined;
+  /** Bumped per ref (canonical, without `#field`) on each change: a fetch that began before a change does not fill the cache. */
+  readonly #generations = new Map<string, number>();
+  /** What each handle's source holds, so a fleet `revoked(leaseId)` finds the handles holding that lease. */
+  readonly #leaseHolders = new Set<{ readonly key: string; readonly leaseId: () => string | undefined; readonly changed: () => void }>();
   #closed = false;
   /** Quarantined identities, with their reasons. */
   readonly #quarantined = new Map<string, string>();
@@ -649,22 +686,29 @@ class Client implements SecretsClient {
       this.#auditor.observe((event) => anomaly.observe(event));
     }
     for (const p of providers) if (p.watch !== undefined) this.#unwatch.push(p.watch((ref) => this.#changed(ref)));
+    const gates: Promise<unknown>[] = [];
     if (options.openTelemetry !== false) {
       const loading = loadOpenTelemetry().then((api) => {
         const bridge = this.#closed ? undefined : createOtelBridge(api, environment);
         if (bridge !== undefined) this.#metrics.attach(bridge);
       });
-      if (options.openTelemetry === true) {
-        // Asked for by name: accesses wait for the bridge, and all fail with the error when the
-        // package is missing (a rejected gate stays). Auto-detection never holds anything up.
-        const gate = loading.then(() => {
-          this.#otelGate = undefined;
-        });
-        gate.catch(() => {});
-        this.#otelGate = gate;
-      } else {
-        loading.catch(() => {});
-      }
+      // Asked for by name: accesses wait for the bridge, and all fail with the error when the
+      // package is missing (a rejected gate stays). Auto-detection never holds anything up.
+      if (options.openTelemetry === true) gates.push(loading);
+      else loading.catch(() => {});
+    }
+    this.#fleet = options.fleet;
+    if (this.#fleet !== undefined) {
+      // Subscribed before the first access, so nothing published after it is missed.
+      this.#unsubscribeFleet = this.#fleet.subscribe((event) => this.#heard(event));
+      gates.push(this.#fleet.ready());
+    }
+    if (gates.length > 0) {
+      const gate = Promise.all(gates).then(() => {
+        if (this.#otelGate === gate) this.#otelGate = undefined;
+      });
+      gate.catch(() => {});
+      this.#otelGate = gate;
     }
   }
 
@@ -1006,6 +1050,20 @@ class Client implements SecretsClient {
     if (typeof identity !== 'string' || identity === '') throw new ConfigError('quarantine needs an identity (a non-empty string)');
     if (typeof options?.reason !== 'string' || options.reason.trim() === '') throw new ConfigError('quarantine needs { reason } (a non-empty string)');
     const reason = this.redactor.redact(options.reason);
+    let recorded: unknown;
+    try {
+      await this.#applyQuarantine(identity, reason, '');
+    } catch (err) {
+      recorded = err;
+    }
+    // Published even when the local record failed: the quarantine is in force here, and must be everywhere.
+    const unpublished = await this.#publish({ type: 'quarantined', identity, reason });
+    if (recorded !== undefined) throw recorded;
+    if (unpublished !== undefined) throw unpublished;
+  }
+
+  /** Puts a quarantine in force here and audits it (a fleet event applies it the same way, without publishing). */
+  async #applyQuarantine(identity: string, reason: string, via: string): Promise<void> {
     // In force before anything is awaited: no access slips in while the record is written.
     this.#quarantined.set(identity, reason);
     let closed = 0;
@@ -1017,15 +1075,28 @@ class Client implements SecretsClient {
       await Promise.allSettled(handles.map((h) => h.close()));
     }
     const own = identity === this.identity ? `; this client's accesses are denied, ${closed} handle(s) closed and their leases revoked` : '';
-    await this.#auditor.record({ action: 'quarantine', outcome: 'success', ref: null, reason: `identity ${identity} quarantined: ${reason}${own}` });
+    await this.#auditor.record({ action: 'quarantine', outcome: 'success', ref: null, reason: `identity ${identity} quarantined${via}: ${reason}${own}` });
   }
 
   async lift(identity: string, options: { readonly reason?: string } = {}): Promise<void> {
     if (typeof identity !== 'string' || identity === '') throw new ConfigError('lift needs an identity (a non-empty string)');
+    let recorded: unknown;
+    try {
+      await this.#applyLift(identity, options.reason, '');
+    } catch (err) {
+      recorded = err;
+    }
+    const reason = options.reason === undefined ? undefined : this.redactor.redact(options.reason);
+    const unpublished = await this.#publish({ type: 'lifted', identity, ...(reason === undefined ? {} : { reason }) });
+    if (recorded !== undefined) throw recorded;
+    if (unpublished !== undefined) throw unpublished;
+  }
+
+  async #applyLift(identity: string, reason: string | undefined, via: string): Promise<void> {
     const was = this.#quarantined.delete(identity);
     if (identity === this.identity) this.#denyAll = false;
-    const why = options.reason === undefined ? '' : `: ${this.redactor.redact(options.reason)}`;
-    await this.#auditor.record({ action: 'lift', outcome: 'success', ref: null, reason: `identity ${identity} ${was ? 'lifted' : 'was not quarantined'}${why}` });
+    const why = reason === undefined ? '' : `: ${this.redactor.redact(reason)}`;
+    await this.#auditor.record({ action: 'lift', outcome: 'success', ref: null, reason: `identity ${identity} ${was ? 'lifted' : 'was not quarantined'}${via}${why}` });
   }
 
   isQuarantined(identity: string): boolean {
@@ -1053,6 +1124,7 @@ class Client implements SecretsClient {
     let previous: ResolvedSecret;
     try {
       if (this.#guard.ready !== undefined) await this.#guard.ready;
+      if (this.#otelGate !== undefined) await this.#otelGate;
       this.#guard.check(route.key, route.plan, undefined);
       previous = await provider.resolve(route.ref, this.#ctx);
     } catch (err) {
@@ -1096,6 +1168,8 @@ class Client implements SecretsClient {
     this.#changed(route.key);
     const reason = `rotated from version ${previous.version ?? '(unversioned)'}${options.verify === undefined ? '' : ', verified'}`;
     await this.#auditor.record({ ...record, outcome: 'success', version: written.version ?? null, reason, latencyMs: this.#now() - started });
+    // The rotation stands whether or not the fleet hears of it: a failure is audited and emitted as 'fleet-error'.
+    await this.#publish({ type: 'rotated', ref: route.key, version: written.version ?? null });
     const retire = options.retire;
     const retired = retire === undefined ? undefined : this.#retireLater(overlapMs, () => retire(before), { ...record, version: previous.version ?? null });
     return { ref: route.key, provider: provider.name, previousVersion: previous.version, version: written.version, retired };
@@ -1138,6 +1212,9 @@ class Client implements SecretsClient {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // The bus belongs to whoever made it: unsubscribed here, never closed.
+    this.#unsubscribeFleet?.();
+    this.#unsubscribeFleet = undefined;
     for (const unwatch of this.#unwatch.splice(0)) unwatch();
     for (const cancel of [...this.#retiring]) cancel();
     this.#retiring.clear();
@@ -1164,7 +1241,81 @@ class Client implements SecretsClient {
       return; // Not a ref this client could have asked for.
     }
     this.#cache?.delete(key);
+    // A fetch already in flight may carry the old value: later calls start their own, and it
+    // does not fill the cache (see #fetch).
+    this.#generations.set(key, (this.#generations.get(key) ?? 0) + 1);
+    this.#inflight.delete(key);
     for (const notify of [...(this.#watchers.get(key) ?? [])]) notify();
+  }
+
+  /** One fleet event: applied synchronously where it can be, so the next access already sees it. */
+  #heard(event: FleetEvent): void {
+    if (this.#closed || event.origin === this.#fleet?.origin) return;
+    try {
+      switch (event.type) {
+        case 'rotated':
+          this.#changed(event.ref);
+          break;
+        case 'revoked':
+          this.#revoked(event.leaseId);
+          break;
+        case 'quarantined':
+          void this.#applyQuarantine(event.identity, this.redactor.redact(event.reason), ` (fleet event ${event.id} from ${event.origin})`).catch((err: unknown) => this.#events.emit('fleet-error', err));
+          break;
+        case 'lifted':
+          void this.#applyLift(event.identity, event.reason, ` (fleet event ${event.id} from ${event.origin})`).catch((err: unknown) => this.#events.emit('fleet-error', err));
+          break;
+        case 'policy-updated':
+          this.#policyUpdated(event);
+          break;
+      }
+    } catch (err) {
+      this.#events.emit('fleet-error', err);
+      return;
+    }
+    this.#events.emit('fleet', event);
+  }
+
+  /** A lease revoked elsewhere: its cache entry goes, and the handles holding it read a new credential. */
+  #revoked(leaseId: string): void {
+    const now = this.#now();
+    for (const holder of [...this.#leaseHolders]) {
+      if (holder.leaseId() !== leaseId) continue;
+      if (this.#cache?.get(holder.key, now)?.resolved.lease?.id === leaseId) this.#cache.delete(holder.key);
+      holder.changed();
+    }
+    for (const key of [...this.#routes.values()].map((r) => r.key)) {
+      if (this.#cache?.get(key, now)?.resolved.lease?.id === leaseId) {
+        this.#cache.delete(key);
+        this.#generations.set(key, (this.#generations.get(key) ?? 0) + 1);
+        this.#inflight.delete(key);
+      }
+    }
+  }
+
+  #policyUpdated(event: FleetEvent & { readonly type: 'policy-updated' }): void {
+    const from = `fleet event ${event.id} from ${event.origin}`;
+    try {
+      this.#guard.replacePolicy(event.policy);
+    } catch (err) {
+      void this.#auditBackground({ action: 'policy-update', outcome: 'failure', ref: null, code: codeOf(err), reason: `refused an invalid policy (${from}); the policy in force stays` });
+      throw err;
+    }
+    void this.#auditBackground({ action: 'policy-update', outcome: 'success', ref: null, reason: `policy replaced (${from})` });
+  }
+
+  /** Tells the fleet; a failure is audited and emitted as `fleet-error`, and returned for callers that must fail on it. */
+  async #publish(body: FleetEventBody): Promise<unknown> {
+    if (this.#fleet === undefined) return undefined;
+    try {
+      await this.#fleet.publish(body);
+      return undefined;
+    } catch (err) {
+      const ref = body.type === 'rotated' ? body.ref : null;
+      await this.#auditBackground({ action: body.type === 'rotated' ? 'rotate' : body.type === 'lifted' ? 'lift' : 'quarantine', outcome: 'failure', ref, code: codeOf(err), reason: `the fleet bus (${this.#fleet.name}) was not told of the ${body.type} event` });
+      this.#events.emit('fleet-error', err);
+      return err;
+    }
   }
 
   /** Parses and routes a ref once; the result is reused on every warm call. */
@@ -1247,7 +1398,10 @@ class Client implements SecretsClient {
         const set = this.#watchers.get(route.key) ?? new Set();
         set.add(onChange);
         this.#watchers.set(route.key, set);
+        const holder = { key: route.key, leaseId: () => last?.resolved.lease?.id, changed: onChange };
+        this.#leaseHolders.add(holder);
         return () => {
+          this.#leaseHolders.delete(holder);
           set.delete(onChange);
           if (set.size === 0 && this.#watchers.get(route.key) === set) this.#watchers.delete(route.key);
         };
@@ -1337,6 +1491,7 @@ class Client implements SecretsClient {
    * ever sees it.
    */
   async #fetch(route: Route, pass?: GuardPass, declared?: Sensitivity, ask?: (provider: SecretProvider) => Promise<ResolvedSecret>): Promise<CacheEntry> {
+    const generation = this.#generations.get(route.key);
     if (this.#guard.ready !== undefined) await this.#guard.ready;
     if (this.#otelGate !== undefined) await this.#otelGate;
     const checked = pass ?? this.#guard.check(route.key, route.plan, declared);
@@ -1354,7 +1509,10 @@ class Client implements SecretsClient {
     if (this.#closed) throw new ConfigError('the secrets client was closed');
     // Every value is known to the redactor before any Secret or cache entry holds it.
     this.redactor.add(resolved.value, { ref: route.key });
-    return this.#cache?.set(route.key, provider.name, resolved, now) ?? new SecretCache().entryFor(provider.name, resolved, now);
+    // Changed (rotated, revoked) while this fetch ran: its answer may be the old one, so it is
+    // handed to the callers that were already waiting, and not kept for later ones.
+    if (this.#cache === undefined || this.#generations.get(route.key) !== generation) return new SecretCache().entryFor(provider.name, resolved, now);
+    return this.#cache.set(route.key, provider.name, resolved, now);
   }
 
   /** The text a ref names in an entry: its `#field`, or the whole value. */

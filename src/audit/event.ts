@@ -3,7 +3,7 @@
  * (`cache-hit`), a credential handle's `refresh`, `renew`, `rotate` or `revoke`, an `anomaly`, or an
  * incident step: an identity's `quarantine` or its `lift`.
  */
-export type AuditAction = 'resolve' | 'cache-hit' | 'refresh' | 'renew' | 'rotate' | 'revoke' | 'anomaly' | 'quarantine' | 'lift' | 'describe';
+export type AuditAction = 'resolve' | 'cache-hit' | 'refresh' | 'renew' | 'rotate' | 'revoke' | 'anomaly' | 'quarantine' | 'lift' | 'describe' | 'policy-update';
 
 /** How it ended: served, denied by a guard (environment, policy, expiry, provider denial), failed, or an alert. */
 export type AuditOutcome = 'success' | 'denied' | 'failure' | 'alert';

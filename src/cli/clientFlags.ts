@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { fileAuditSink } from '../audit/fileAuditSink.js';
 import type { SecretsOptions } from '../client.js';
 import { ConfigError } from '../errors.js';
+import type { FleetBus } from '../fleet/bus.js';
+import { fleetBusFromUrl } from '../fleet/fromUrl.js';
 import { assertEnvironmentTag } from '../providers/local-store/names.js';
 import { ENV_AUDIT_KEY, ENV_AUDIT_KEY_FILE } from './audit.js';
 import { UsageError } from './subcommands.js';
@@ -13,6 +15,20 @@ export interface ClientFlags {
   readonly policy?: string | undefined;
   readonly 'audit-file'?: string | undefined;
   readonly 'audit-key-file'?: string | undefined;
+  readonly fleet?: string | undefined;
+}
+
+/** The `--fleet URL` flag's help line, shared by the commands that take it. */
+export const FLEET_FLAG_HELP = '  --fleet URL             a fleet bus (postgres://…, ?channel=&table= optional): hear rotations, quarantines and policy updates of other processes, and tell them of this one\n';
+
+/**
+ * The fleet bus `--fleet` names, or undefined. The caller closes it after the client: the client
+ * never closes a bus it was given.
+ */
+export function fleetBusOf(flags: ClientFlags, env: Record<string, string | undefined>): FleetBus | undefined {
+  const url = flags.fleet ?? (env['CONNECTOR_SECRETS_FLEET'] || undefined);
+  if (url === undefined) return undefined;
+  return fleetBusFromUrl(url);
 }
 
 /** The environment tag from `--env` or CONNECTOR_SECRETS_ENV, checked; `prod` needs `--audit-file`. */

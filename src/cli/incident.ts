@@ -15,7 +15,8 @@ import { writeIncidentReport, type IncidentReport, type IncidentRotation, type I
 import { fromEnv } from '../providers/fromEnv.js';
 import { assertEnvironmentTag } from '../providers/local-store/names.js';
 import { ENV_AUDIT_KEY, ENV_AUDIT_KEY_FILE } from './audit.js';
-import { auditKey, guardedClientOptions } from './clientFlags.js';
+import { auditKey, fleetBusOf, guardedClientOptions } from './clientFlags.js';
+import type { FleetBus } from '../fleet/bus.js';
 import { openPgPool, shownUrl } from './pgPool.js';
 import { openLocalStore } from './store.js';
 import { EXIT_CODES_HELP, EXIT_FAILED, errorCode, parseFlags, runSubcommands, UsageError, type CommandOutput } from './subcommands.js';
@@ -30,8 +31,8 @@ export interface IncidentCommandIo extends CommandOutput {
    */
   readonly now?: () => number;
   /**
-   * Publishes `quarantined` / `lifted` to the fleet. Not settable from the command line yet: the
-   * `--fleet <url>` flag will supply it (see src/incident/fleetHook.ts).
+   * Publishes `quarantined` / `lifted` to the fleet. From the command line, `--fleet <url>`
+   * supplies it (a `connector-secrets/fleet` bus; see src/incident/fleetHook.ts).
    */
   readonly publish?: IncidentPublisher;
 }
@@ -73,6 +74,8 @@ options:
   --operator <id>         the identity this command runs as (what policy and audit see)
   --policy <file>         an access policy for this command's own client
   --report <dir>          where the report goes (default .)
+  --fleet <url>           a fleet bus (postgres://…; default ${'$'}CONNECTOR_SECRETS_FLEET): publish the
+                          quarantine or lift, so every process on the bus applies it
   --json                  print the report (JSON) on stdout
   -h, --help              show this help
 
@@ -103,6 +106,7 @@ const OPTIONS = {
   operator: { type: 'string' },
   policy: { type: 'string' },
   report: { type: 'string' },
+  fleet: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -167,7 +171,11 @@ async function incident(kind: 'quarantine' | 'lift', args: string[], io: Inciden
   const step = (name: string, ok: boolean, detail: string) => void steps.push({ step: name, at: new Date(now()).toISOString(), ok, detail });
   let pool: Pool | undefined;
   let secrets: SecretsClient | undefined;
+  let bus: FleetBus | undefined;
   try {
+    bus = fleetBusOf(o, io.env);
+    const fleetBus = bus;
+    const publish = io.publish ?? (fleetBus === undefined ? undefined : async (e: Parameters<IncidentPublisher>[0]) => void (await fleetBus.publish(e)));
     if (o.postgres !== undefined) pool = await openPgPool(o.postgres, `incident ${kind} --postgres`);
     const guarded = await guardedClientOptions({ identity: o.operator, policy: o.policy, 'audit-file': o['audit-file'], 'audit-key-file': o['audit-key-file'] }, io.env);
     const audit: AuditSink | undefined = guarded.audit !== undefined ? (guarded.audit as AuditSink) : pool !== undefined ? postgresAuditSink({ pool, hmacKey: hmacKey!, table }) : undefined;
@@ -181,8 +189,15 @@ async function incident(kind: 'quarantine' | 'lift', args: string[], io: Inciden
     step(kind, true, `identity ${identity} ${kind === 'quarantine' ? 'quarantined' : 'lifted'} in this process; recorded in ${auditWhere(o)}`);
 
     // 2. The fleet: the one place a bus would be told (src/incident/fleetHook.ts).
-    const fleet = await publishToFleet({ type: kind === 'quarantine' ? 'quarantined' : 'lifted', identity, reason }, io.publish);
-    step('fleet', true, fleet.detail);
+    let fleet: Awaited<ReturnType<typeof publishToFleet>>;
+    try {
+      fleet = await publishToFleet({ type: kind === 'quarantine' ? 'quarantined' : 'lifted', identity, reason }, publish);
+      step('fleet', true, fleet.detail);
+    } catch (err) {
+      // The quarantine holds here and in the audit log; the other steps still run and the report says the fleet was not told.
+      fleet = { published: false, detail: `publishing to the fleet bus failed (${errorCode(err)}): other processes were not told` };
+      step('fleet', false, fleet.detail);
+    }
 
     const sources: IncidentSource[] = [];
     const collector = new AccessCollector(identity, since ?? -Infinity, until);
@@ -248,6 +263,7 @@ async function incident(kind: 'quarantine' | 'lift', args: string[], io: Inciden
   } finally {
     await secrets?.close().catch(() => undefined);
     await pool?.end().catch(() => undefined);
+    await bus?.close().catch(() => undefined);
   }
 }
 

@@ -5,9 +5,11 @@ import { parseRef } from '../ref/parseRef.js';
 import type { RotationResult } from '../rotation/types.js';
 import { ENV_AUDIT_KEY_FILE } from './audit.js';
 import { readAll } from './local.js';
-import { commandEnvironment, guardedClientOptions } from './clientFlags.js';
+import { commandEnvironment, FLEET_FLAG_HELP, fleetBusOf, guardedClientOptions } from './clientFlags.js';
+import type { FleetBus } from '../fleet/bus.js';
 import { WITHHELD } from './run.js';
 import { openLocalStore } from './store.js';
+import { ENV_PG_ADMIN_URL, postgresRotatePlan } from './rotatePostgres.js';
 import { EXIT_CODES_HELP, EXIT_FAILED, errorCode, errorExitCode, parseFlags, UsageError, type CommandOutput } from './subcommands.js';
 
 /** What `connector-secrets rotate` reads and writes. */
@@ -23,7 +25,8 @@ const USAGE = `usage: connector-secrets rotate <ref> --env <tag> [--generate N] 
 Writes a new version of a secret in the local store: a generated value (--generate N characters
 of letters and digits, from crypto randomness) or the value read from stdin (never from
 arguments). Handles and caches of this process are told; other processes read the new version
-when their cache or handle refreshes. The rotation is audited (identity, ref, old and new
+when their cache or handle refreshes, or at once when they listen on the --fleet bus this
+command publishes "rotated" to (ref and version, never the value). The rotation is audited (identity, ref, old and new
 version; never the value).
 
 Verification is off by default. With --verify, <command> runs with the new value in its
@@ -41,11 +44,25 @@ options:
   --audit-file FILE       append the rotation to this HMAC-chained audit log (required for --env prod)
   --audit-key-file FILE   the audit HMAC key (default ${'$'}${ENV_AUDIT_KEY_FILE})
   --verify-var NAME       the variable that holds the new value for --verify (default SECRET_VALUE)
-  --json                  print {"ok", "ref", "provider", "previousVersion", "version", "verified"}
+  --postgres STRATEGY     the secret is a PostgreSQL login ({"username","password"}): rotate it with
+                          'single' (ALTER ROLE its own role) or 'alternating' (--roles A,B: the login
+                          flips to the other role); the new login is checked before it is kept
+  --roles A,B             the two roles of --postgres alternating
+  --overlap DURATION      --postgres alternating: the role left behind keeps its password this long
+                          (e.g. 15m; this command waits), then loses it (default 0)
+  --postgres-admin-env V  the variable holding the admin connection URL (default ${'$'}${ENV_PG_ADMIN_URL})
+${FLEET_FLAG_HELP.trimEnd()} (default ${'$'}CONNECTOR_SECRETS_FLEET)
+  --json                  print {"ok", "ref", "provider", "previousVersion", "version", "verified", "fleet"}
                           (on a failed rotation: {"ok": false, "ref", "code", "rolledBack"})
   -h, --help              show this help
 
-${EXIT_CODES_HELP}  (1 here: the rotation was denied, refused by the store, or refused by --verify)
+${EXIT_CODES_HELP}  (1 here: the rotation was denied, refused by the store, or refused by --verify; or it was
+   made but the --fleet bus was not told: "fleet" is null in --json)
+
+examples:
+  connector-secrets rotate local://orders-api --env dev --generate 40
+  connector-secrets rotate local://orders-db --env prod --audit-file audit.jsonl \\
+    --postgres alternating --roles orders_a,orders_b --overlap 15m --fleet postgres://fleet@db.internal/ops
 `;
 
 const OPTIONS = {
@@ -60,6 +77,11 @@ const OPTIONS = {
   'audit-key-file': { type: 'string' },
   verify: { type: 'boolean' },
   'verify-var': { type: 'string' },
+  postgres: { type: 'string' },
+  roles: { type: 'string' },
+  overlap: { type: 'string' },
+  'postgres-admin-env': { type: 'string' },
+  fleet: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -79,6 +101,7 @@ const VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
  */
 export async function runRotateCommand(argv: string[], io: RotateCommandIo): Promise<number> {
   let secrets: SecretsClient | undefined;
+  let fleet: FleetBus | undefined;
   let json = false;
   let ref: string | undefined;
   try {
@@ -102,6 +125,8 @@ export async function runRotateCommand(argv: string[], io: RotateCommandIo): Pro
     const variable = o['verify-var'] ?? 'SECRET_VALUE';
     if (!VARIABLE.test(variable)) throw new UsageError('--verify-var must be letters, digits and _, not starting with a digit');
     const environment = commandEnvironment(o, io.env, 'rotate');
+    const database = postgresRotatePlan(o, io.env);
+    if (database !== undefined && verifyCommand !== undefined) throw new UsageError('--postgres checks the new login itself: drop --verify');
     let length: number | undefined;
     if (o.generate !== undefined) {
       length = /^\d{1,4}$/.test(o.generate) ? Number(o.generate) : NaN;
@@ -111,20 +136,57 @@ export async function runRotateCommand(argv: string[], io: RotateCommandIo): Pro
     }
 
     const store = await openLocalStore({ env: environment, path: o.store, 'key-file': o['key-file'] }, io.env);
-    secrets = createSecrets({ environment, providers: [store], env: io.env, cache: false, ...(await guardedClientOptions(o, io.env)) });
-    const change = length === undefined ? { value: await stdinValue(io.stdin) } : { generate: { length, ...(o.alphabet === undefined ? {} : { alphabet: o.alphabet }) } };
-    const client = secrets;
-    const result: RotationResult = await secrets.rotate(ref, change, {
-      ...(verifyCommand === undefined ? {} : { verify: (next) => runVerify(verifyCommand, variable, next.reveal(), client, io) }),
-    });
+    fleet = fleetBusOf(o, io.env);
+    // The client publishes "rotated" after the rotation (a failure there is reported, not thrown);
+    // its id and time are recorded for --json.
+    let published: { id: string; at: string } | undefined;
+    const bus = fleet;
+    const recording: FleetBus | undefined =
+      bus === undefined
+        ? undefined
+        : {
+            name: bus.name,
+            origin: bus.origin,
+            publish: async (body) => {
+              const event = await bus.publish(body);
+              if (event.type === 'rotated') published = { id: event.id, at: event.at };
+              return event;
+            },
+            subscribe: (listener) => bus.subscribe(listener),
+            ready: () => bus.ready(),
+            close: () => bus.close(),
+          };
+    secrets = createSecrets({ environment, providers: [store], env: io.env, cache: false, ...(await guardedClientOptions(o, io.env)), ...(recording === undefined ? {} : { fleet: recording }) });
+    const fleetErrors: unknown[] = [];
+    secrets.on('fleet-error', (err) => void fleetErrors.push(err));
+    const generate = length === undefined ? undefined : { length, ...(o.alphabet === undefined ? {} : { alphabet: o.alphabet }) };
+    let result: RotationResult;
+    if (database !== undefined) {
+      result = await database.run(secrets, ref, generate);
+    } else {
+      const change = generate === undefined ? { value: await stdinValue(io.stdin) } : { generate };
+      const client = secrets;
+      result = await secrets.rotate(ref, change, {
+        ...(verifyCommand === undefined ? {} : { verify: (next) => runVerify(verifyCommand, variable, next.reveal(), client, io) }),
+      });
+    }
     await secrets.close();
     secrets = undefined;
-    const verified = verifyCommand !== undefined;
-    if (json) io.stdout(`${JSON.stringify({ ok: true, ref: result.ref, provider: result.provider, previousVersion: result.previousVersion ?? null, version: result.version ?? null, verified })}\n`);
-    else io.stdout(`rotated ${result.ref}: version ${result.previousVersion ?? '?'} -> ${result.version ?? '?'}${verified ? ' (verified)' : ''}\n`);
+    const told = fleet === undefined ? undefined : fleetErrors.length === 0;
+    await fleet?.close();
+    fleet = undefined;
+    const verified = verifyCommand !== undefined || database !== undefined;
+    const fleetJson = told === undefined ? undefined : told ? (published ?? { id: null, at: null }) : null;
+    if (json) io.stdout(`${JSON.stringify({ ok: true, ref: result.ref, provider: result.provider, previousVersion: result.previousVersion ?? null, version: result.version ?? null, verified, ...(fleetJson === undefined ? {} : { fleet: fleetJson }) })}\n`);
+    else io.stdout(`rotated ${result.ref}: version ${result.previousVersion ?? '?'} -> ${result.version ?? '?'}${verified ? ' (verified)' : ''}${told === true ? '; the fleet was told' : ''}\n`);
+    if (told === false) {
+      io.stderr(`error [${errorCode(fleetErrors[0])}]: the rotation was made, but the --fleet bus was not told: other processes see it when their caches expire\n`);
+      return EXIT_FAILED;
+    }
     return 0;
   } catch (err) {
     await secrets?.close().catch(() => undefined);
+    await fleet?.close().catch(() => undefined);
     const code = errorCode(err);
     io.stderr(`error [${code}]: ${err instanceof Error ? err.message : String(err)}\n`);
     if (err instanceof UsageError) io.stderr('run "connector-secrets rotate --help" for usage\n');

@@ -9,8 +9,10 @@ import type { SecretProvider } from '../provider.js';
 import { fromEnv } from '../providers/fromEnv.js';
 import { ENV_KEY, ENV_KEY_FILE, ENV_PASSPHRASE } from '../providers/local-store/keys.js';
 import { parseRef } from '../ref/parseRef.js';
+import { formatRef } from '../ref/formatRef.js';
 import { ENV_AUDIT_KEY, ENV_AUDIT_KEY_FILE } from './audit.js';
-import { commandEnvironment, guardedClientOptions } from './clientFlags.js';
+import { commandEnvironment, FLEET_FLAG_HELP, fleetBusOf, guardedClientOptions } from './clientFlags.js';
+import type { FleetBus } from '../fleet/bus.js';
 import { EXIT_FAILED, errorCode, errorExitCode, parseFlags, UsageError } from './subcommands.js';
 import { exists, openLocalStore, storePathOf } from './store.js';
 
@@ -47,7 +49,17 @@ options:
   --policy FILE           a JSON or YAML access policy; refs it does not allow are denied
   --audit-file FILE       append the accesses to this HMAC-chained audit log (required for --env prod)
   --audit-key-file FILE   the audit HMAC key (default ${'$'}${ENV_AUDIT_KEY_FILE}, else ${'$'}${ENV_AUDIT_KEY})
+${FLEET_FLAG_HELP.trimEnd()}
+                          (default ${'$'}CONNECTOR_SECRETS_FLEET). The command gets it as
+                          CONNECTOR_SECRETS_FLEET, so a connector-secrets client in it listens too;
+                          a rotated mapped ref is read again so its new value is redacted; a
+                          quarantine of --identity stops the command (SIGTERM)
   -h, --help              show this help
+
+examples:
+  connector-secrets run --env dev --map DB_PASSWORD=local://orders-db/password -- python tap.py
+  connector-secrets run --env prod --identity orders-sync --audit-file audit.jsonl \\
+    --fleet postgres://fleet@db.internal/ops --manifest secrets.json -- node sync.js
 
 exit codes:
   the child's exit code; 128+n when it died of signal n
@@ -67,6 +79,7 @@ const OPTIONS = {
   policy: { type: 'string' },
   'audit-file': { type: 'string' },
   'audit-key-file': { type: 'string' },
+  fleet: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -89,6 +102,9 @@ export const WITHHELD = [ENV_KEY, ENV_PASSPHRASE, ENV_AUDIT_KEY];
 export async function runRunCommand(argv: string[], io: RunCommandIo): Promise<number> {
   const say = (text: string) => void io.stderr.write(text);
   let secrets: SecretsClient | undefined;
+  let fleet: FleetBus | undefined;
+  let fleetUrl: string | undefined;
+  let refs: Record<string, string>;
   let values: Record<string, string>;
   let command: string;
   let commandArgs: string[];
@@ -104,7 +120,7 @@ export async function runRunCommand(argv: string[], io: RunCommandIo): Promise<n
     [command, ...commandArgs] = argv.slice(split + 1) as [string, ...string[]];
     const o = flags.values;
     const environment = commandEnvironment(o, io.env, 'run');
-    const refs = await mappings(o.map ?? [], o.manifest);
+    refs = await mappings(o.map ?? [], o.manifest);
     if (Object.keys(refs).length === 0) throw new UsageError('nothing to resolve: pass --map NAME=ref or --manifest FILE');
 
     const providers: SecretProvider[] = [fromEnv()];
@@ -112,21 +128,26 @@ export async function runRunCommand(argv: string[], io: RunCommandIo): Promise<n
     if (o.store !== undefined || o['key-file'] !== undefined || (await exists(storePathOf(storeFlags, io.env)))) {
       providers.push(await openLocalStore(storeFlags, io.env));
     }
-    secrets = createSecrets({ environment, providers, env: io.env, ...(await guardedClientOptions(o, io.env)) });
+    fleet = fleetBusOf(o, io.env);
+    fleetUrl = fleet === undefined ? undefined : (o.fleet ?? io.env['CONNECTOR_SECRETS_FLEET']);
+    secrets = createSecrets({ environment, providers, env: io.env, ...(await guardedClientOptions(o, io.env)), ...(fleet === undefined ? {} : { fleet }) });
     const resolved = await secrets.getMany(refs);
     values = {};
     for (const [name, secret] of Object.entries(resolved)) values[name] = secret.reveal();
   } catch (err) {
     await secrets?.close().catch(() => undefined);
+    await fleet?.close().catch(() => undefined);
     say(`error [${errorCode(err)}]: ${err instanceof Error ? err.message : String(err)}\n`);
     if (err instanceof UsageError) say('run "connector-secrets run --help" for usage\n');
     return errorExitCode(err);
   }
 
+  const env = fleetUrl === undefined ? values : { ...values, CONNECTOR_SECRETS_FLEET: fleetUrl };
   try {
-    return await runChild(command, commandArgs, values, secrets, io);
+    return await runChild(command, commandArgs, env, secrets, io, fleet === undefined ? undefined : Object.values(refs));
   } finally {
     await secrets.close().catch((err: unknown) => say(`error [${errorCode(err)}]: closing the audit log failed\n`));
+    await fleet?.close().catch(() => undefined);
   }
 }
 
@@ -171,11 +192,12 @@ function isRef(text: string): boolean {
 }
 
 /** Starts the child with the values in its environment, redacts its output, forwards signals, and returns its exit code. */
-async function runChild(command: string, args: string[], values: Record<string, string>, secrets: SecretsClient, io: RunCommandIo): Promise<number> {
+async function runChild(command: string, args: string[], values: Record<string, string>, secrets: SecretsClient, io: RunCommandIo, fleetRefs?: readonly string[]): Promise<number> {
   const env: Record<string, string | undefined> = { ...io.env };
   for (const name of WITHHELD) delete env[name];
   Object.assign(env, values);
   const child = spawn(command, args, { env, stdio: ['inherit', 'pipe', 'pipe'] });
+  const offFleet = fleetRefs === undefined ? undefined : listenToFleet(child, secrets, fleetRefs, io);
   const forward = new Map(FORWARDED.map((signal) => [signal, () => void child.kill(signal)] as const));
   for (const [signal, listener] of forward) io.signals.on(signal, listener);
   try {
@@ -194,8 +216,31 @@ async function runChild(command: string, args: string[], values: Record<string, 
     if (exit.signal !== null) return 128 + (constants.signals[exit.signal] ?? 0);
     return exit.code ?? EXIT_FAILED;
   } finally {
+    offFleet?.();
     for (const [signal, listener] of forward) io.signals.off(signal, listener);
   }
+}
+
+/**
+ * While the command runs: a mapped ref rotated elsewhere is read again, so the redactor knows
+ * the new value before the command can print it; a quarantine of this identity stops the command.
+ */
+function listenToFleet(child: ReturnType<typeof spawn>, secrets: SecretsClient, refs: readonly string[], io: RunCommandIo): () => void {
+  const keys = new Set(refs.map((r) => canonical(r)));
+  return secrets.on('fleet', (event) => {
+    if (event.type === 'rotated' && keys.has(event.ref)) {
+      for (const ref of refs) if (canonical(ref) === event.ref) void secrets.get(ref).catch(() => undefined);
+    } else if (event.type === 'quarantined' && event.identity === secrets.identity) {
+      io.stderr.write(`connector-secrets: identity ${secrets.identity} was quarantined (fleet event ${event.id}); stopping the command\n`);
+      child.kill('SIGTERM');
+    }
+  });
+}
+
+/** A ref without `#field`, as fleet events name it. */
+function canonical(ref: string): string {
+  const { scheme, path, segments, params } = parseRef(ref);
+  return formatRef({ scheme, path, segments, params });
 }
 
 /** Pipes a child's stream through a fresh redacting stream into `out` (left open); resolves when all is written. */

@@ -2,11 +2,42 @@
 
 /** What a publisher says happened. */
 export type FleetEventBody =
-  | { readonly type: 'rotated'; readonly ref: string; readonly version: string | null }
-  | { readonly type: 'revoked'; readonly leaseId: string }
-  | { readonly type: 'quarantined'; readonly identity: string; readonly reason: string }
-  | { readonly type: 'lifted'; readonly identity: string; readonly reason?: string }
-  | { readonly type: 'policy-updated'; readonly policy: unknown };
+  | {
+      /** A secret got a new version. */
+      readonly type: 'rotated';
+      /** The canonical ref, without `#field`. */
+      readonly ref: string;
+      /** The new version, when the provider has versions. */
+      readonly version: string | null;
+    }
+  | {
+      /** A lease was revoked. */
+      readonly type: 'revoked';
+      /** The provider's lease id. */
+      readonly leaseId: string;
+    }
+  | {
+      /** An identity was quarantined. */
+      readonly type: 'quarantined';
+      /** The quarantined identity. */
+      readonly identity: string;
+      /** Why (an incident id, a sentence), already through the publisher's redactor. */
+      readonly reason: string;
+    }
+  | {
+      /** A quarantine was lifted. */
+      readonly type: 'lifted';
+      /** The identity. */
+      readonly identity: string;
+      /** Why, when given. */
+      readonly reason?: string;
+    }
+  | {
+      /** The access policy was replaced. */
+      readonly type: 'policy-updated';
+      /** The new policy document (`{ version: 1, rules }`), checked by each receiver. */
+      readonly policy: unknown;
+    };
 
 /** An event as the bus delivers it: the body plus what the bus adds. */
 export type FleetEvent = FleetEventBody & {

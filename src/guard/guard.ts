@@ -96,7 +96,9 @@ export class Guard {
   readonly #now: () => number;
   readonly #clock: Clock;
   readonly #onOutsideWindow: ((ref: string, reason: string) => void) | undefined;
-  readonly #hasPolicy: boolean;
+  #hasPolicy: boolean;
+  /** Bumped by {@link Guard.replacePolicy}, so a policy file that finishes loading later does not undo a replacement. */
+  #policyGeneration = 0;
   #policy: AccessPolicy | undefined;
   #policyError: Error | undefined;
   #loading: Promise<void> | undefined;
@@ -118,17 +120,31 @@ export class Guard {
     else if (typeof source === 'string' || (typeof source === 'object' && source !== null && 'path' in source)) {
       const path = typeof source === 'string' ? source : source.path;
       const pin = typeof source === 'string' || source.sha256 === undefined ? {} : { sha256: source.sha256 };
+      const generation = this.#policyGeneration;
       this.#loading = loadPolicy(path, pin).then(
         (policy) => {
-          this.#policy = policy;
+          if (generation === this.#policyGeneration) this.#policy = policy;
           this.#loading = undefined;
         },
         (err: unknown) => {
-          this.#policyError = err as Error;
+          if (generation === this.#policyGeneration) this.#policyError = err as Error;
           this.#loading = undefined;
         },
       );
     } else this.#policy = definePolicy(source);
+  }
+
+  /**
+   * Replaces the policy (a fleet `policy-updated` event): checked by `definePolicy` first, so an
+   * invalid document throws a ConfigError and the policy in force stays. From the next access on,
+   * the new policy decides; values already cached are checked against it on their next access too.
+   */
+  replacePolicy(doc: unknown): void {
+    const policy = isAccessPolicy(doc) ? doc : definePolicy(doc as PolicyDocument);
+    this.#policyGeneration += 1;
+    this.#policy = policy;
+    this.#policyError = undefined;
+    this.#hasPolicy = true;
   }
 
   /** Pending until a policy file has loaded (or failed to); `undefined` once settled. */

@@ -1,0 +1,40 @@
+import { ConfigError } from '../errors.js';
+import type { FleetBus } from './bus.js';
+import { postgresBus, type PostgresBusOptions } from './postgresBus.js';
+
+/** What {@link fleetBusFromUrl} passes on to the bus besides the URL. */
+export type FleetBusUrlOptions = Omit<PostgresBusOptions, 'pool' | 'connectionString' | 'channel' | 'table'>;
+
+/**
+ * A fleet bus from a URL, as the CLI's `--fleet` takes it: `postgres://` or `postgresql://`
+ * make a {@link postgresBus}. The URL's `channel` and `table` query parameters (taken out before
+ * the rest goes to `pg`) name the NOTIFY channel and the events table. Error messages never
+ * repeat the URL, which may hold a password.
+ *
+ * @throws ConfigError (code `CONFIG_INVALID`) for a string that is not a URL, or a scheme no bus serves.
+ * @example
+ * ```ts
+ * const bus = fleetBusFromUrl('postgres://fleet@db.internal:5432/ops?channel=orders_fleet');
+ * ```
+ */
+export function fleetBusFromUrl(url: string, options: FleetBusUrlOptions = {}): FleetBus {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError('the fleet bus URL is not a URL: use postgres://user@host:5432/database');
+  }
+  const scheme = /^[a-z][a-z0-9+.-]{0,20}:$/.test(parsed.protocol) ? parsed.protocol.slice(0, -1) : '(unreadable)';
+  switch (parsed.protocol) {
+    case 'postgres:':
+    case 'postgresql:': {
+      const channel = parsed.searchParams.get('channel') ?? undefined;
+      const table = parsed.searchParams.get('table') ?? undefined;
+      parsed.searchParams.delete('channel');
+      parsed.searchParams.delete('table');
+      return postgresBus({ ...options, connectionString: parsed.toString(), ...(channel === undefined ? {} : { channel }), ...(table === undefined ? {} : { table }) });
+    }
+    default:
+      throw new ConfigError(`no fleet bus for the URL scheme "${scheme}": use postgres:// or postgresql://`);
+  }
+}
