@@ -86,13 +86,13 @@ export interface RedisBusOptions {
   readonly onError?: (err: unknown) => void;
 }
 
-/** What {@link RedisBusOptions.onGap} is told: events after `after` up to `through` were trimmed before they were read. */
+/** What {@link RedisBusOptions.onGap} is told: the events after `after`, up to and including `through`, were gone before they were read. */
 export interface RedisFleetGap {
   /** The stream id of the last event delivered (or the `after` the bus started from). */
   readonly after: string;
-  /** The newest id known to be gone (`max-deleted-entry-id`, Redis 7+), or `null` when Redis does not say. */
+  /** The newest id known to be gone, or `null` when the whole stream was deleted. */
   readonly through: string | null;
-  /** The oldest id still in the stream, or `null` when the stream is empty or missing. */
+  /** The id of the event delivered next (the oldest retained after the gap), or `null` when none is left. */
   readonly firstRetained: string | null;
 }
 
@@ -113,14 +113,23 @@ const PERMANENT = /^(WRONGPASS|NOAUTH|NOPERM)/;
 
 /**
  * Stores the event in the stream, then announces its id, in one script: Redis runs it whole, so
- * nobody hears of an event the stream does not hold, and announcements go out in id order.
+ * nobody hears of an event the stream does not hold, and announcements go out in id order. Each
+ * entry records `prev`, the stream's last id before it: a reader whose position is older than the
+ * `prev` of the next entry it reads knows that the entries between were trimmed or deleted.
  */
 const PUBLISH_LUA = `
+local prev = '0-0'
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  local info = redis.call('XINFO', 'STREAM', KEYS[1])
+  for i = 1, #info, 2 do
+    if info[i] == 'last-generated-id' then prev = info[i + 1] break end
+  end
+end
 local id
 if ARGV[1] == '' then
-  id = redis.call('XADD', KEYS[1], '*', 'body', ARGV[2], 'at', ARGV[3], 'origin', ARGV[4])
+  id = redis.call('XADD', KEYS[1], '*', 'body', ARGV[2], 'at', ARGV[3], 'origin', ARGV[4], 'prev', prev)
 else
-  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'body', ARGV[2], 'at', ARGV[3], 'origin', ARGV[4])
+  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'body', ARGV[2], 'at', ARGV[3], 'origin', ARGV[4], 'prev', prev)
 end
 redis.call('PUBLISH', ARGV[5], id)
 return id
@@ -342,10 +351,18 @@ class RedisBus implements RedisFleetBus {
     this.#kick();
   }
 
+  /** The stream's last generated id (not its newest retained entry: that may have been deleted). */
   async #start(cmd: Redis): Promise<bigint[]> {
     if (this.#o.after !== undefined) return parseId(this.#o.after)!;
-    const tail = (await cmd.xrevrange(this.#o.stream, '+', '-', 'COUNT', 1)) as Entry[];
-    return tail.length === 0 ? [0n, 0n] : parseId(tail[0]![0])!;
+    let info: unknown;
+    try {
+      info = await cmd.xinfo('STREAM', this.#o.stream);
+    } catch (err) {
+      if (/no such key/i.test(String((err as Error).message))) return [0n, 0n];
+      throw err;
+    }
+    const last = toMap(info).get('last-generated-id');
+    return (typeof last === 'string' ? parseId(last) : undefined) ?? [0n, 0n];
   }
 
   /** Asks for a catch-up read; reads run one at a time, and one more runs if asked meanwhile. */
@@ -378,8 +395,8 @@ class RedisBus implements RedisFleetBus {
           this.#report(new ProviderUnavailableError('could not read the fleet stream', { provider: 'redis', cause: range?.[0] }));
           return;
         }
-        this.#checkGap(info);
         const entries = range[1] as Entry[];
+        this.#checkGap(info, entries);
         for (const entry of entries) {
           if (this.#closed) return;
           this.#deliver(entry);
@@ -392,33 +409,29 @@ class RedisBus implements RedisFleetBus {
   }
 
   /**
-   * Events after the last delivered one are gone when Redis deleted (trimmed) an id beyond it.
-   * Redis 7 reports the newest deleted id; older servers only the oldest retained one, which is
-   * then past our position. A missing stream after a position past 0-0 was deleted whole.
+   * Before the entries of one read are delivered: events after our position are gone when the
+   * stream no longer exists (deleted whole), or when it generated ids past our position but holds
+   * none of them (all trimmed). A trim that left some is caught entry by entry ({@link #deliver}).
    */
-  #checkGap(info: [Error | null, unknown] | undefined): void {
+  #checkGap(info: [Error | null, unknown] | undefined, entries: readonly Entry[]): void {
     const last = this.#last!;
-    if (last[0] === 0n && last[1] === 0n) return; // from the start: whatever is retained is all there is
-    let through: bigint[] | undefined;
-    let first: bigint[] | undefined;
-    if (info === undefined || info[0] !== null) {
-      if (!/no such key/i.test(String((info?.[0] as Error | undefined)?.message))) return;
-    } else {
-      const fields = toMap(info[1]);
-      const maxDeleted = fields.get('max-deleted-entry-id');
-      const firstEntry = fields.get('first-entry');
-      first = Array.isArray(firstEntry) && typeof firstEntry[0] === 'string' ? parseId(firstEntry[0]) : undefined;
-      if (typeof maxDeleted === 'string') {
-        through = parseId(maxDeleted);
-        if (through === undefined || compareIds(through, last) <= 0) return;
-      } else if (first === undefined || compareIds(first, last) <= 0) {
-        return;
-      }
+    if (isZero(last) || info === undefined) return; // from the start: whatever is retained is all there is
+    if (info[0] !== null) {
+      if (!/no such key/i.test(String((info[0] as Error).message))) return;
+      // The stream is gone: a new one starts afresh.
+      this.#last = [0n, 0n];
+      this.#gap({ after: formatId(last), through: null, firstRetained: null });
+      return;
     }
-    // Everything up to `through` is gone for good: report it once, and go on past it.
-    if (through !== undefined) this.#last = through;
-    else if (info?.[0] != null) this.#last = [0n, 0n]; // the stream is gone: a new one starts afresh
-    const gap: RedisFleetGap = { after: formatId(last), through: through === undefined ? null : formatId(through), firstRetained: first === undefined ? null : formatId(first) };
+    if (entries.length > 0) return;
+    const generated = toMap(info[1]).get('last-generated-id');
+    const through = typeof generated === 'string' ? parseId(generated) : undefined;
+    if (through === undefined || compareIds(through, last) <= 0) return;
+    this.#last = through;
+    this.#gap({ after: formatId(last), through: generated as string, firstRetained: null });
+  }
+
+  #gap(gap: RedisFleetGap): void {
     try {
       if (this.#o.onGap !== undefined) this.#o.onGap(gap);
       else process.emitWarning(`the Redis fleet stream lost events after ${gap.after} before this process read them (trimmed by maxLen or deleted); invalidate what fleet events maintain`, { code: 'CONNECTOR_SECRETS_FLEET_GAP' });
@@ -429,11 +442,16 @@ class RedisBus implements RedisFleetBus {
 
   #deliver([id, fields]: Entry): void {
     const parsed = parseId(id);
-    if (parsed === undefined || (this.#last !== undefined && compareIds(parsed, this.#last) <= 0)) return;
+    const last = this.#last!;
+    if (parsed === undefined || compareIds(parsed, last) <= 0) return;
     this.#last = parsed;
+    const f = toMap(fields);
+    // The entry's predecessor is past our position: the entries between were trimmed or deleted unread.
+    const prev = f.get('prev');
+    const before = typeof prev === 'string' ? parseId(prev) : undefined;
+    if (before !== undefined && !isZero(last) && compareIds(before, last) > 0) this.#gap({ after: formatId(last), through: prev as string, firstRetained: id });
     let event: FleetEvent;
     try {
-      const f = toMap(fields);
       const [raw, at, origin] = [f.get('body'), f.get('at'), f.get('origin')];
       if (typeof raw !== 'string' || typeof at !== 'string' || typeof origin !== 'string') throw new ConfigError('the entry lacks body, at or origin');
       event = { ...checkFleetEventBody(JSON.parse(raw) as unknown), id, at, origin } as FleetEvent;
@@ -518,6 +536,10 @@ function parseId(id: string): bigint[] | undefined {
   const ms = BigInt(m[1]!);
   const seq = BigInt(m[2]!);
   return ms < 2n ** 64n && seq < 2n ** 64n ? [ms, seq] : undefined;
+}
+
+function isZero(id: readonly bigint[]): boolean {
+  return id[0] === 0n && id[1] === 0n;
 }
 
 function compareIds(a: readonly bigint[], b: readonly bigint[]): number {
