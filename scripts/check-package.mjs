@@ -55,6 +55,7 @@ const FORBIDDEN = [
   /^@opentelemetry\//,
   'pg',
   'mysql2',
+  'ioredis',
   'undici',
   'axios',
 ];
