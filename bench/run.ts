@@ -13,6 +13,7 @@ import { awsBulkLoad } from './aws-bulk-load.js';
 import { awsStsFleet } from './aws-sts-fleet.js';
 import { gcpTokenFleet } from './gcp-token-fleet.js';
 import { azureTokenFleet } from './azure-token-fleet.js';
+import { fleetRedis } from './fleet-redis.js';
 import { handlesFleet } from './handles-fleet.js';
 import { redactFixed } from './redact-fixed.js';
 import { redactPino } from './redact-pino.js';
@@ -41,7 +42,7 @@ export interface BenchOutcome {
 }
 
 /** The benchmarks, in run order. */
-const BENCHES: readonly BenchModule[] = [secretsGet, handlesFleet, redactThroughput, redactFixed, redactRegister, redactPino, auditSummary, auditEach, auditFsync, awsStsFleet, awsBulkLoad, gcpTokenFleet, azureTokenFleet];
+const BENCHES: readonly BenchModule[] = [secretsGet, handlesFleet, redactThroughput, redactFixed, redactRegister, redactPino, auditSummary, auditEach, auditFsync, awsStsFleet, awsBulkLoad, gcpTokenFleet, azureTokenFleet, fleetRedis];
 
 const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
 
