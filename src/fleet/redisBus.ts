@@ -156,7 +156,7 @@ return id
  * @throws {@link ConfigError} for invalid options (the URL is never repeated: it may hold a password).
  * @example
  * ```ts
- * const bus = redisBus({ url: process.env.FLEET_REDIS_URL, readyTimeoutMs: 5_000 });
+ * const bus = redisBus({ url: process.env.FLEET_REDIS_URL ?? 'redis://127.0.0.1:6379', readyTimeoutMs: 5_000 });
  * bus.subscribe((event) => console.log(event.type, event.id));
  * await bus.ready();
  * await bus.publish({ type: 'rotated', ref: 'vault://kv/orders-db', version: '7' });
@@ -223,6 +223,9 @@ class RedisBus implements RedisFleetBus {
   #settle: { resolve: () => void; reject: (err: unknown) => void } | undefined;
   #failure: unknown;
   #lastError: unknown;
+  #starting: Promise<bigint[]> | undefined;
+  /** Listeners put on a caller's client, taken off again by close(). */
+  #detach: (() => void) | undefined;
 
   constructor(options: Resolved, policy: RetryPolicy) {
     this.#o = options;
@@ -284,6 +287,8 @@ class RedisBus implements RedisFleetBus {
     this.#settle?.reject(this.#failure ?? new ConfigError('the Redis fleet bus was closed before it was ready'));
     this.#settle = undefined;
     await this.#clients.catch(() => undefined);
+    this.#detach?.();
+    this.#detach = undefined;
     const owned = this.#owned;
     this.#owned = [];
     await Promise.all(owned.map((c) => quit(c)));
@@ -315,7 +320,10 @@ class RedisBus implements RedisFleetBus {
       this.#owned = [cmd, sub];
     }
     for (const c of this.#owned) c.on('error', (err: unknown) => this.#connectionError(err));
-    cmd.on('ready', () => this.#kick());
+    // After an outage of the command connection, a catch-up read that failed is run again.
+    const kick = () => this.#kick();
+    cmd.on('ready', kick);
+    if (this.#o.client !== undefined) this.#detach = () => void cmd.off('ready', kick);
     sub.on('ready', () => void this.#listen(cmd, sub));
     sub.on('message', (channel: string, message: string) => {
       if (channel !== this.#o.channel) return;
@@ -335,7 +343,14 @@ class RedisBus implements RedisFleetBus {
     if (this.#closed) return;
     try {
       await sub.subscribe(this.#o.channel);
-      this.#last ??= await this.#start(cmd);
+      if (this.#last === undefined) {
+        // One start position, even if two reconnects race to fix it.
+        const starting = (this.#starting ??= this.#start(cmd));
+        starting.catch(() => {
+          if (this.#starting === starting) this.#starting = undefined;
+        });
+        this.#last ??= await starting;
+      }
     } catch (err) {
       if (this.#closed) return;
       // The next 'ready' (after ioredis reconnects) tries again; a dead connection is all it can be.
