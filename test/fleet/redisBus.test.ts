@@ -14,6 +14,8 @@ import { redisBus, type RedisBusOptions, type RedisFleetBus, type RedisFleetGap 
 import type { Clock } from '../../src/handles/clock.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
+/** The commands the Redis bus needs (the guide's ACL), besides `~<stream>` and `&<channel>`. */
+const LEAST_PRIVILEGE = '+eval +exists +xadd +xinfo|stream +publish +multi +exec +xrange +subscribe +info +client|setname';
 const WORKER = resolve(ROOT, 'test/fixtures/fleet/redis-worker.ts');
 
 let admin: Redis;
@@ -255,6 +257,36 @@ describe('redisBus: delivery', () => {
       expect(heard).toEqual(['sentinel']);
     } finally {
       raw.disconnect();
+    }
+  });
+
+  it('works for a Redis user limited to the documented commands, its stream key and its channel', async () => {
+    const { channel, stream, tag } = names();
+    const name = `${tag}-least`;
+    const password = randomBytes(12).toString('hex');
+    users.push(name);
+    // The ACL the guide documents; a command the bus needs beyond it fails this test.
+    await admin.call('ACL', 'SETUSER', name, 'on', `>${password}`, `~${stream}`, `&${channel}`, ...LEAST_PRIVILEGE.split(' '));
+    const url = `redis://${name}:${password}@127.0.0.1:6379`;
+    const errors: unknown[] = [];
+    const a = bus({ url, channel, stream, onError: (e) => errors.push(e) });
+    const b = bus({ url, channel, stream, after: '0-0', connectionName: tag, onError: (e) => errors.push(e) });
+    const got = collect(b);
+    await Promise.all([a.ready(), b.ready()]);
+    const e1 = await a.publish(rotated(1));
+    await until(() => got.length === 1, 'the event');
+    const [sub] = await connectionsNamed(`${tag}:sub`);
+    await admin.call('CLIENT', 'KILL', 'ID', sub!);
+    const e2 = await a.publish(rotated(2));
+    await until(() => got.length === 2, 'the event after a reconnect');
+    expect(got.map((e) => e.id)).toEqual([e1.id, e2.id]);
+    expect(errors.filter((e) => /NOPERM/.test(String((e as { cause?: Error }).cause?.message)))).toEqual([]);
+    // The same user cannot touch another key: the ACL really is that narrow.
+    const other = new Redis(url);
+    try {
+      await expect(other.set(`${tag}:elsewhere`, 'x')).rejects.toThrow(/NOPERM/);
+    } finally {
+      other.disconnect();
     }
   });
 
