@@ -426,7 +426,7 @@ class RedisBus implements RedisFleetBus {
   /**
    * Before the entries of one read are delivered: events after our position are gone when the
    * stream no longer exists (deleted whole), or when it generated ids past our position but holds
-   * none of them (all trimmed). A trim that left some is caught entry by entry ({@link #deliver}).
+   * none of them (all trimmed). A trim that left some is caught entry by entry, in #deliver.
    */
   #checkGap(info: [Error | null, unknown] | undefined, entries: readonly Entry[]): void {
     const last = this.#last!;
