@@ -43,11 +43,12 @@ export interface RedisBusOptions {
    */
   readonly maxLen?: number;
   /**
-   * Where listeners start: absent for events published after `ready()`, `'0-0'` for every event
-   * the stream still holds, or the stream id of the last event a previous run handled
-   * ({@link RedisFleetBus.position}), to resume right after it.
+   * Where listeners start, as for `postgresBus`: `'now'` for events published after `ready()`,
+   * `'start'` for every event the stream still holds, or the stream id of the last event a
+   * previous run handled ({@link RedisFleetBus.position}), to resume right after it.
+   * @default 'now'
    */
-  readonly after?: string;
+  readonly from?: 'now' | 'start' | string;
   /**
    * How long `ready()` waits for the first connection, subscription and start position. Past it
    * the bus gives up: `ready()` rejects with a {@link ProviderUnavailableError} (code
@@ -88,7 +89,7 @@ export interface RedisBusOptions {
 
 /** What {@link RedisBusOptions.onGap} is told: the events after `after`, up to and including `through`, were gone before they were read. */
 export interface RedisFleetGap {
-  /** The stream id of the last event delivered (or the `after` the bus started from). */
+  /** The stream id of the last event delivered (or the position the bus started from). */
   readonly after: string;
   /** The newest id known to be gone, or `null` when the whole stream was deleted. */
   readonly through: string | null;
@@ -100,7 +101,7 @@ export interface RedisFleetGap {
 export interface RedisFleetBus extends FleetBus {
   /**
    * The stream id of the last event handed to listeners (or the starting point once `ready()`
-   * has resolved); `undefined` before. Store it, and pass it as `after` to resume after a restart.
+   * has resolved); `undefined` before. Store it, and pass it as `from` to resume after a restart.
    */
   readonly position: string | undefined;
 }
@@ -145,7 +146,7 @@ return id
  * the stream after the last id it delivered (`XRANGE (last`), so each event reaches them once,
  * in stream-id order, own events included. The subscriber connection is dedicated; when it is
  * lost (ioredis reconnects with backoff) the bus subscribes again and reads everything published
- * meanwhile. A worker restarted with `after: <its last position>` resumes where it stopped.
+ * meanwhile. A worker restarted with `from: <its last position>` resumes where it stopped.
  *
  * History is bounded by `maxLen` (approximate trimming). When a listener's next event was trimmed
  * away before it read it, the bus calls `onGap` (Redis 7 reports exactly what was trimmed) and
@@ -180,8 +181,9 @@ export function redisBus(options: RedisBusOptions = {}): RedisFleetBus {
   }
   const maxLen = options.maxLen ?? 10_000;
   if (maxLen !== Infinity && !(Number.isSafeInteger(maxLen) && maxLen >= 1)) throw new ConfigError('redisBus maxLen must be a positive integer or Infinity');
-  if (options.after !== undefined && !(typeof options.after === 'string' && parseId(options.after) !== undefined)) {
-    throw new ConfigError("redisBus after must be a stream id (<ms>-<seq>, e.g. '0-0' for the whole stream)");
+  const from = options.from ?? 'now';
+  if (from !== 'now' && from !== 'start' && !(typeof from === 'string' && parseId(from) !== undefined)) {
+    throw new ConfigError("redisBus from must be 'now', 'start' or a stream id (<ms>-<seq>)");
   }
   const readyTimeoutMs = checkTimerMs('redisBus readyTimeoutMs', options.readyTimeoutMs ?? 10_000, 1);
   const connectionName = options.connectionName ?? 'connector-secrets-fleet';
@@ -368,7 +370,8 @@ class RedisBus implements RedisFleetBus {
 
   /** The stream's last generated id (not its newest retained entry: that may have been deleted). */
   async #start(cmd: Redis): Promise<bigint[]> {
-    if (this.#o.after !== undefined) return parseId(this.#o.after)!;
+    if (this.#o.from === 'start') return parseId('0-0')!;
+    if (this.#o.from !== undefined && this.#o.from !== 'now') return parseId(this.#o.from)!;
     let info: unknown;
     try {
       info = await cmd.xinfo('STREAM', this.#o.stream);

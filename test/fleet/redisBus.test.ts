@@ -270,7 +270,7 @@ describe('redisBus: delivery', () => {
     const url = `redis://${name}:${password}@127.0.0.1:6379`;
     const errors: unknown[] = [];
     const a = bus({ url, channel, stream, onError: (e) => errors.push(e) });
-    const b = bus({ url, channel, stream, after: '0-0', connectionName: tag, onError: (e) => errors.push(e) });
+    const b = bus({ url, channel, stream, from: 'start', connectionName: tag, onError: (e) => errors.push(e) });
     const got = collect(b);
     await Promise.all([a.ready(), b.ready()]);
     const e1 = await a.publish(rotated(1));
@@ -443,7 +443,7 @@ describe('redisBus: trimming and gaps', () => {
   it('a worker resuming from a trimmed position is told of the gap once, then goes on from the oldest retained event', async () => {
     const { channel, stream, sent } = await trimmedStream();
     const gaps: RedisFleetGap[] = [];
-    const b = bus({ channel, stream, after: sent[1]!.id, onGap: (g) => gaps.push(g) });
+    const b = bus({ channel, stream, from: sent[1]!.id, onGap: (g) => gaps.push(g) });
     const got = collect(b);
     await b.ready();
     await until(() => got.length === 3, 'the retained events');
@@ -459,7 +459,7 @@ describe('redisBus: trimming and gaps', () => {
       const { channel, stream, sent } = await trimmedStream();
       const after = pick === 'start' ? '0-0' : sent[pick]!.id;
       const gaps: RedisFleetGap[] = [];
-      const b = bus({ channel, stream, after, onGap: (g) => gaps.push(g) });
+      const b = bus({ channel, stream, from: after, onGap: (g) => gaps.push(g) });
       const got = collect(b);
       await b.ready();
       // A sentinel: whatever the catch-up would have done wrong, it has done by then.
@@ -475,7 +475,7 @@ describe('redisBus: trimming and gaps', () => {
     const { channel, stream, sent } = await trimmedStream();
     await admin.xtrim(stream, 'MAXLEN', 0);
     const gaps: RedisFleetGap[] = [];
-    const b = bus({ channel, stream, after: sent[1]!.id, onGap: (g) => gaps.push(g) });
+    const b = bus({ channel, stream, from: sent[1]!.id, onGap: (g) => gaps.push(g) });
     const got = collect(b);
     await b.ready();
     await until(() => gaps.length === 1, 'the gap');
@@ -515,7 +515,7 @@ describe('redisBus: trimming and gaps', () => {
     const onWarning = (w: Error) => warnings.push(w);
     process.on('warning', onWarning);
     try {
-      const b = bus({ channel, stream, after: sent[0]!.id });
+      const b = bus({ channel, stream, from: sent[0]!.id });
       await b.ready();
       await until(() => warnings.some((w) => w.code === 'CONNECTOR_SECRETS_FLEET_GAP'), 'the gap warning');
       expect(warnings.find((w) => w.code === 'CONNECTOR_SECRETS_FLEET_GAP')!.message).toContain(sent[0]!.id);
@@ -528,7 +528,7 @@ describe('redisBus: trimming and gaps', () => {
     const { channel, stream, sent } = await trimmedStream();
     const gaps: RedisFleetGap[] = [];
     await admin.del(stream);
-    const b = bus({ channel, stream, after: sent[9]!.id, onGap: (g) => gaps.push(g) });
+    const b = bus({ channel, stream, from: sent[9]!.id, onGap: (g) => gaps.push(g) });
     const got = collect(b);
     await b.ready();
     const fresh = await bus({ channel, stream }).publish(rotated(12));
@@ -681,9 +681,9 @@ describe('redisBus: readiness, failure and close', () => {
       { url: 'http://127.0.0.1:6379' },
       { maxLen: 0 },
       { maxLen: 1.5 },
-      { after: '12' },
-      { after: 'abc-1' },
-      { after: '$' },
+      { from: '12' },
+      { from: 'abc-1' },
+      { from: '$' },
       { readyTimeoutMs: 2 ** 31 },
       { connectionName: 'has space' },
       { channel: '' },
