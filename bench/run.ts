@@ -15,6 +15,7 @@ import { awsStsFleet } from './aws-sts-fleet.js';
 import { gcpTokenFleet } from './gcp-token-fleet.js';
 import { azureTokenFleet } from './azure-token-fleet.js';
 import { fleetPropagation } from './fleet-propagation.js';
+import { fleetRedis } from './fleet-redis.js';
 import { handlesFleet } from './handles-fleet.js';
 import { redactFixed } from './redact-fixed.js';
 import { redactPino } from './redact-pino.js';
@@ -44,7 +45,7 @@ export interface BenchOutcome {
 }
 
 /** The benchmarks, in run order. */
-const BENCHES: readonly BenchModule[] = [secretsGet, handlesFleet, redactThroughput, redactFixed, redactRegister, redactPino, auditSummary, auditEach, auditFsync, auditPostgresEach, auditPostgresEachRelaxed, auditPostgresFetch, awsStsFleet, awsBulkLoad, gcpTokenFleet, azureTokenFleet, scanBench, fleetPropagation];
+const BENCHES: readonly BenchModule[] = [secretsGet, handlesFleet, redactThroughput, redactFixed, redactRegister, redactPino, auditSummary, auditEach, auditFsync, auditPostgresEach, auditPostgresEachRelaxed, auditPostgresFetch, awsStsFleet, awsBulkLoad, gcpTokenFleet, azureTokenFleet, scanBench, fleetPropagation, fleetRedis];
 
 const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
 

@@ -40,7 +40,7 @@ const EXPECTED_EXPORTS = {
   './gcp': ['fromGcpSecretManager', 'gcpAccessToken'],
   './azure': ['fromAzureKeyVault', 'azureAccessToken', 'AzureApiError'],
   './adapters': ['pgConfig', 'mysqlConfig', 'undiciAuth', 'axiosAuth'],
-  './fleet': ['postgresBus', 'fleetBusFromUrl'],
+  './fleet': ['postgresBus', 'redisBus', 'fleetBusFromUrl'],
 };
 
 /** Packages the public entries must never load: they belong to lazily loaded subpaths. */
@@ -56,6 +56,7 @@ const FORBIDDEN = [
   /^@opentelemetry\//,
   'pg',
   'mysql2',
+  'ioredis',
   'undici',
   'axios',
 ];

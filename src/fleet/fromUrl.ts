@@ -1,14 +1,16 @@
 import { ConfigError } from '../errors.js';
 import type { FleetBus } from './bus.js';
 import { postgresBus, type PostgresBusOptions } from './postgresBus.js';
+import { redisBus } from './redisBus.js';
 
-/** What {@link fleetBusFromUrl} passes on to the bus besides the URL. */
-export type FleetBusUrlOptions = Omit<PostgresBusOptions, 'pool' | 'connectionString' | 'channel' | 'table'>;
+/** What {@link fleetBusFromUrl} passes on to the bus besides the URL: the options both buses share. */
+export type FleetBusUrlOptions = Pick<PostgresBusOptions, 'from' | 'clock' | 'origin' | 'reconnect' | 'random' | 'onError'>;
 
 /**
  * A fleet bus from a URL, as the CLI's `--fleet` takes it: `postgres://` or `postgresql://`
- * make a {@link postgresBus}. The URL's `channel` and `table` query parameters (taken out before
- * the rest goes to `pg`) name the NOTIFY channel and the events table. Error messages never
+ * make a {@link postgresBus}; `redis://` or `rediss://` a {@link redisBus}. The URL's `channel`
+ * and `table` (PostgreSQL) or `channel` and `stream` (Redis) query parameters, taken out before
+ * the rest goes to the client, name the channel and the durable log. Error messages never
  * repeat the URL, which may hold a password.
  *
  * @throws ConfigError (code `CONFIG_INVALID`) for a string that is not a URL, or a scheme no bus serves.
@@ -22,7 +24,7 @@ export function fleetBusFromUrl(url: string, options: FleetBusUrlOptions = {}): 
   try {
     parsed = new URL(url);
   } catch {
-    throw new ConfigError('the fleet bus URL is not a URL: use postgres://user@host:5432/database');
+    throw new ConfigError('the fleet bus URL is not a URL: use postgres://user@host:5432/database or redis://host:6379');
   }
   const scheme = /^[a-z][a-z0-9+.-]{0,20}:$/.test(parsed.protocol) ? parsed.protocol.slice(0, -1) : '(unreadable)';
   switch (parsed.protocol) {
@@ -34,7 +36,15 @@ export function fleetBusFromUrl(url: string, options: FleetBusUrlOptions = {}): 
       parsed.searchParams.delete('table');
       return postgresBus({ ...options, connectionString: parsed.toString(), ...(channel === undefined ? {} : { channel }), ...(table === undefined ? {} : { table }) });
     }
+    case 'redis:':
+    case 'rediss:': {
+      const channel = parsed.searchParams.get('channel') ?? undefined;
+      const stream = parsed.searchParams.get('stream') ?? undefined;
+      parsed.searchParams.delete('channel');
+      parsed.searchParams.delete('stream');
+      return redisBus({ ...options, url: parsed.toString(), ...(channel === undefined ? {} : { channel }), ...(stream === undefined ? {} : { stream }) });
+    }
     default:
-      throw new ConfigError(`no fleet bus for the URL scheme "${scheme}": use postgres:// or postgresql://`);
+      throw new ConfigError(`no fleet bus for the URL scheme "${scheme}": use postgres://, postgresql://, redis:// or rediss://`);
   }
 }

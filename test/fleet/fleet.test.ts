@@ -24,6 +24,7 @@ import { runLocalCommand } from '../../src/cli/local.js';
 import { createSecrets } from '../../src/client.js';
 import { fleetBusFromUrl } from '../../src/fleet/fromUrl.js';
 import { fromLocalStore } from '../../src/providers/fromLocalStore.js';
+import { Redis } from 'ioredis';
 import { dropTable, PG_URL, uniqueNames, until } from './helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -39,6 +40,21 @@ const BUSES: readonly { readonly name: string; readonly make: () => { url: strin
     make: () => {
       const n = uniqueNames('fleet');
       return { url: `${PG_URL}?channel=${n.channel}&table=${n.table}`, cleanup: () => dropTable(n.table) };
+    },
+  },
+  {
+    name: 'redis',
+    make: () => {
+      const n = `cs-fleet-${randomBytes(6).toString('hex')}`;
+      return {
+        url: `redis://127.0.0.1:6379?channel=${n}&stream=${n}:events`,
+        cleanup: async () => {
+          const redis = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true });
+          await redis.connect();
+          await redis.del(`${n}:events`);
+          redis.disconnect();
+        },
+      };
     },
   },
 ];
@@ -195,7 +211,8 @@ describe.each(BUSES)('fleet of $name', ({ make }) => {
       }
       // The restarted worker resumed after its last id: it caught up on the rotation it missed.
       await until(() => has(restarted, 'event', (f) => f.id === rotation.fleet.id), 15_000, 'the restarted worker to catch up');
-      expect(restarted.facts.find((f) => f.kind === 'ready')).toMatchObject({ from: expect.stringMatching(/^\d+$/) });
+      // …from a saved position (a table id, or a Redis stream id `ms-seq`), not from 'now'.
+      expect(restarted.facts.find((f) => f.kind === 'ready')).toMatchObject({ from: expect.stringMatching(/^\d+(-\d+)?$/) });
       expect(restarted.facts.filter((f) => f.kind === 'event' && f.id === rotation.fleet.id)).toHaveLength(1);
 
       // A quarantine on the bus stops the orders-backfill workers, and only them.
