@@ -19,7 +19,7 @@ export interface ClientFlags {
 }
 
 /** The `--fleet URL` flag's help line, shared by the commands that take it. */
-export const FLEET_FLAG_HELP = '  --fleet URL             a fleet bus (postgres://…, ?channel=&table= optional): hear rotations, quarantines and policy updates of other processes, and tell them of this one\n';
+export const FLEET_FLAG_HELP = '  --fleet URL             a fleet bus (postgres://…?channel=&table= or redis://…?channel=&stream=, both optional): hear rotations, quarantines and policy updates of other processes, and tell them of this one\n';
 
 /**
  * The fleet bus `--fleet` names, or undefined. The caller closes it after the client: the client
