@@ -65,18 +65,18 @@ export class AuditInvalid extends Error {
  * time series). Throws {@link AuditInvalid} on a line that is not a record.
  */
 export async function summarizeAuditLog(file: string, since: number, until: number, visit?: (r: CountedRecord) => void): Promise<AuditSummary> {
-  return summarizeAuditLines(
-    async (onLine) => {
-      const end = await readLines(file, (bytes, lineNo) => {
-        onLine(bytes, `${file} line ${lineNo}`);
-        return true;
-      });
-      if (!end.done) throw new AuditInvalid(`${file} line ${end.line}: ${end.reason}`);
-    },
-    since,
-    until,
-    visit,
-  );
+  return summarizeAuditLines(fileLineReader(file), since, until, visit);
+}
+
+/** The lines of a file log for {@link summarizeAuditLines}, named `<file> line <n>`. */
+export function fileLineReader(file: string): (onLine: (bytes: Buffer, where: string) => void) => Promise<void> {
+  return async (onLine) => {
+    const end = await readLines(file, (bytes, lineNo) => {
+      onLine(bytes, `${file} line ${lineNo}`);
+      return true;
+    });
+    if (!end.done) throw new AuditInvalid(`${file} line ${end.line}: ${end.reason}`);
+  };
 }
 
 /**

@@ -4,7 +4,12 @@ import { ConfigError } from '../errors.js';
 import { instant, keyOf } from './audit.js';
 import { refFor } from '../manifest.js';
 import { loadConfig, loadManifests } from './config.js';
-import { auditKey, buildReport, type Cadence } from './reportData.js';
+import type { Pool } from 'pg';
+import { DEFAULT_AUDIT_TABLE } from '../audit/pgTable.js';
+import { readAuditRows } from '../audit/readAuditRows.js';
+import { verifyPostgresAuditLog } from '../audit/verifyPostgresAuditLog.js';
+import { openPgPool, shownUrl } from './pgPool.js';
+import { auditKey, buildReport, fileSource, type Cadence, type ReportSource } from './reportData.js';
 import { renderReport } from './reportHtml.js';
 import { EXIT_FAILED, errorCode, errorExitCode, parseFlags, UsageError, type CommandOutput } from './subcommands.js';
 
@@ -16,7 +21,7 @@ export interface ReportIo extends CommandOutput {
   readonly now?: () => number;
 }
 
-const USAGE = `usage: connector-secrets report FILE... --out report.html [options]
+const USAGE = `usage: connector-secrets report [FILE...] [--postgres URL [--table T]] --out report.html [options]
 
 Writes one self-contained HTML dashboard of one or more audit logs: inline CSS and SVG charts, no
 script, no network request (open it from disk, attach it to a ticket, keep it as a CI artifact).
@@ -32,6 +37,9 @@ options:
   --key-file K       the audit HMAC key (default ${'$'}CONNECTOR_SECRETS_AUDIT_KEY_FILE, else
                      ${'$'}CONNECTOR_SECRETS_AUDIT_KEY); without one the logs are not verified
   --allow-open       accept logs without a closing checkpoint (their writers are still running)
+  --postgres URL     also report a postgresAuditSink table (all its chains as one log, verified
+                     chain by chain; its numbers are those of "audit summary --postgres URL")
+  --table T          the table of --postgres (default connector_secrets_audit)
   --since T          count records at or after T (ISO 8601, or a duration such as 7d meaning that long ago)
   --until T          count records before T
   --config FILE      a connector-secrets.config.{json,yaml,yml,mjs} whose manifests give rotation cadences
@@ -41,6 +49,7 @@ options:
 examples:
   connector-secrets report /var/log/orders-sync/audit-*.jsonl --out report.html --key-file audit.key
   connector-secrets report audit.jsonl --since 7d --out last-week.html --config connector-secrets.config.yaml
+  connector-secrets report --postgres postgres://audit@db.internal/ops --key-file audit.key --out fleet.html
 
 exit codes:
   0  the report was written and every log verified (or no key was given)
@@ -55,6 +64,8 @@ const OPTIONS = {
   since: { type: 'string' },
   until: { type: 'string' },
   config: { type: 'string' },
+  postgres: { type: 'string' },
+  table: { type: 'string' },
   title: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -74,7 +85,8 @@ export async function runReportCommand(argv: string[], io: ReportIo): Promise<nu
       io.stdout(USAGE);
       return 0;
     }
-    if (files.length === 0) throw new UsageError('report needs at least one audit log FILE');
+    if (files.length === 0 && o.postgres === undefined) throw new UsageError('report needs at least one audit log FILE, or --postgres URL');
+    if (o.table !== undefined && o.postgres === undefined) throw new UsageError('--table names a table of --postgres: pass --postgres URL too');
     if (o.out === undefined || o.out === '') throw new UsageError('report needs --out FILE for the HTML page');
     // The page must never replace the evidence it reports on.
     if (files.some((f) => resolvePath(io.cwd, f) === resolvePath(io.cwd, o.out!))) throw new UsageError('--out names one of the audit logs; write the page elsewhere');
@@ -88,14 +100,21 @@ export async function runReportCommand(argv: string[], io: ReportIo): Promise<nu
     const until = o.until === undefined ? Infinity : instant(o.until, now, '--until');
     const hmacKey = await keyOf(o['key-file'], io, false);
     const cadences = o.config === undefined ? [] : await cadencesOf(o.config, io.cwd);
-    const data = await buildReport(files, {
-      since,
-      until,
-      now,
-      ...(hmacKey === undefined ? {} : { hmacKey }),
-      verify: { requireCheckpoint: o['allow-open'] !== true },
-      cadences,
-    });
+    const pool = o.postgres === undefined ? undefined : await openPgPool(o.postgres, 'report --postgres');
+    let data: Awaited<ReturnType<typeof buildReport>>;
+    try {
+      const sources = [...files.map(fileSource), ...(pool === undefined ? [] : [postgresSource(pool, o.postgres!, o.table ?? DEFAULT_AUDIT_TABLE)])];
+      data = await buildReport(sources, {
+        since,
+        until,
+        now,
+        ...(hmacKey === undefined ? {} : { hmacKey }),
+        verify: { requireCheckpoint: o['allow-open'] !== true },
+        cadences,
+      });
+    } finally {
+      await pool?.end();
+    }
     const html = renderReport(data, o.title ?? 'connector-secrets audit report');
     await writeWhole(o.out, html);
     const invalid = data.logs.filter((l) => l.status === 'invalid');
@@ -140,4 +159,20 @@ async function writeWhole(path: string, text: string): Promise<void> {
     await rm(tmp, { force: true }).catch(() => undefined);
     throw new ConfigError(`--out ${path} cannot be written (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
+}
+
+/** Every chain of a `postgresAuditSink` table, as one log of the report (verified chain by chain). */
+function postgresSource(pool: Pool, url: string, table: string): ReportSource {
+  const name = `${shownUrl(url)} table ${table}`;
+  return {
+    name,
+    async verify(hmacKey, options) {
+      const r = await verifyPostgresAuditLog({ pool, hmacKey, table, requireCheckpoint: options.requireCheckpoint ?? true });
+      if (r.ok) return { ok: true, count: r.count };
+      const bad = r.logs.find((l) => !l.ok);
+      if (bad === undefined) return { ok: false, count: r.count, reason: r.reason ?? 'does not verify' };
+      return { ok: false, count: r.count, ...(bad.firstInvalidLine === undefined ? {} : { firstInvalidLine: bad.firstInvalidLine }), reason: `chain ${bad.logId}: ${bad.reason ?? 'does not verify'}` };
+    },
+    read: (onLine) => readAuditRows(pool, table, (bytes, where) => onLine(bytes, `${name} ${where}`)),
+  };
 }

@@ -4,7 +4,7 @@
 import { verifyAuditLog, type VerifyAuditLogOptions } from '../audit/verifyAuditLog.js';
 import { formatRef } from '../ref/formatRef.js';
 import { parseRef } from '../ref/parseRef.js';
-import { AuditInvalid, cmp, summarizeAuditLog, type AuditSummary, type CountedRecord, type SummaryTotals } from './auditSummary.js';
+import { AuditInvalid, cmp, fileLineReader, summarizeAuditLines, type AuditSummary, type CountedRecord, type SummaryTotals } from './auditSummary.js';
 
 /** One log: how its verification went and, unless it failed, its summary. */
 export interface LogReport {
@@ -152,14 +152,36 @@ class Tally {
 
 const MINUTE = 60_000;
 
+/**
+ * A log the report reads: a file, or a PostgreSQL audit table (every chain of it as one log).
+ * `verify` answers as {@link verifyAuditLog} does; `read` hands over each line's bytes in order.
+ */
+export interface ReportSource {
+  /** How the page and messages name it (a path, or `postgres://host/db table t`: never a password). */
+  readonly name: string;
+  verify(hmacKey: string, options: Omit<VerifyAuditLogOptions, 'hmacKey'>): Promise<{ ok: boolean; count: number; firstInvalidLine?: number; reason?: string }>;
+  read(onLine: (bytes: Buffer, where: string) => void): Promise<void>;
+}
+
+/** A file log as a {@link ReportSource}. */
+export function fileSource(file: string): ReportSource {
+  return {
+    name: file,
+    verify: (hmacKey, options) => verifyAuditLog(file, { hmacKey, ...options }),
+    read: fileLineReader(file),
+  };
+}
+
 /** Reads, verifies and counts every log. */
-export async function buildReport(files: readonly string[], o: BuildReportOptions): Promise<ReportData> {
+export async function buildReport(sources: readonly (string | ReportSource)[], o: BuildReportOptions): Promise<ReportData> {
   const logs: LogReport[] = [];
   const all = new Tally();
-  for (const file of files) {
+  for (const given of sources) {
+    const source = typeof given === 'string' ? fileSource(given) : given;
+    const file = source.name;
     let count: number | null = null;
     if (o.hmacKey !== undefined) {
-      const v = await verifyAuditLog(file, { hmacKey: o.hmacKey, ...o.verify });
+      const v = await source.verify(o.hmacKey, o.verify ?? {});
       if (!v.ok) {
         logs.push({ file, status: 'invalid', count: v.count, firstInvalidLine: v.firstInvalidLine ?? null, reason: v.reason ?? null, summary: null });
         continue;
@@ -171,7 +193,7 @@ export async function buildReport(files: readonly string[], o: BuildReportOption
     const tally = new Tally();
     let summary: AuditSummary;
     try {
-      summary = await summarizeAuditLog(file, o.since, o.until, (r) => tally.add(r));
+      summary = await summarizeAuditLines((onLine) => source.read(onLine), o.since, o.until, (r) => tally.add(r));
     } catch (err) {
       if (!(err instanceof AuditInvalid)) throw err;
       const m = /line (\d+): (.*)$/s.exec(err.message);

@@ -1,11 +1,14 @@
 // `connector-secrets audit verify|summary --postgres URL`: in-process, and once as the real command.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { postgresAuditSink } from '../../src/audit/postgresAuditSink.js';
 import { runAuditCommand } from '../../src/cli/audit.js';
+import { runReportCommand } from '../../src/cli/report.js';
 import { event, hmacKey } from '../audit/helpers.js';
 import { testPool, uniqueTable } from '../audit/pgHelpers.js';
 
@@ -125,4 +128,44 @@ describe('audit summary --postgres', () => {
     expect(out).not.toContain(PASSWORD);
     expect(code).toBe(0);
   }, 60_000);
+});
+
+describe('report --postgres', () => {
+  it('reports every chain of a table as one log whose figures are those of audit summary --postgres; a tampered table is FAILED and not counted', async () => {
+    await chain('orders-sync', [{ ref: 'secret://db/a' }, { ref: 'secret://db/a', action: 'cache-hit' }, { ref: 'secret://db/b', outcome: 'denied', code: 'POLICY_DENIED' }]);
+    await chain('billing-sync', [{ ref: 'secret://db/a' }, { ref: 'secret://db/c', outcome: 'failure', code: 'PROVIDER_UNAVAILABLE' }]);
+    const dir = await mkdtemp(join(tmpdir(), 'cs-report-pg-'));
+    try {
+      const out = join(dir, 'report.html');
+      const run = async () => {
+        const io = { stdout: '', stderr: '' };
+        const code = await runReportCommand(['--postgres', URL_WITH_PASSWORD, '--table', table, '--out', out], {
+          stdout: (s) => void (io.stdout += s),
+          stderr: (s) => void (io.stderr += s),
+          env: { CONNECTOR_SECRETS_AUDIT_KEY: key },
+          cwd: dir,
+        });
+        expect(io.stdout + io.stderr).not.toContain(PASSWORD);
+        return { code, ...io, html: await readFile(out, 'utf8') };
+      };
+      const summary = JSON.parse((await audit(['summary', '--postgres', URL_WITH_PASSWORD, '--table', table, '--json'])).stdout) as { events: number; totals: Record<string, number>; rows: unknown[] };
+      const r = await run();
+      expect(r.code, r.stderr).toBe(0);
+      const value = (testid: string) => Number(new RegExp(`data-testid="${testid}"[^>]*?data-value="([^"]*)"`).exec(r.html)![1]);
+      expect(value('log-0-events')).toBe(summary.events);
+      for (const k of ['accesses', 'denials', 'failures', 'rotations', 'anomalies']) expect(value(`total-${k}`), k).toBe(summary.totals[k]);
+      expect(summary.totals).toMatchObject({ accesses: 5, denials: 1, failures: 1 });
+      expect(r.html).toContain('data-testid="verify-0" data-status="verified"');
+      expect(r.html).not.toContain(PASSWORD);
+
+      await pool.query(`DELETE FROM "${table}" WHERE seq = 2 AND identity = 'orders-sync'`);
+      const bad = await run();
+      expect(bad.code).toBe(1);
+      expect(bad.stdout).toMatch(/INVALID: postgres:\/\/127\.0\.0\.1:5432\/test table \S+: line 2: chain \w+: sequence number 3 where 2 was expected/);
+      expect(bad.html).toContain('data-testid="verify-0" data-status="invalid"');
+      expect(Number(/data-testid="total-accesses"[^>]*?data-value="(\d+)"/.exec(bad.html)![1])).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
