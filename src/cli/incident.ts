@@ -42,15 +42,16 @@ const USAGE = `usage: connector-secrets incident <command> --identity <id> --rea
 commands:
   quarantine --identity <id> --reason R --env <tag> [--since 24h] [--rotate] [--report DIR]
              [--audit FILE ...] [--postgres URL [--table T]]
-      1. quarantines the identity (audited as a quarantine record; in this process, and, once
-         a fleet bus is configured, across the fleet: today the report says it was not sent);
+      1. quarantines the identity (audited as a quarantine record), in this process and, with
+         --fleet, on every process of the fleet bus (without it the report says it was not sent);
       2. reads the audit log(s), verifying them first with the audit key, and lists every
          secret the identity read successfully since --since (resolves, cache hits and their
          summaries, refreshes, renewals): when, how often, from which environment;
       3. leases: audit records carry no lease id, so leases the records show are listed as
          not revoked, with why; the identity's own processes revoke theirs when quarantined;
       4. with --rotate, rotates each listed secret in the local store (--generate N characters,
-         default 32; no verification), recording old and new version, never the value;
+         default 32; no verification), recording old and new version, never the value, and
+         with --fleet publishes each rotation (a rotation the bus did not hear of fails the step);
       5. writes incident-<identity>-<time>.md and .json into --report DIR (default .).
   lift --identity <id> --reason R --env <tag> [--report DIR] [--postgres URL]
       Lifts the quarantine, audited, and writes the report of the lift.
@@ -225,15 +226,29 @@ async function incident(kind: 'quarantine' | 'lift', args: string[], io: Inciden
       // 5. Rotations, one by one; a refusal is recorded and the rest go on.
       if (o.rotate === true) {
         for (const a of accessed) {
+          let r: Awaited<ReturnType<typeof secrets.rotate>>;
           try {
-            const r = await secrets.rotate(a.ref, { generate: { length } });
-            rotated.push({ ref: r.ref, ok: true, previousVersion: r.previousVersion ?? null, version: r.version ?? null });
+            r = await secrets.rotate(a.ref, { generate: { length } });
           } catch (err) {
             rotated.push({ ref: a.ref, ok: false, previousVersion: null, version: null, code: errorCode(err), detail: err instanceof Error ? err.message : 'failed' });
+            continue;
           }
+          // Every process on the bus drops the old value now, not at its cache's expiry. The
+          // rotation stands either way; a failed publish is said beside it.
+          let told: string | undefined;
+          if (publish !== undefined) {
+            try {
+              await publish({ type: 'rotated', ref: r.ref, version: r.version ?? null });
+              told = 'published to the fleet bus';
+            } catch (err) {
+              told = `rotated, but publishing to the fleet bus failed (${errorCode(err)}): other processes keep the old value until their cache expires`;
+            }
+          }
+          rotated.push({ ref: r.ref, ok: true, previousVersion: r.previousVersion ?? null, version: r.version ?? null, ...(told === undefined ? {} : { detail: told }) });
         }
         const failed = rotated.filter((r) => !r.ok).length;
-        step('rotate', failed === 0, `${rotated.length - failed} of ${rotated.length} secret(s) rotated`);
+        const untold = rotated.filter((r) => r.ok && r.detail !== undefined && r.detail !== 'published to the fleet bus').length;
+        step('rotate', failed === 0 && untold === 0, `${rotated.length - failed} of ${rotated.length} secret(s) rotated${untold === 0 ? '' : `; ${untold} not published to the fleet bus`}`);
       }
     }
     await secrets.close();

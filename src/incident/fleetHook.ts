@@ -1,19 +1,25 @@
 /**
- * THE ONE PLACE where an incident step reaches the fleet. Today no bus is wired into the incident
- * command, so nothing is published and the report says so. When `--fleet <url>` lands, the
- * command passes a publisher here (a `connector-secrets/fleet` bus's `publish`, sending
- * `quarantined(identity)` / `lifted(identity)`), and the step records what it sent.
+ * Where an incident step reaches the fleet. With `--fleet <url>` the command passes a publisher
+ * (a `connector-secrets/fleet` bus's `publish`); without one nothing is sent and the report says
+ * so.
  */
 
-/** What an incident step tells the fleet: an identity quarantined or lifted (never a value). */
+/** What the quarantine step tells the fleet: an identity quarantined or lifted (never a value). */
 export interface IncidentFleetEvent {
   readonly type: 'quarantined' | 'lifted';
   readonly identity: string;
   readonly reason: string;
 }
 
+/** What the rotation step tells the fleet: a ref has a new version (never the value). */
+export interface IncidentRotatedEvent {
+  readonly type: 'rotated';
+  readonly ref: string;
+  readonly version: string | null;
+}
+
 /** Publishes one fleet event; supplied by the fleet bus once the command takes `--fleet`. */
-export type IncidentPublisher = (event: IncidentFleetEvent) => Promise<void>;
+export type IncidentPublisher = (event: IncidentFleetEvent | IncidentRotatedEvent) => Promise<void>;
 
 /** What the fleet step did, for the report. */
 export interface FleetStepResult {

@@ -163,6 +163,35 @@ describe('connector-secrets incident quarantine', () => {
     expect(JSON.parse(await readFile(json.files.json, 'utf8'))).toMatchObject({ identity: 'orders-sync', kind: 'quarantine' });
   });
 
+  it('with a fleet publisher, the quarantine and each rotation are published (names and versions only); a failed publish leaves the rotation standing and says so', async () => {
+    const log = join(dir, 'orders-sync.jsonl');
+    await connectorRun('orders-sync', ['local://orders-api', 'local://billing-api'], 1, fileAuditSink(log, { hmacKey: auditKey }));
+    for (const failing of [false, true]) {
+      const sent: unknown[] = [];
+      const publish = async (e: unknown) => {
+        sent.push(e);
+        if (failing && (e as { type: string }).type === 'rotated') throw Object.assign(new Error('bus down'), { code: 'PROVIDER_UNAVAILABLE' });
+      };
+      const out = { stdout: '', stderr: '' };
+      const reportDir = join(dir, `reports-${failing}`);
+      const code = await runIncidentCommand(
+        ['quarantine', '--identity', 'orders-sync', '--reason', 'INC-11', '--env', 'dev', '--audit', log, '--audit-key-file', keyPath, '--rotate', '--store', storePath, '--report', reportDir, '--json'],
+        { stdout: (t) => void (out.stdout += t), stderr: (t) => void (out.stderr += t), env: {}, publish },
+      );
+      const json = JSON.parse(out.stdout) as IncidentReport;
+      expect(json.rotated.map((r) => r.ok)).toEqual([true, true]);
+      const versions = Object.fromEntries(json.rotated.map((r) => [r.ref, r.version]));
+      expect(sent).toEqual([
+        { type: 'quarantined', identity: 'orders-sync', reason: 'INC-11' },
+        ...json.rotated.map((r) => ({ type: 'rotated', ref: r.ref, version: versions[r.ref] })),
+      ]);
+      expect(json.rotated.map((r) => r.detail)).toEqual(failing ? [expect.stringMatching(/^rotated, but publishing to the fleet bus failed \(PROVIDER_UNAVAILABLE\)/), expect.any(String)] : ['published to the fleet bus', 'published to the fleet bus']);
+      // A rotation the fleet did not hear of is a failed step: the exit code says so.
+      expect(code).toBe(failing ? 1 : 0);
+      for (const v of values) expect(out.stdout + out.stderr).not.toContain(v);
+    }
+  });
+
   it('leased refs from the records are listed as not revoked, with why', async () => {
     const log = join(dir, 'orders-sync.jsonl');
     const sink = fileAuditSink(log, { hmacKey: auditKey });
