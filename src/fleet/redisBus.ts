@@ -51,7 +51,7 @@ export interface RedisBusOptions {
   readonly from?: 'now' | 'start' | string;
   /**
    * How long `ready()` waits for the first connection, subscription and start position. Past it
-   * the bus gives up: `ready()` rejects with a {@link ProviderUnavailableError} (code
+   * the bus gives up: `ready()` rejects with a `ProviderUnavailableError` (code
    * `PROVIDER_UNAVAILABLE`), the bus closes and stops reconnecting, so nothing keeps the process
    * alive. Once ready, a lost connection is retried for as long as the bus is open.
    * @default 10_000
@@ -67,7 +67,12 @@ export interface RedisBusOptions {
    * Reconnect backoff: full jitter, doubling from `baseDelayMs` up to `maxDelayMs`.
    * @default { baseDelayMs: 100, maxDelayMs: 5_000 }
    */
-  readonly reconnect?: { readonly baseDelayMs?: number; readonly maxDelayMs?: number };
+  readonly reconnect?: {
+    /** The backoff cap before the first reconnect; it doubles per attempt. */
+    readonly baseDelayMs?: number;
+    /** The largest backoff cap. */
+    readonly maxDelayMs?: number;
+  };
   /** The random source of the backoff jitter, in [0, 1). @default Math.random */
   readonly random?: () => number;
   /** The ready timeout's timer and the events' `at`. @default the system clock */
@@ -154,7 +159,7 @@ return id
  *
  * Events carry refs, identities, lease ids and policies, never values.
  *
- * @throws {@link ConfigError} for invalid options (the URL is never repeated: it may hold a password).
+ * @throws `ConfigError` for invalid options (the URL is never repeated: it may hold a password).
  * @example
  * ```ts
  * const bus = redisBus({ url: process.env.FLEET_REDIS_URL ?? 'redis://127.0.0.1:6379', readyTimeoutMs: 5_000 });

@@ -402,7 +402,7 @@ describe('redisBus: reconnects and restarts', () => {
     expect(got.map((e) => e.id)).toEqual([...sent, sentinel].map((e) => e.id));
   });
 
-  it('a worker process SIGKILLed and restarted with `after` = its last position catches up on what it missed, and nothing before', { timeout: 60_000 }, async () => {
+  it('a worker process SIGKILLed and restarted with `from` = its last position catches up on what it missed, and nothing before', { timeout: 60_000 }, async () => {
     const { channel, stream } = names();
     const a = bus({ channel, stream });
     await a.ready();
