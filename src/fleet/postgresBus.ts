@@ -7,6 +7,7 @@ import { peerLoadError } from '../peer.js';
 import { backoffDelay, retryPolicy, type RetryPolicy } from '../retry.js';
 import type { FleetBus, FleetEvent, FleetEventBody } from './bus.js';
 import { checkFleetEventBody } from './event.js';
+import { FleetListeners } from './listeners.js';
 
 /**
  * Options of {@link postgresBus}: a `pool` or a `connectionString` (exactly one).
@@ -132,7 +133,7 @@ class PostgresBus implements PostgresFleetBus {
   readonly #random: () => number;
   readonly #policy: RetryPolicy;
   readonly #q: { readonly table: string; readonly channel: string };
-  readonly #listeners = new Set<(event: FleetEvent) => void>();
+  readonly #listeners = new FleetListeners((err) => this.#report(err));
   #pool: Promise<Pool> | undefined;
   #table: Promise<void> | undefined;
   #listener: PoolClient | undefined;
@@ -166,11 +167,7 @@ class PostgresBus implements PostgresFleetBus {
   }
 
   subscribe(listener: (event: FleetEvent) => void): () => void {
-    if (typeof listener !== 'function') throw new ConfigError('subscribe needs a listener function');
-    // A wrapper per subscription, so the same function subscribed twice is two subscriptions.
-    const one = (event: FleetEvent) => listener(event);
-    this.#listeners.add(one);
-    return () => void this.#listeners.delete(one);
+    return this.#listeners.subscribe(listener);
   }
 
   async publish(input: FleetEventBody): Promise<FleetEvent> {
@@ -388,13 +385,7 @@ class PostgresBus implements PostgresFleetBus {
     }
     const at = row.at instanceof Date ? row.at.toISOString() : String(row.at);
     const event = { ...body, id: row.id, at, origin: String(row.origin) } as FleetEvent;
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener(event);
-      } catch (err) {
-        this.#report(err);
-      }
-    }
+    this.#listeners.emit(event);
   }
 
   #report(err: unknown): void {

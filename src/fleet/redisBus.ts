@@ -7,6 +7,7 @@ import { peerLoadError } from '../peer.js';
 import { backoffDelay, retryPolicy, type RetryPolicy } from '../retry.js';
 import type { FleetBus, FleetEvent, FleetEventBody } from './bus.js';
 import { checkFleetEventBody } from './event.js';
+import { FleetListeners } from './listeners.js';
 
 /**
  * Options of {@link redisBus}: a `url` or a `client` (at most one; neither means
@@ -218,7 +219,7 @@ class RedisBus implements RedisFleetBus {
   readonly #clock: Clock;
   readonly #random: () => number;
   readonly #policy: RetryPolicy;
-  readonly #listeners = new Set<(event: FleetEvent) => void>();
+  readonly #listeners = new FleetListeners((err) => this.#report(err));
   readonly #clients: Promise<{ readonly cmd: Redis; readonly sub: Redis }>;
   #owned: Redis[] = [];
   #last: bigint[] | undefined;
@@ -261,11 +262,7 @@ class RedisBus implements RedisFleetBus {
   }
 
   subscribe(listener: (event: FleetEvent) => void): () => void {
-    if (typeof listener !== 'function') throw new ConfigError('subscribe needs a listener function');
-    // A wrapper per subscription, so the same function subscribed twice is two subscriptions.
-    const one = (event: FleetEvent) => listener(event);
-    this.#listeners.add(one);
-    return () => void this.#listeners.delete(one);
+    return this.#listeners.subscribe(listener);
   }
 
   async publish(input: FleetEventBody): Promise<FleetEvent> {
@@ -483,13 +480,7 @@ class RedisBus implements RedisFleetBus {
       this.#report(new ConfigError(`fleet stream entry ${id} is not a valid event; skipped`, { cause: err }));
       return;
     }
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener(event);
-      } catch (err) {
-        this.#report(err);
-      }
-    }
+    this.#listeners.emit(event);
   }
 
   #connectionError(err: unknown): void {
