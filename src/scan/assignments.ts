@@ -15,7 +15,7 @@
  * @module
  */
 import { looksLikeCredential } from '../redact/keys.js';
-import { entropyBar, isSequence, shannonEntropy } from './entropy.js';
+import { entropyBar, isSequence, mixedCase, shannonEntropy } from './entropy.js';
 import type { RuleId } from './rules.js';
 
 /** A value found by {@link assignmentAt}. */
@@ -160,16 +160,6 @@ function isBase64(bytes: Uint8Array, from: number, to: number): boolean {
     if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 43 || c === 47 || c === 61 || c === 95 || c === 45)) return false;
   }
   return true;
-}
-function mixedCase(bytes: Uint8Array, from: number, to: number): boolean {
-  let upper = false;
-  let lower = false;
-  for (let i = from; i < to; i++) {
-    const c = bytes[i]!;
-    if (c >= 65 && c <= 90) upper = true;
-    else if (c >= 97 && c <= 122) lower = true;
-  }
-  return upper && lower;
 }
 function hasDigit(bytes: Uint8Array, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (bytes[i]! >= 48 && bytes[i]! <= 57) return true;

@@ -1,5 +1,5 @@
 /**
- * Shannon entropy of a byte range, in bits per byte, without allocating: the counts live in one
+ * How random a byte range looks: Shannon entropy, in bits per byte, without allocating (the counts live in one
  * reused table and only the bytes seen are reset.
  *
  * @module
@@ -40,4 +40,16 @@ export function isSequence(bytes: Uint8Array, from: number, to: number): boolean
   let steps = 0;
   for (let i = from + 1; i < to; i++) if (bytes[i]! - bytes[i - 1]! === 1) steps++;
   return steps * 3 > to - from;
+}
+
+/** `bytes[from, to)` holds both upper- and lower-case ASCII letters (a generated token, not a word or a constant). */
+export function mixedCase(bytes: Uint8Array, from: number, to: number): boolean {
+  let upper = false;
+  let lower = false;
+  for (let i = from; i < to; i++) {
+    const c = bytes[i]!;
+    if (c >= 65 && c <= 90) upper = true;
+    else if (c >= 97 && c <= 122) lower = true;
+  }
+  return upper && lower;
 }

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { mixedCase } from './entropy.js';
 import type { RuleId } from './rules.js';
 
 const isAlnum = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
@@ -41,17 +42,6 @@ function mixed(bytes: Uint8Array, from: number, to: number): boolean {
   return false;
 }
 
-/** `[from, to)` holds upper- and lower-case letters. */
-function mixedCase(bytes: Uint8Array, from: number, to: number): boolean {
-  let upper = false;
-  let lower = false;
-  for (let i = from; i < to; i++) {
-    const c = bytes[i]!;
-    if (c >= 65 && c <= 90) upper = true;
-    else if (c >= 97 && c <= 122) lower = true;
-  }
-  return upper && lower;
-}
 
 /** A prefix, then a body of `min`–`max` bytes satisfying `body`, ending the run. */
 interface Shape {
