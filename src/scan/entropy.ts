@@ -1,6 +1,6 @@
 /**
- * How random a byte range looks: Shannon entropy, in bits per byte, without allocating (the counts live in one
- * reused table and only the bytes seen are reset.
+ * How random a byte range looks: Shannon entropy in bits per byte, computed without allocating
+ * (the counts live in one reused table and only the bytes seen are reset), and its letter cases.
  *
  * @module
  */
