@@ -4,6 +4,7 @@
 // that are words, identifiers, counts, refs or URLs without passwords. Generated from templates
 // with a seeded choice of fillers, so the corpus is the same on every run and every machine.
 // Nothing here is a credential; the redactor with nothing registered must leave every line as is.
+import { prng } from '../../bench/prng.js';
 
 /** The lines named in issue 10, verbatim. */
 export const ISSUE_LINES: readonly string[] = [
@@ -25,18 +26,6 @@ const STATUS = ['expired', 'valid', 'invalid', 'missing', 'configured', 'refresh
 const REFS = ['vault://kv/prod/orders-db#password', 'secret://orders-db/password', 'env://ORDERS_API_TOKEN', 'aws-sm://prod/stripe#api_key', 'gcp-sm://projects/etl/secrets/dsn'];
 const LEVELS = ['INFO', 'WARN', 'DEBUG', 'ERROR'];
 const MODELS = ['stg_orders', 'fct_revenue', 'dim_customers', 'int_refunds__joined'];
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Pick = <T>(xs: readonly T[]) => T;
 type Template = (p: Pick, n: (max: number) => number) => string;

@@ -5,18 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { Automaton } from '../../src/redact/automaton.js';
 import { Ranges } from '../../src/redact/ranges.js';
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../bench/prng.js';
 
 function words(rand: () => number, count: number, alphabet: string, min: number, max: number): string[] {
   return Array.from({ length: count }, () => {
