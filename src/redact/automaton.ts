@@ -158,36 +158,23 @@ export class Automaton {
    * pattern it is.
    */
   #openFrom(text: string, pos: number): number {
+    // At most one window's worth of text, once per stream chunk: the plain transition will do.
     const n = this.#n;
     const gen = this.#gen;
-    const rootNext = this.#rootNext;
-    let s = 0;
+    let s = ROOT;
     for (let i = pos; i < text.length; i++) {
       const c = text.charCodeAt(i);
       for (;;) {
-        if (s === 0) {
-          s = rootNext[c]!;
-          break;
-        }
-        const b = s << 3;
-        const kids = n[b + 7]!;
-        let g = 0;
-        if (kids !== 0) {
-          if (n[b + 8] === s) {
-            if (n[b + 9] === c) g = s + 1;
-            else if (kids > 1) g = this.#hashed(s, c);
-          } else {
-            g = this.#hashed(s, c);
-          }
-        }
-        if (g !== 0) {
+        const g = this.#child(s, c);
+        if (g !== 0 || s === ROOT) {
           s = g;
           break;
         }
-        s = n[b + 6] === gen ? n[b + 4]! : this.#link(s);
+        const b = s * STRIDE;
+        s = n[b + STAMP] === gen ? n[b + FAIL]! : this.#link(s);
       }
     }
-    return text.length - (s === 0 ? 0 : n[(s << 3) + 2]!);
+    return text.length - (s === ROOT ? 0 : n[s * STRIDE + DEPTH]!);
   }
 
   /**
