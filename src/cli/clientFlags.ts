@@ -8,7 +8,7 @@ import { assertEnvironmentTag } from '../providers/local-store/names.js';
 import { ENV_AUDIT_KEY, ENV_AUDIT_KEY_FILE } from './audit.js';
 import { UsageError } from './subcommands.js';
 
-/** The flags every command that builds a guarded, audited client takes (`run`, `rotate`). */
+/** The flags every command that builds a guarded, audited client takes (`run`, `rotate`; see {@link CLIENT_FLAG_OPTIONS}). */
 export interface ClientFlags {
   readonly env?: string | undefined;
   readonly identity?: string | undefined;
@@ -17,6 +17,21 @@ export interface ClientFlags {
   readonly 'audit-key-file'?: string | undefined;
   readonly fleet?: string | undefined;
 }
+
+/**
+ * The parseFlags options of {@link ClientFlags}, with `--store` and `--key-file` (the local store
+ * the client reads): spread into a command's own options so `run` and `rotate` take the same flags.
+ */
+export const CLIENT_FLAG_OPTIONS = {
+  env: { type: 'string' },
+  store: { type: 'string' },
+  'key-file': { type: 'string' },
+  identity: { type: 'string' },
+  policy: { type: 'string' },
+  'audit-file': { type: 'string' },
+  'audit-key-file': { type: 'string' },
+  fleet: { type: 'string' },
+} as const;
 
 /** The `--fleet URL` flag's help line, shared by the commands that take it. */
 export const FLEET_FLAG_HELP = '  --fleet URL             a fleet bus (postgres://…?channel=&table= or redis://…?channel=&stream=, both optional): hear rotations, quarantines and policy updates of other processes, and tell them of this one\n';

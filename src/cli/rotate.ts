@@ -5,7 +5,7 @@ import { parseRef } from '../ref/parseRef.js';
 import type { RotationResult } from '../rotation/types.js';
 import { ENV_AUDIT_KEY_FILE } from './audit.js';
 import { readAll } from './local.js';
-import { commandEnvironment, FLEET_FLAG_HELP, fleetBusOf, guardedClientOptions } from './clientFlags.js';
+import { CLIENT_FLAG_OPTIONS, commandEnvironment, FLEET_FLAG_HELP, fleetBusOf, guardedClientOptions } from './clientFlags.js';
 import type { FleetBus } from '../fleet/bus.js';
 import { WITHHELD } from './run.js';
 import { openLocalStore } from './store.js';
@@ -66,22 +66,15 @@ examples:
 `;
 
 const OPTIONS = {
-  env: { type: 'string' },
+  ...CLIENT_FLAG_OPTIONS,
   generate: { type: 'string' },
   alphabet: { type: 'string' },
-  store: { type: 'string' },
-  'key-file': { type: 'string' },
-  identity: { type: 'string' },
-  policy: { type: 'string' },
-  'audit-file': { type: 'string' },
-  'audit-key-file': { type: 'string' },
   verify: { type: 'boolean' },
   'verify-var': { type: 'string' },
   postgres: { type: 'string' },
   roles: { type: 'string' },
   overlap: { type: 'string' },
   'postgres-admin-env': { type: 'string' },
-  fleet: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;

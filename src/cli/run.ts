@@ -11,7 +11,7 @@ import { ENV_KEY, ENV_KEY_FILE, ENV_PASSPHRASE } from '../providers/local-store/
 import { parseRef } from '../ref/parseRef.js';
 import { formatRef } from '../ref/formatRef.js';
 import { ENV_AUDIT_KEY, ENV_AUDIT_KEY_FILE } from './audit.js';
-import { commandEnvironment, FLEET_FLAG_HELP, fleetBusOf, guardedClientOptions } from './clientFlags.js';
+import { CLIENT_FLAG_OPTIONS, commandEnvironment, FLEET_FLAG_HELP, fleetBusOf, guardedClientOptions } from './clientFlags.js';
 import type { FleetBus } from '../fleet/bus.js';
 import { EXIT_FAILED, errorCode, errorExitCode, parseFlags, UsageError } from './subcommands.js';
 import { exists, openLocalStore, storePathOf } from './store.js';
@@ -70,16 +70,9 @@ exit codes:
 `;
 
 const OPTIONS = {
-  env: { type: 'string' },
+  ...CLIENT_FLAG_OPTIONS,
   map: { type: 'string', multiple: true },
   manifest: { type: 'string' },
-  store: { type: 'string' },
-  'key-file': { type: 'string' },
-  identity: { type: 'string' },
-  policy: { type: 'string' },
-  'audit-file': { type: 'string' },
-  'audit-key-file': { type: 'string' },
-  fleet: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
