@@ -1,11 +1,11 @@
 import { ConfigError, ConnectorSecretsError, SecretExpiredError } from '../errors.js';
-import { systemClock, type Clock } from '../handles/clock.js';
+import { systemClock } from '../handles/clock.js';
 import { createCredentialHandle, type IssuedCredential } from '../handles/CredentialHandle.js';
-import type { Redactor } from '../redact/redactor.js';
 import { Secret } from '../secret.js';
 import { loadIdentity } from './loadAzureSdk.js';
 import { tokenError } from './tokenErrors.js';
 import type { AzureAccessToken, AzureAccessTokenValue, AzureTokenCredential } from './types.js';
+import { tokenHandleOptions, type TokenHandleOptions } from '../handles/tokenHandleOptions.js';
 
 /** The scope of Azure Key Vault (public cloud). */
 export const KEY_VAULT_SCOPE = 'https://vault.azure.net/.default';
@@ -20,7 +20,7 @@ export const OSSRDBMS_SCOPE = 'https://ossrdbms-aad.database.windows.net/.defaul
  * azureAccessToken({ scopes: [OSSRDBMS_SCOPE], credential: () => new WorkloadIdentityCredential() });
  * ```
  */
-export interface AzureAccessTokenInit {
+export interface AzureAccessTokenInit extends TokenHandleOptions {
   /** The scopes of the tokens, e.g. `['https://vault.azure.net/.default']`. */
   readonly scopes: readonly string[];
   /**
@@ -34,36 +34,6 @@ export interface AzureAccessTokenInit {
    * @default `() => new DefaultAzureCredential()`
    */
   readonly credential?: AzureTokenCredential | (() => AzureTokenCredential | Promise<AzureTokenCredential>);
-  /**
-   * Where in its lifetime a token is replaced, drawn uniformly from this range.
-   * @default [2/3, 3/4]
-   */
-  readonly refreshFraction?: readonly [number, number];
-  /**
-   * The refresh happens at the latest this long before expiry.
-   * @default 300_000
-   */
-  readonly refreshWindowMs?: number;
-  /**
-   * A token is never handed out later than this before its expiry.
-   * @default 10_000
-   */
-  readonly safetyMarginMs?: number;
-  /**
-   * A redactor that learns every token as it is issued (e.g. `secrets.redactor`).
-   * @default none
-   */
-  readonly redactor?: Redactor;
-  /**
-   * Time and timers; simulations pass a fake clock.
-   * @default the system clock, with unref'd timers
-   */
-  readonly clock?: Clock;
-  /**
-   * The random source for jitter, in [0, 1).
-   * @default Math.random
-   */
-  readonly random?: () => number;
 }
 
 /**
@@ -123,13 +93,7 @@ export function azureAccessToken(init: AzureAccessTokenInit): AzureAccessToken {
         return { secret, expiresAt };
       },
     },
-    {
-      clock,
-      ...(init.random === undefined ? {} : { random: init.random }),
-      ...(init.refreshFraction === undefined ? {} : { refreshFraction: init.refreshFraction }),
-      refreshWindowMs: init.refreshWindowMs ?? 300_000,
-      safetyMarginMs: init.safetyMarginMs ?? 10_000,
-    },
+    tokenHandleOptions(init, clock, (init.random ?? Math.random)),
   );
 
   /** The handle wraps a failed replacement as SECRET_EXPIRED; its cause says what went wrong. */

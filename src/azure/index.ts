@@ -5,5 +5,6 @@ export { fromAzureKeyVault } from './fromAzureKeyVault.js';
 export type { FromAzureKeyVaultInit } from './fromAzureKeyVault.js';
 export { azureAccessToken, KEY_VAULT_SCOPE, OSSRDBMS_SCOPE } from './azureAccessToken.js';
 export type { AzureAccessTokenInit } from './azureAccessToken.js';
+export type { TokenHandleOptions } from '../handles/tokenHandleOptions.js';
 export type { AzureAccessToken, AzureAccessTokenValue, AzureTokenCredential } from './types.js';
 export { AzureApiError } from './AzureApiError.js';

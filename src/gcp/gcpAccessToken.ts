@@ -1,13 +1,13 @@
 import type { AuthClient, Credentials } from 'google-auth-library';
 import { ConfigError, SecretExpiredError, ConnectorSecretsError } from '../errors.js';
-import { systemClock, type Clock } from '../handles/clock.js';
+import { systemClock } from '../handles/clock.js';
 import { createCredentialHandle, type CredentialHandle, type IssuedCredential } from '../handles/CredentialHandle.js';
-import type { Redactor } from '../redact/redactor.js';
 import { Secret } from '../secret.js';
 import { handleAuthClient } from './authClient.js';
 import { readCredentials, type GcpCredentialsJson } from './credentials.js';
 import { loadGoogleAuth, type GoogleAuthLibrary } from './loadGoogleAuth.js';
 import { mintError } from './tokenErrors.js';
+import { tokenHandleOptions, type TokenHandleOptions } from '../handles/tokenHandleOptions.js';
 
 /** The scope of every Google Cloud API. */
 export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
@@ -66,7 +66,7 @@ export interface GcpEndpoints {
  * gcpAccessToken({ scopes: ['https://www.googleapis.com/auth/bigquery'], credentials: '/run/secrets/wif.json' });
  * ```
  */
-export interface GcpAccessTokenInit {
+export interface GcpAccessTokenInit extends TokenHandleOptions {
   /**
    * OAuth scopes of the tokens.
    * @default ['https://www.googleapis.com/auth/cloud-platform']
@@ -91,36 +91,6 @@ export interface GcpAccessTokenInit {
    * @default Google's public endpoints
    */
   readonly endpoints?: GcpEndpoints;
-  /**
-   * Where in its lifetime a token is replaced, drawn uniformly from this range.
-   * @default [2/3, 3/4]
-   */
-  readonly refreshFraction?: readonly [number, number];
-  /**
-   * The refresh happens at the latest this long before expiry.
-   * @default 300_000
-   */
-  readonly refreshWindowMs?: number;
-  /**
-   * A token is never handed out later than this before its expiry.
-   * @default 10_000
-   */
-  readonly safetyMarginMs?: number;
-  /**
-   * A redactor that learns every token as it is minted (e.g. `secrets.redactor`).
-   * @default none
-   */
-  readonly redactor?: Redactor;
-  /**
-   * Time and timers; simulations pass a fake clock.
-   * @default the system clock
-   */
-  readonly clock?: Clock;
-  /**
-   * The random source for jitter, in [0, 1).
-   * @default Math.random
-   */
-  readonly random?: () => number;
 }
 
 /**
@@ -216,13 +186,7 @@ export function gcpAccessToken(init: GcpAccessTokenInit = {}): GcpAccessToken {
         return { secret, expiresAt };
       },
     },
-    {
-      clock,
-      random,
-      ...(init.refreshFraction === undefined ? {} : { refreshFraction: init.refreshFraction }),
-      refreshWindowMs: init.refreshWindowMs ?? 300_000,
-      safetyMarginMs: init.safetyMarginMs ?? 10_000,
-    },
+    tokenHandleOptions(init, clock, random),
   );
 
   /** The handle wraps a failed replacement as SECRET_EXPIRED; its cause says what went wrong. */
