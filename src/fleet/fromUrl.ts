@@ -29,22 +29,23 @@ export function fleetBusFromUrl(url: string, options: FleetBusUrlOptions = {}): 
   const scheme = /^[a-z][a-z0-9+.-]{0,20}:$/.test(parsed.protocol) ? parsed.protocol.slice(0, -1) : '(unreadable)';
   switch (parsed.protocol) {
     case 'postgres:':
-    case 'postgresql:': {
-      const channel = parsed.searchParams.get('channel') ?? undefined;
-      const table = parsed.searchParams.get('table') ?? undefined;
-      parsed.searchParams.delete('channel');
-      parsed.searchParams.delete('table');
-      return postgresBus({ ...options, connectionString: parsed.toString(), ...(channel === undefined ? {} : { channel }), ...(table === undefined ? {} : { table }) });
-    }
+    case 'postgresql:':
+      return postgresBus({ ...options, ...takeParams(parsed, ['channel', 'table']), connectionString: parsed.toString() });
     case 'redis:':
-    case 'rediss:': {
-      const channel = parsed.searchParams.get('channel') ?? undefined;
-      const stream = parsed.searchParams.get('stream') ?? undefined;
-      parsed.searchParams.delete('channel');
-      parsed.searchParams.delete('stream');
-      return redisBus({ ...options, url: parsed.toString(), ...(channel === undefined ? {} : { channel }), ...(stream === undefined ? {} : { stream }) });
-    }
+    case 'rediss:':
+      return redisBus({ ...options, ...takeParams(parsed, ['channel', 'stream']), url: parsed.toString() });
     default:
       throw new ConfigError(`no fleet bus for the URL scheme "${scheme}": use postgres://, postgresql://, redis:// or rediss://`);
   }
+}
+
+/** The named query parameters that are present, taken out of `url` (the rest goes to the client). */
+function takeParams<K extends string>(url: URL, names: readonly K[]): Partial<Record<K, string>> {
+  const out: Partial<Record<K, string>> = {};
+  for (const name of names) {
+    const value = url.searchParams.get(name);
+    if (value !== null) out[name] = value;
+    url.searchParams.delete(name);
+  }
+  return out;
 }
