@@ -61,11 +61,10 @@ export class AuditInvalid extends Error {
 
 /**
  * Reads `file` and counts the records with `since <= ts < until` (epoch ms; ±Infinity for open
- * ends). `visit` sees every counted record, for views that need more than the summary (the report's
- * time series). Throws {@link AuditInvalid} on a line that is not a record.
+ * ends). Throws {@link AuditInvalid} on a line that is not a record.
  */
-export async function summarizeAuditLog(file: string, since: number, until: number, visit?: (r: CountedRecord) => void): Promise<AuditSummary> {
-  return summarizeAuditLines(fileLineReader(file), since, until, visit);
+export async function summarizeAuditLog(file: string, since: number, until: number): Promise<AuditSummary> {
+  return summarizeAuditLines(fileLineReader(file), since, until);
 }
 
 /** The lines of a file log for {@link summarizeAuditLines}, named `<file> line <n>`. */
@@ -82,6 +81,8 @@ export function fileLineReader(file: string): (onLine: (bytes: Buffer, where: st
 /**
  * The same count over any source of lines: `read` calls `onLine` with each line's bytes and where
  * it is (for messages; never the line), in order (a file, or a PostgreSQL table's chains).
+ * `visit` sees every counted record, for views that need more than the summary (the report's
+ * time series).
  */
 export async function summarizeAuditLines(
   read: (onLine: (bytes: Buffer, where: string) => void) => Promise<void>,

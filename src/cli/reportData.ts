@@ -173,11 +173,10 @@ export function fileSource(file: string): ReportSource {
 }
 
 /** Reads, verifies and counts every log. */
-export async function buildReport(sources: readonly (string | ReportSource)[], o: BuildReportOptions): Promise<ReportData> {
+export async function buildReport(sources: readonly ReportSource[], o: BuildReportOptions): Promise<ReportData> {
   const logs: LogReport[] = [];
   const all = new Tally();
-  for (const given of sources) {
-    const source = typeof given === 'string' ? fileSource(given) : given;
+  for (const source of sources) {
     const file = source.name;
     let count: number | null = null;
     if (o.hmacKey !== undefined) {
