@@ -7,6 +7,7 @@ import { peerLoadError } from '../peer.js';
 import { backoffDelay, retryPolicy, type RetryPolicy } from '../retry.js';
 import type { FleetBus, FleetEvent, FleetEventBody } from './bus.js';
 import { checkFleetEventBody } from './event.js';
+import { CatchUp } from './catchUp.js';
 import { FleetListeners } from './listeners.js';
 
 /**
@@ -141,8 +142,11 @@ class PostgresBus implements PostgresFleetBus {
   #closed = false;
   #attempt = 0;
   #timer: TimerId | undefined;
-  #pumping = false;
-  #again = false;
+  readonly #catchUp = new CatchUp(
+    () => this.#readOnce(),
+    () => !this.#closed,
+    (err) => this.#report(err),
+  );
   readonly #ready: Promise<void>;
   #settle: { resolve: () => void; reject: (err: unknown) => void } | undefined;
 
@@ -335,39 +339,30 @@ class PostgresBus implements PostgresFleetBus {
     this.#timer = this.#clock.setTimeout(() => void this.#connect(), delay);
   }
 
-  /** Asks for a catch-up read; reads run one at a time, and one more runs if asked meanwhile. */
+  /** Asks for a catch-up read (see {@link CatchUp}). */
   #kick(): void {
-    this.#again = true;
-    if (!this.#pumping) void this.#pump();
+    this.#catchUp.kick();
   }
 
-  async #pump(): Promise<void> {
-    this.#pumping = true;
+  /** Reads and delivers the events after the position; `true` when a full batch came back. */
+  async #readOnce(): Promise<boolean> {
+    const client = this.#listener;
+    if (client === undefined || this.#last === undefined) return false; // the reconnect kicks again
+    let rows: EventRow[];
     try {
-      while (this.#again && !this.#closed) {
-        this.#again = false;
-        const client = this.#listener;
-        if (client === undefined || this.#last === undefined) return; // the reconnect kicks again
-        let rows: EventRow[];
-        try {
-          rows = (
-            await client.query<EventRow>(`SELECT id::text AS id, type, body, at, origin FROM ${this.#q.table} WHERE id > $1 ORDER BY id LIMIT ${BATCH}`, [
-              String(this.#last),
-            ])
-          ).rows;
-        } catch (err) {
-          this.#lost(client, err);
-          return;
-        }
-        for (const row of rows) {
-          if (this.#closed || this.#listener !== client) return;
-          this.#deliver(row);
-        }
-        if (rows.length === BATCH) this.#again = true;
-      }
-    } finally {
-      this.#pumping = false;
+      rows = (
+        await client.query<EventRow>(`SELECT id::text AS id, type, body, at, origin FROM ${this.#q.table} WHERE id > $1 ORDER BY id LIMIT ${BATCH}`, [String(this.#last)])
+      ).rows;
+    } catch (err) {
+      this.#lost(client, err);
+      return false;
     }
+    // Rows read on a connection lost since are still committed events: delivered all the same.
+    for (const row of rows) {
+      if (this.#closed) return false;
+      this.#deliver(row);
+    }
+    return rows.length === BATCH;
   }
 
   #deliver(row: EventRow): void {

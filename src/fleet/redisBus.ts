@@ -7,6 +7,7 @@ import { peerLoadError } from '../peer.js';
 import { backoffDelay, retryPolicy, type RetryPolicy } from '../retry.js';
 import type { FleetBus, FleetEvent, FleetEventBody } from './bus.js';
 import { checkFleetEventBody } from './event.js';
+import { CatchUp } from './catchUp.js';
 import { FleetListeners } from './listeners.js';
 
 /**
@@ -224,8 +225,11 @@ class RedisBus implements RedisFleetBus {
   #owned: Redis[] = [];
   #last: bigint[] | undefined;
   #closed = false;
-  #pumping = false;
-  #again = false;
+  readonly #catchUp = new CatchUp(
+    () => this.#readOnce(),
+    () => !this.#closed,
+    (err) => this.#report(err),
+  );
   #readyTimer: TimerId | undefined;
   readonly #ready: Promise<void>;
   #settle: { resolve: () => void; reject: (err: unknown) => void } | undefined;
@@ -385,47 +389,39 @@ class RedisBus implements RedisFleetBus {
     return (typeof last === 'string' ? parseId(last) : undefined) ?? [0n, 0n];
   }
 
-  /** Asks for a catch-up read; reads run one at a time, and one more runs if asked meanwhile. */
+  /** Asks for a catch-up read (see {@link CatchUp}). */
   #kick(): void {
-    this.#again = true;
-    if (!this.#pumping) void this.#pump();
+    this.#catchUp.kick();
   }
 
-  async #pump(): Promise<void> {
-    this.#pumping = true;
+  /** Reads and delivers the entries after the position; `true` when a full batch came back. */
+  async #readOnce(): Promise<boolean> {
+    if (this.#last === undefined) return false; // #listen kicks once the start is fixed
+    const { cmd } = await this.#clients;
+    const after = formatId(this.#last);
+    let info: [Error | null, unknown] | undefined;
+    let range: [Error | null, unknown] | undefined;
     try {
-      while (this.#again && !this.#closed) {
-        this.#again = false;
-        if (this.#last === undefined) return; // #listen kicks once the start is fixed
-        const { cmd } = await this.#clients;
-        const after = formatId(this.#last);
-        let info: [Error | null, unknown] | undefined;
-        let range: [Error | null, unknown] | undefined;
-        try {
-          // One transaction: the trim state and the entries read are of the same moment.
-          const replies = await cmd.multi().xinfo('STREAM', this.#o.stream).xrange(this.#o.stream, `(${after}`, '+', 'COUNT', BATCH).exec();
-          [info, range] = (replies ?? []) as [Error | null, unknown][];
-        } catch (err) {
-          // The command connection's 'ready' kicks again once it is back.
-          this.#report(new ProviderUnavailableError('could not read the fleet stream; retrying on reconnect', { provider: 'redis', cause: err }));
-          return;
-        }
-        if (this.#closed) return;
-        if (range === undefined || range[0] !== null) {
-          this.#report(new ProviderUnavailableError('could not read the fleet stream', { provider: 'redis', cause: range?.[0] }));
-          return;
-        }
-        const entries = range[1] as Entry[];
-        this.#checkGap(info, entries);
-        for (const entry of entries) {
-          if (this.#closed) return;
-          this.#deliver(entry);
-        }
-        if (entries.length === BATCH) this.#again = true;
-      }
-    } finally {
-      this.#pumping = false;
+      // One transaction: the trim state and the entries read are of the same moment.
+      const replies = await cmd.multi().xinfo('STREAM', this.#o.stream).xrange(this.#o.stream, `(${after}`, '+', 'COUNT', BATCH).exec();
+      [info, range] = (replies ?? []) as [Error | null, unknown][];
+    } catch (err) {
+      // The command connection's 'ready' kicks again once it is back.
+      this.#report(new ProviderUnavailableError('could not read the fleet stream; retrying on reconnect', { provider: 'redis', cause: err }));
+      return false;
     }
+    if (this.#closed) return false;
+    if (range === undefined || range[0] !== null) {
+      this.#report(new ProviderUnavailableError('could not read the fleet stream', { provider: 'redis', cause: range?.[0] }));
+      return false;
+    }
+    const entries = range[1] as Entry[];
+    this.#checkGap(info, entries);
+    for (const entry of entries) {
+      if (this.#closed) return false;
+      this.#deliver(entry);
+    }
+    return entries.length === BATCH;
   }
 
   /**

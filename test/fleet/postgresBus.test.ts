@@ -40,15 +40,20 @@ describe('postgresBus', { timeout: 90_000 }, () => {
     const n = names();
     const poolA = track(new pg.Pool({ connectionString: PG_URL, max: 3 }));
     const poolB = track(new pg.Pool({ connectionString: PG_URL, max: 3 }));
-    const a = track(postgresBus({ pool: poolA, ...n, origin: 'A' }));
-    const b = track(postgresBus({ pool: poolB, ...n, origin: 'B' }));
+    const errors: unknown[] = [];
+    const a = track(postgresBus({ pool: poolA, ...n, origin: 'A', onError: (e) => errors.push(e) }));
+    const b = track(postgresBus({ pool: poolB, ...n, origin: 'B', onError: (e) => errors.push(e) }));
     const seenA = collect(a);
     const seenB = collect(b);
     await Promise.all([a.ready(), b.ready()]);
     // Two publishers at once, 30 events each: ids are assigned and committed in turn. (The wait is
     // a safety net for a loaded machine: each publish is a transaction with a commit flush.)
     const published = (await Promise.all([...Array.from({ length: 30 }, (_, i) => a.publish(rotated(i))), ...Array.from({ length: 30 }, (_, i) => b.publish(rotated(100 + i)))])).map((e) => e.id);
-    await until(() => seenA.length >= 60 && seenB.length >= 60, 60_000, '60 events on both');
+    await until(
+      () => seenA.length >= 60 && seenB.length >= 60,
+      60_000,
+      () => `60 events on both (A has ${seenA.length} at ${a.position}, B ${seenB.length} at ${b.position}; errors: ${errors.map(String).join('; ') || 'none'})`,
+    );
     await new Promise((r) => setTimeout(r, 200)); // anything extra (a duplicate) would arrive by now
     for (const seen of [seenA, seenB]) {
       expect(seen).toHaveLength(60);
