@@ -42,6 +42,22 @@ export interface CacheEntry {
   json?: unknown;
 }
 
+const DEFAULT_TTL_MS = 300_000;
+const DEFAULT_MAX_STALE_MS = 900_000;
+
+/**
+ * A provider answer's entry: freshness from the secret's own refresh hint, expiry or lease, else
+ * the TTL. A free function: a client without a cache builds entries on every fetch, and an
+ * lru-cache made for each would cost more than the fetch.
+ */
+export function cacheEntry(provider: string, resolved: ResolvedSecret, now: number, ttlMs = DEFAULT_TTL_MS, maxStaleMs = DEFAULT_MAX_STALE_MS): CacheEntry {
+  const expiresAt = resolved.expiresAt?.getTime();
+  const own = resolved.refreshAfter?.getTime() ?? expiresAt ?? (resolved.lease ? now + resolved.lease.ttlMs : undefined);
+  const freshUntil = own ?? now + ttlMs;
+  const staleUntil = Math.min(freshUntil + maxStaleMs, expiresAt ?? Infinity);
+  return { provider, resolved, fetchedAt: now, freshUntil, staleUntil };
+}
+
 /**
  * An lru-cache of provider answers with freshness from the secret's own expiry or lease,
  * and a hard stale bound. Times come from the client's clock.
@@ -52,7 +68,7 @@ export class SecretCache {
   readonly #maxStaleMs: number;
 
   constructor(options: CacheOptions = {}) {
-    const { ttlMs = 300_000, maxEntries = 1024, maxStaleMs = 900_000 } = options;
+    const { ttlMs = DEFAULT_TTL_MS, maxEntries = 1024, maxStaleMs = DEFAULT_MAX_STALE_MS } = options;
     if (!(maxEntries >= 1)) throw new ConfigError('cache.maxEntries must be at least 1');
     this.#lru = new LRUCache({ max: maxEntries });
     this.#ttlMs = ttlMs;
@@ -76,13 +92,9 @@ export class SecretCache {
     return entry;
   }
 
-  /** Freshness from the secret's own refresh hint, expiry or lease, else the TTL. */
+  /** The entry for a fresh provider answer under this cache's TTL and stale bound, not stored. */
   entryFor(provider: string, resolved: ResolvedSecret, now: number): CacheEntry {
-    const expiresAt = resolved.expiresAt?.getTime();
-    const own = resolved.refreshAfter?.getTime() ?? expiresAt ?? (resolved.lease ? now + resolved.lease.ttlMs : undefined);
-    const freshUntil = own ?? now + this.#ttlMs;
-    const staleUntil = Math.min(freshUntil + this.#maxStaleMs, expiresAt ?? Infinity);
-    return { provider, resolved, fetchedAt: now, freshUntil, staleUntil };
+    return cacheEntry(provider, resolved, now, this.#ttlMs, this.#maxStaleMs);
   }
 
   delete(key: string): void {

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
-import { SecretCache, type CacheEntry, type CacheOptions } from './cache.js';
+import { SecretCache, cacheEntry, type CacheEntry, type CacheOptions } from './cache.js';
 import { candidatesFor, describeChain, resolveChain } from './chain.js';
 import {
   AuditWriteError,
@@ -1511,7 +1511,8 @@ class Client implements SecretsClient {
     this.redactor.add(resolved.value, { ref: route.key });
     // Changed (rotated, revoked) while this fetch ran: its answer may be the old one, so it is
     // handed to the callers that were already waiting, and not kept for later ones.
-    if (this.#cache === undefined || this.#generations.get(route.key) !== generation) return new SecretCache().entryFor(provider.name, resolved, now);
+    if (this.#cache === undefined) return cacheEntry(provider.name, resolved, now);
+    if (this.#generations.get(route.key) !== generation) return this.#cache.entryFor(provider.name, resolved, now);
     return this.#cache.set(route.key, provider.name, resolved, now);
   }
 
