@@ -25,7 +25,9 @@ export interface FileAuditSinkOptions {
   /**
    * Whether each write is flushed to disk (`fdatasync`) before the accesses it records go on.
    * Records that arrive while a write is in flight share the next write and its one flush
-   * (group commit), so concurrent callers do not queue behind one flush each. Without it a
+   * (group commit), so concurrent callers do not queue behind one flush each; the next batch is
+   * written while the previous one is being flushed, and a flush covers every batch written
+   * before it began. Without it a
    * record is in the operating system's page cache when its access returns: it survives the
    * process being killed, but not a power loss or kernel crash before the kernel writes it back.
    * @default false
@@ -209,9 +211,8 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
   };
 
   /**
-   * Appends the formatted `lines` in one write (and one `fdatasync` with `fsync`). The written
-   * state (`seq`, `prev`) moves on only when the write succeeded; a failure breaks the sink, so
-   * the chain never skips a line.
+   * Appends the formatted `lines` in one write. The written state (`seq`, `prev`) moves on only
+   * when the write succeeded; a failure breaks the sink, so the chain never skips a line.
    */
   const append = async (lines: readonly Line[]): Promise<void> => {
     if (broken !== undefined) throw fail('an earlier write failed; the sink is broken', broken);
@@ -224,9 +225,7 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
       }
       let text = '';
       for (const l of lines) text += l.text;
-      const bytes = Buffer.from(text, 'utf8');
-      await writeAll(handle, bytes);
-      if (options.fsync === true) await handle.datasync();
+      await writeAll(handle, Buffer.from(text, 'utf8'));
       seq += lines.length;
       prev = macOfText(lines[lines.length - 1]!.text);
     } catch (err) {
@@ -235,10 +234,25 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
     }
   };
 
-  const records = new GroupCommit<Line>(async (batch) => {
-    await append(batch);
-    count += batch.length;
-  }, options.maxBatch);
+  /** One `fdatasync` for every batch written before it; a failure breaks the sink (what it covered may be lost). */
+  const sync = async (): Promise<void> => {
+    if (broken !== undefined) throw fail('an earlier write failed; the sink is broken', broken);
+    try {
+      await handle!.datasync();
+    } catch (err) {
+      broken ??= err;
+      throw fail('fdatasync failed', err);
+    }
+  };
+
+  const records = new GroupCommit<Line>(
+    async (batch) => {
+      await append(batch);
+      count += batch.length;
+    },
+    options.maxBatch,
+    options.fsync === true ? sync : undefined,
+  );
 
   /** Queues a checked record; what the reader would refuse is never written (the sink stays usable). */
   const push = (body: AuditLineBody | string): Promise<void> => {

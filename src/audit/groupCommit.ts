@@ -11,74 +11,144 @@ interface Waiter<T> {
 }
 
 /**
- * Group commit, as databases do for their write-ahead log: items pushed while a flush is in
- * flight go out together in the next flush, in push order, so many records share one write (and
- * one `fdatasync`). Each pusher's promise settles with the flush that holds its item, not with
- * every flush before it; a failed flush rejects every pusher of that batch.
+ * Group commit, as databases do for their write-ahead log: items pushed while a write is in
+ * flight go out together in a later write, in push order, so many records share one write (and
+ * one `fdatasync`). Each pusher's promise settles with the batch that holds its item, not with
+ * every batch before it; a failed write or sync rejects every pusher of the batches it covered.
  *
- * Back-pressure: one flush takes at most `maxBatch` items; the rest stay queued, in order, until
- * a later flush. Every pusher awaits its item (that is how the client waits for its record), so
- * what is queued is bounded by the callers waiting on it.
+ * Two stages, each one at a time and in order: `write` (a batch) and, when given, `sync` (which
+ * makes every batch written before it started durable, so one sync may cover several).
  *
- * An idle queue starts its flush on the next turn of the event loop (`setImmediate`, which keeps
- * the process alive while a caller waits), so callers of the same turn share the first flush too;
- * after each flush it waits one turn again, so the callers that flush released share the next.
+ * Without `sync`, a write ends, its callers are released, and the next batch is cut a turn
+ * later: the callers just released push their next records first and share it with what arrived
+ * during the write (cut at once, two half-size batches would take turns, each paying a write).
+ *
+ * With `sync` (an `fdatasync`, hundreds of microseconds in which this thread would idle), the
+ * next batch is written while the previous one syncs, so the callers released by one sync run,
+ * and push their next records, while the other batch's sync is in flight. To start that
+ * alternation, a batch cut while nothing is in flight takes half of what is queued; the other
+ * half follows as soon as the first is written.
+ *
+ * Back-pressure: one write takes at most `maxBatch` items, and at most two batches are between
+ * their write and their settling; the rest stay queued, in order. Every pusher awaits its item
+ * (that is how the client waits for its record), so what is queued is bounded by the callers.
+ *
+ * An idle queue starts its first write on the next turn of the event loop (`setImmediate`, which
+ * keeps the process alive while a caller waits), so callers of the same turn share it.
  *
  * @internal
  */
 export class GroupCommit<T> {
-  readonly #flush: (items: T[]) => Promise<void>;
+  readonly #write: (items: T[]) => Promise<void>;
+  readonly #sync: (() => Promise<void>) | undefined;
   readonly #maxBatch: number;
   #queue: Waiter<T>[] = [];
-  #running = false;
+  /** A pump is scheduled for the next turn. */
+  #scheduled = false;
+  #writing = false;
+  #syncing = false;
+  /** Batches written and not yet settled (waiting for a sync, or settling). */
+  #written: Waiter<T>[][] = [];
+  /** Batches cut and not yet settled, the one being written included. */
+  #inFlight = 0;
   #idle: (() => void)[] = [];
 
-  constructor(flush: (items: T[]) => Promise<void>, maxBatch = DEFAULT_MAX_BATCH) {
+  constructor(write: (items: T[]) => Promise<void>, maxBatch = DEFAULT_MAX_BATCH, sync?: () => Promise<void>) {
     if (!Number.isSafeInteger(maxBatch) || maxBatch < 1) throw new ConfigError('maxBatch must be a positive integer');
-    this.#flush = flush;
+    this.#write = write;
+    this.#sync = sync;
     this.#maxBatch = maxBatch;
   }
 
-  /** Queues `item`; settles once the flush holding it has ended. */
+  /** Queues `item`; settles once the batch holding it is written (and synced, with `sync`). */
   push(item: T): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ item, resolve, reject });
-      if (!this.#running) {
-        this.#running = true;
-        nextTurn(() => void this.#run());
-      }
+      if (!this.#writing) this.#schedule();
     });
   }
 
-  /** Settles once everything pushed so far has been flushed (or failed). */
+  /** A pump on the next turn, so the pushes of this turn share the batch it cuts. */
+  #schedule(): void {
+    if (this.#scheduled || this.#queue.length === 0) return this.#checkIdle();
+    this.#scheduled = true;
+    nextTurn(() => {
+      this.#scheduled = false;
+      this.#pump();
+    });
+  }
+
+  /** Settles once everything pushed so far has been written and settled (or failed). */
   drain(): Promise<void> {
-    if (!this.#running) return Promise.resolve();
+    if (this.#isIdle()) return Promise.resolve();
     return new Promise<void>((resolve) => this.#idle.push(resolve));
   }
 
-  async #run(): Promise<void> {
-    while (this.#queue.length > 0) {
-      let batch: Waiter<T>[];
-      if (this.#queue.length <= this.#maxBatch) {
-        batch = this.#queue;
-        this.#queue = [];
-      } else {
-        batch = this.#queue.slice(0, this.#maxBatch);
-        this.#queue = this.#queue.slice(this.#maxBatch);
-      }
-      try {
-        await this.#flush(batch.map((w) => w.item));
-      } catch (err) {
-        for (const w of batch) w.reject(err);
-        continue;
-      }
-      for (const w of batch) w.resolve();
-      // Let the callers just released run to their next record before the next batch is cut:
-      // taken at once, it would hold only what arrived during the flush, and the callers would
-      // settle into two half-size batches taking turns, each paying a whole write (and fsync).
-      await new Promise<void>((resolve) => nextTurn(resolve));
-    }
-    this.#running = false;
+  #isIdle(): boolean {
+    return this.#queue.length === 0 && this.#inFlight === 0 && !this.#scheduled;
+  }
+
+  /** Cuts and writes the next batch when the write stage is free and the pipeline has room. */
+  #pump(): void {
+    if (this.#writing || this.#queue.length === 0 || this.#inFlight >= 2) return this.#checkIdle();
+    const queued = this.#queue.length;
+    // With a sync stage and nothing in flight: take half, so the two halves take turns from now on.
+    const want = this.#sync !== undefined && this.#inFlight === 0 && queued >= 2 ? Math.ceil(queued / 2) : queued;
+    const size = Math.min(want, this.#maxBatch);
+    const batch = size === queued ? this.#queue : this.#queue.slice(0, size);
+    this.#queue = size === queued ? [] : this.#queue.slice(size);
+    this.#writing = true;
+    this.#inFlight += 1;
+    this.#write(batch.map((w) => w.item)).then(
+      () => {
+        this.#writing = false;
+        if (this.#sync === undefined) {
+          this.#settle([batch]);
+          // A turn for the callers just released to push their next records: they share the next
+          // write with what arrived during this one (cut at once, it would hold only the latter,
+          // and the callers would settle into two half-size batches, each paying a whole write).
+          this.#schedule();
+        } else {
+          this.#written.push(batch);
+          this.#startSync();
+          this.#pump();
+        }
+      },
+      (err: unknown) => {
+        this.#writing = false;
+        this.#settle([batch], err);
+        this.#schedule();
+      },
+    );
+  }
+
+  /** One sync at a time; it covers every batch written before it started. */
+  #startSync(): void {
+    if (this.#syncing || this.#written.length === 0) return;
+    const covered = this.#written;
+    this.#written = [];
+    this.#syncing = true;
+    this.#sync!().then(
+      () => this.#synced(covered),
+      (err: unknown) => this.#synced(covered, err),
+    );
+  }
+
+  #synced(covered: Waiter<T>[][], err?: unknown): void {
+    this.#syncing = false;
+    this.#settle(covered, err);
+    this.#startSync();
+    this.#pump();
+  }
+
+  #settle(batches: Waiter<T>[][], err?: unknown): void {
+    this.#inFlight -= batches.length;
+    for (const batch of batches) for (const w of batch) (err === undefined ? w.resolve() : w.reject(err));
+    this.#checkIdle();
+  }
+
+  #checkIdle(): void {
+    if (this.#idle.length === 0 || !this.#isIdle()) return;
     const idle = this.#idle;
     this.#idle = [];
     for (const done of idle) done();

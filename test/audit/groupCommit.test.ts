@@ -120,4 +120,111 @@ describe('GroupCommit', () => {
     await gc.drain();
     expect(r.batches).toEqual([[1, 2]]);
   });
+
+  describe('with a sync stage (fdatasync)', () => {
+    /** A write and a sync that log what they did, in order; syncs are held until released one by one. */
+    function stages() {
+      const log: string[] = [];
+      const syncGates: ((err?: Error) => void)[] = [];
+      let n = 0;
+      return {
+        log,
+        write: async (items: number[]) => {
+          log.push(`write ${items.join(',')}`);
+        },
+        sync: () =>
+          new Promise<void>((resolve, reject) => {
+            const id = ++n;
+            log.push(`sync ${id}`);
+            syncGates.push((err) => {
+              log.push(`synced ${id}${err ? ' (failed)' : ''}`);
+              if (err) reject(err);
+              else resolve();
+            });
+          }),
+        release: (err?: Error) => syncGates.shift()!(err),
+        pending: () => syncGates.length,
+      };
+    }
+
+    it('a pusher settles only after a sync that began once its batch was written; the next batch is written while that sync runs', async () => {
+      const s = stages();
+      const gc = new GroupCommit(s.write, undefined, s.sync);
+      const settled: number[] = [];
+      const all = [1, 2, 3, 4].map((n) => gc.push(n).then(() => void settled.push(n)));
+      await tick();
+      // Half first, so that the halves take turns; the other half is written while the first syncs.
+      expect(s.log).toEqual(['write 1,2', 'sync 1', 'write 3,4']);
+      expect(settled).toEqual([]);
+      s.release();
+      await tick();
+      expect(settled).toEqual([1, 2]); // 3 and 4 were written after sync 1 began: they wait for sync 2
+      expect(s.log.slice(3)).toEqual(['synced 1', 'sync 2']);
+      s.release();
+      await Promise.all(all);
+      expect(settled).toEqual([1, 2, 3, 4]);
+    });
+
+    it('callers released by one sync push while the other half syncs: two batches take turns, at most two in flight', async () => {
+      const s = stages();
+      const gc = new GroupCommit(s.write, undefined, s.sync);
+      let next = 0;
+      const caller = async (rounds: number) => {
+        for (let k = 0; k < rounds; k++) await gc.push(next++);
+      };
+      const callers = Array.from({ length: 8 }, () => caller(3));
+      // Release syncs one at a time, checking that no third batch is written before one settles.
+      for (let i = 0; i < 6; i++) {
+        await tick();
+        await tick();
+        const writes = s.log.filter((l) => l.startsWith('write')).length;
+        const synced = s.log.filter((l) => l.startsWith('synced')).length;
+        expect(writes - synced).toBeLessThanOrEqual(2);
+        s.release();
+      }
+      await Promise.all(callers);
+      const batches = s.log.filter((l) => l.startsWith('write')).map((l) => l.slice(6).split(',').length);
+      expect(batches).toEqual([4, 4, 4, 4, 4, 4]);
+      // Every write after the first happens while the other batch's sync is in flight.
+      let open = 0;
+      for (const [i, line] of s.log.entries()) {
+        if (line.startsWith('sync ')) open += 1;
+        if (line.startsWith('synced')) open -= 1;
+        if (line.startsWith('write') && i > 0) expect(open, `${line} at ${i}`).toBe(1);
+      }
+    });
+
+    it('a failed sync rejects every pusher of the batches it covered, and no other', async () => {
+      const s = stages();
+      const gc = new GroupCommit(s.write, undefined, s.sync);
+      const states: Record<number, string> = {};
+      const track = (n: number) =>
+        gc.push(n).then(
+          () => void (states[n] = 'ok'),
+          () => void (states[n] = 'rejected'),
+        );
+      const all = [1, 2, 3, 4].map(track);
+      await tick();
+      expect(s.log).toEqual(['write 1,2', 'sync 1', 'write 3,4']);
+      s.release(new Error('fdatasync failed'));
+      await tick();
+      expect(states).toEqual({ 1: 'rejected', 2: 'rejected' }); // 3 and 4 were written after sync 1 began: sync 2 decides
+      s.release();
+      await Promise.all(all);
+      expect(states).toEqual({ 1: 'rejected', 2: 'rejected', 3: 'ok', 4: 'ok' });
+    });
+
+    it('drain waits for the sync of everything pushed so far', async () => {
+      const s = stages();
+      const gc = new GroupCommit(s.write, undefined, s.sync);
+      void gc.push(1);
+      let drained = false;
+      const d = gc.drain().then(() => void (drained = true));
+      await tick();
+      expect(drained).toBe(false);
+      s.release();
+      await d;
+      expect(drained).toBe(true);
+    });
+  });
 });
