@@ -9,7 +9,8 @@ import type { AuditEvent, AuditHitSummary, AuditSink } from './event.js';
 import { GroupCommit } from './groupCommit.js';
 import { writeAll } from './writeAll.js';
 import { MAX_LINE_BYTES } from './lines.js';
-import { GENESIS, checkAuditEvent, checkHitSummary, formatLine, lineMacOk, macKey, newLogId, parseLine, recordOf, type AuditLineBody } from './record.js';
+import { AuditWorker } from './auditWorker.js';
+import { GENESIS, bodyText, checkAuditEvent, checkHitSummary, lineMacOk, macKey, macOf, newLogId, parseLine, recordOf, signLines, type AuditLineBody } from './record.js';
 
 /**
  * Options of {@link fileAuditSink}.
@@ -39,6 +40,13 @@ export interface FileAuditSinkOptions {
    * @default 4096
    */
   readonly maxBatch?: number;
+  /**
+   * Whether batches of 16 records or more are signed (HMAC-SHA256) and written by a worker
+   * thread, started by the first such batch, instead of on the event loop that serves `get`.
+   * The worker keeps the process alive only while a batch is in flight.
+   * @default true
+   */
+  readonly offload?: boolean;
   /**
    * The clock of the checkpoint's timestamp, in epoch milliseconds.
    * @default Date.now
@@ -188,55 +196,52 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
     }
   };
 
-  /**
-   * The head of the chain of formatted lines: each record is formatted (its seq, prev and MAC
-   * fixed) as soon as it is queued, so the next batch is ready while a write is in flight. It is
-   * known once the file is open; records queued before that wait in `unformatted`, in order.
-   */
-  let head: { seq: number; mac: string } | undefined;
-  let unformatted: Line[] = [];
-
-  const format = (line: Line): void => {
-    owner ??= recordOf(line.body);
-    const { text, mac } = formatLine(key, logId, head!.seq + 1, head!.mac, line.body);
-    head = { seq: head!.seq + 1, mac };
-    line.text = text;
-  };
-
-  const line = (body: AuditLineBody): Line => {
-    const l: Line = { body, text: '' };
-    if (head !== undefined) format(l);
-    else unformatted.push(l);
-    return l;
-  };
+  /** The worker that signs and writes large batches, started by the first one (see `offload`). */
+  let worker: AuditWorker | undefined;
+  const offload = options.offload ?? true;
 
   /**
-   * Appends the formatted `lines` in one write. The written state (`seq`, `prev`) moves on only
-   * when the write succeeded; a failure breaks the sink, so the chain never skips a line.
+   * Appends `lines` in one write, signed here or, for a batch of at least OFFLOAD_MIN lines (and
+   * any batch while the worker has some in flight, so the chain stays in order), posted to the
+   * worker, whose write `sync` waits for. The written state (`seq`, `prev`) moves on only when a
+   * write succeeded; a failure breaks the sink, so the chain never skips a line.
    */
   const append = async (lines: readonly Line[]): Promise<void> => {
     if (broken !== undefined) throw fail('an earlier write failed; the sink is broken', broken);
     try {
-      if (handle === undefined) {
-        handle = await (opening ??= openFile());
-        head = { seq, mac: prev };
-        for (const l of unformatted) format(l);
-        unformatted = [];
+      handle ??= await (opening ??= openFile());
+      const bodies = lines.map((l) => l.text);
+      if (worker?.busy === true || (offload && options.fsync !== true && lines.length >= OFFLOAD_MIN)) {
+        worker ??= new AuditWorker(key, (head) => {
+          seq = head.seq;
+          prev = head.mac;
+        });
+        worker.post(handle.fd, logId, worker.busy ? undefined : { seq, mac: prev }, bodies);
+      } else {
+        const signed = signLines((text) => macOf(key, text), logId, seq, prev, bodies);
+        await writeAll(handle, Buffer.from(signed.text, 'utf8'));
+        seq = signed.seq;
+        prev = signed.mac;
       }
-      let text = '';
-      for (const l of lines) text += l.text;
-      await writeAll(handle, Buffer.from(text, 'utf8'));
-      seq += lines.length;
-      prev = macOfText(lines[lines.length - 1]!.text);
     } catch (err) {
       broken = err;
       throw err instanceof AuditWriteError ? err : fail('write failed', err);
     }
   };
 
-  /** One `fdatasync` for every batch written before it; a failure breaks the sink (what it covered may be lost). */
+  /**
+   * What makes the batches appended so far safe: the worker's writes of them, then, with
+   * `fsync`, one `fdatasync` for all. A failure breaks the sink (what it covered may be lost).
+   */
   const sync = async (): Promise<void> => {
     if (broken !== undefined) throw fail('an earlier write failed; the sink is broken', broken);
+    try {
+      await worker?.settled();
+    } catch (err) {
+      broken ??= err;
+      throw fail('write failed', err);
+    }
+    if (options.fsync !== true) return;
     try {
       await handle!.datasync();
     } catch (err) {
@@ -245,13 +250,21 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
     }
   };
 
+  /** A record's line before it is chained: its body, and the body's canonical text (made here, on the caller's turn). */
+  const line = (body: AuditLineBody): Line => {
+    owner ??= recordOf(body);
+    return { body, text: bodyText(body) };
+  };
+
   const records = new GroupCommit<Line>(
     async (batch) => {
       await append(batch);
       count += batch.length;
     },
     options.maxBatch,
-    options.fsync === true ? sync : undefined,
+    // With or without fsync: the next batch is cut while the worker writes (or the disk
+    // flushes) the previous one, so the callers of one run while the other is made safe.
+    sync,
   );
 
   /** Queues a checked record; what the reader would refuse is never written (the sink stays usable). */
@@ -291,6 +304,7 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
             }
           }
         } finally {
+          await worker?.close();
           // Only a sink that opened the file holds it (a refused open released nothing it had).
           if (handle !== undefined) {
             await handle.close();
@@ -319,16 +333,14 @@ function lockIsStale(seen: SeenLock): boolean {
 /** How long a lock file may lack its record before it counts as left by a killed process. */
 const INCOMPLETE_LOCK_MS = 2_000;
 
-/** A record queued for the log: its body, and its text once formatted. */
+/** A record queued for the log: its body, and the body's canonical text ({@link bodyText}). */
 interface Line {
   readonly body: AuditLineBody;
-  text: string;
+  readonly text: string;
 }
 
-/** The MAC a formatted line ends with (`…,"mac":"<64 hex>"}\n`). */
-function macOfText(text: string): string {
-  return text.slice(text.length - 67, text.length - 3);
-}
+/** Batches of at least this many records are signed and written by the worker thread. */
+const OFFLOAD_MIN = 16;
 
 /** The bytes of the first line of a file that ends with a newline (without it). */
 async function firstLine(h: FileHandle): Promise<Buffer> {

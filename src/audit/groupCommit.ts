@@ -23,11 +23,11 @@ interface Waiter<T> {
  * later: the callers just released push their next records first and share it with what arrived
  * during the write (cut at once, two half-size batches would take turns, each paying a write).
  *
- * With `sync` (an `fdatasync`, hundreds of microseconds in which this thread would idle), the
- * next batch is written while the previous one syncs, so the callers released by one sync run,
- * and push their next records, while the other batch's sync is in flight. To start that
- * alternation, a batch cut while nothing is in flight takes half of what is queued; the other
- * half follows as soon as the first is written.
+ * With `sync` (an `fdatasync`, or the file sink's worker thread writing a batch: time in which
+ * this thread would idle), the next batch is written while the previous one syncs, so the
+ * callers released by one sync run, and push their next records, while the other batch's sync is
+ * in flight. To start that alternation, a batch cut while nothing is in flight takes half of what
+ * is queued; the other half follows as soon as the first is written.
  *
  * Back-pressure: one write takes at most `maxBatch` items, and at most two batches are between
  * their write and their settling; the rest stay queued, in order. Every pusher awaits its item
@@ -53,8 +53,12 @@ export class GroupCommit<T> {
   #inFlight = 0;
   #idle: (() => void)[] = [];
 
+  /** How many batches may be between their write and their settling: two with a sync stage (one written while the other syncs). */
+  readonly #depth: number;
+
   constructor(write: (items: T[]) => Promise<void>, maxBatch = DEFAULT_MAX_BATCH, sync?: () => Promise<void>) {
     if (!Number.isSafeInteger(maxBatch) || maxBatch < 1) throw new ConfigError('maxBatch must be a positive integer');
+    this.#depth = sync === undefined ? 1 : 2;
     this.#write = write;
     this.#sync = sync;
     this.#maxBatch = maxBatch;
@@ -90,10 +94,11 @@ export class GroupCommit<T> {
 
   /** Cuts and writes the next batch when the write stage is free and the pipeline has room. */
   #pump(): void {
-    if (this.#writing || this.#queue.length === 0 || this.#inFlight >= 2) return this.#checkIdle();
+    if (this.#writing || this.#queue.length === 0 || this.#inFlight >= this.#depth) return this.#checkIdle();
     const queued = this.#queue.length;
-    // With a sync stage and nothing in flight: take half, so the two halves take turns from now on.
-    const want = this.#sync !== undefined && this.#inFlight === 0 && queued >= 2 ? Math.ceil(queued / 2) : queued;
+    // An equal share of what is queued for each free place in the pipeline: from a cold start the
+    // callers split into `depth` groups that take turns from then on; in a full pipeline, all.
+    const want = Math.ceil(queued / (this.#depth - this.#inFlight));
     const size = Math.min(want, this.#maxBatch);
     const batch = size === queued ? this.#queue : this.#queue.slice(0, size);
     this.#queue = size === queued ? [] : this.#queue.slice(size);

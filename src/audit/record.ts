@@ -80,9 +80,30 @@ export function sameMac(a: string, b: string): boolean {
  * the bytes on disk are the bytes the MAC vouches for (`prev` inside chains the lines).
  */
 function signedText(log: string, seq: number, prev: string, body: AuditLineBody): string {
+  return `{"v":${RECORD_VERSION},"log":"${log}","seq":${seq},"prev":"${prev}",${bodyText(body)}`;
+}
+
+/** The body member of a line's signed part: `"event":<canonical JSON>` (or `"summary"`, `"checkpoint"`). */
+export function bodyText(body: AuditLineBody): string {
   const [kind, value] = kindOf(body);
-  const json = kind === 'event' ? eventJson(value as AuditEvent) : canonicalJson(value);
-  return `{"v":${RECORD_VERSION},"log":"${log}","seq":${seq},"prev":"${prev}","${kind}":${json}`;
+  return `"${kind}":${kind === 'event' ? eventJson(value as AuditEvent) : canonicalJson(value)}`;
+}
+
+/**
+ * Chains and signs the lines of one batch: each body (from {@link bodyText}) gets the next `seq`,
+ * the previous MAC as `prev`, and its own MAC; returns their text (newline-terminated, in order)
+ * and the new head. The same bytes as {@link formatLine}, line by line. Self-contained (no
+ * reference outside its parameters), because the audit worker runs it from its source text.
+ */
+export function signLines(mac: (signed: string) => string, log: string, seq: number, prev: string, bodies: readonly string[]): { text: string; seq: number; mac: string } {
+  let text = '';
+  for (const body of bodies) {
+    seq += 1;
+    const signed = '{"v":2,"log":"' + log + '","seq":' + seq + ',"prev":"' + prev + '",' + body;
+    prev = mac(signed);
+    text += signed + ',"mac":"' + prev + '"}\n';
+  }
+  return { text, seq, mac: prev };
 }
 
 const str = JSON.stringify;
@@ -139,9 +160,8 @@ const SUFFIX_LENGTH = macSuffix(GENESIS).length;
 
 /** The one text of a line (with its newline) and its MAC. */
 export function formatLine(key: KeyObject, log: string, seq: number, prev: string, body: AuditLineBody): { text: string; mac: string } {
-  const signed = signedText(log, seq, prev, body);
-  const mac = macOf(key, signed);
-  return { text: `${signed}${macSuffix(mac)}\n`, mac };
+  const signed = signLines((text) => macOf(key, text), log, seq - 1, prev, [bodyText(body)]);
+  return { text: signed.text, mac: signed.mac };
 }
 
 /** A line that parsed, with the exact bytes its MAC must cover. */
