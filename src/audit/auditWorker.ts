@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
+import { holdWhile } from '../handles/clock.js';
 import { signLines } from './record.js';
 
 /** What the worker answers for one batch: the new head of the chain, or why it wrote nothing whole. */
@@ -81,7 +82,7 @@ export class AuditWorker {
   constructor(key: KeyObject, onHead: (head: ChainHead) => void) {
     this.#onHead = onHead;
     this.#worker = new Worker(SOURCE, { eval: true, stdout: false, stderr: false });
-    this.#worker.unref();
+    holdWhile(this.#worker, false);
     // KeyObjects cross to a worker as keys, never as text.
     this.#worker.postMessage({ key });
     this.#worker.on('message', (reply: Reply) => {
@@ -89,7 +90,7 @@ export class AuditWorker {
       this.#answered += 1;
       if ('error' in reply) return this.#die(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
       this.#onHead({ seq: reply.seq, mac: reply.mac });
-      if (!this.busy) this.#worker.unref();
+      if (!this.busy) holdWhile(this.#worker, false);
       while (this.#waiters.length > 0 && this.#waiters[0]!.upTo <= this.#answered) this.#waiters.shift()!.resolve();
     });
     this.#worker.on('error', (err) => this.#die(err));
@@ -109,7 +110,7 @@ export class AuditWorker {
     if (this.#dead !== undefined) throw this.#dead;
     this.#posted += 1;
     // Referenced while a caller waits: a script awaiting its audited get must not exit here.
-    this.#worker.ref();
+    holdWhile(this.#worker, true);
     this.#worker.postMessage({ fd, log, head, bodies: bodies.join('\n') });
   }
 
@@ -128,7 +129,7 @@ export class AuditWorker {
 
   #die(err: Error): void {
     this.#dead ??= err;
-    this.#worker.unref();
+    holdWhile(this.#worker, false);
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const w of waiters) w.reject(this.#dead);

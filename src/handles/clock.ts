@@ -115,3 +115,13 @@ export function checkTimerMs(name: string, value: number, min = 0, ids: { readon
 export function nextTurn(fn: () => void): void {
   setImmediate(fn);
 }
+
+/**
+ * Whether a long-lived handle (the audit sink's worker thread) keeps the process alive: only
+ * while `busy`, that is, while a caller awaits work it does. Decided here, with the timers, so a
+ * script that awaits us never exits with that work undone, and never hangs on an idle handle.
+ */
+export function holdWhile(handle: { ref(): void; unref(): void }, busy: boolean): void {
+  if (busy) handle.ref();
+  else handle.unref();
+}
