@@ -220,6 +220,8 @@ class Handle<T> implements CredentialHandle<T> {
   #timer: TimerId | undefined;
   /** The re-read after a change event; `get()` waits for it, so the new value is served at once. */
   #changing: Promise<void> | undefined;
+  /** A change notice not yet followed by a read that began after it. */
+  #changedAgain = false;
   readonly #unsubscribe: (() => void) | undefined;
   #failures = 0;
   #everHeld = false;
@@ -417,14 +419,27 @@ class Handle<T> implements CredentialHandle<T> {
    */
   #changed(): void {
     if (this.#closed || !this.#everHeld) return;
-    this.#changing ??= this.#acquire(true, false)
-      .then(
-        () => {},
-        (err: unknown) => this.#failed(err),
-      )
-      .finally(() => {
-        this.#changing = undefined;
-      });
+    this.#changedAgain = true;
+    this.#changing ??= this.#reread().finally(() => {
+      this.#changing = undefined;
+    });
+  }
+
+  /**
+   * Reads the credential again for every change notice, never settling for a read that began
+   * before the notice: a refresh in flight read the old value, so it is waited out (not joined),
+   * and a notice that arrives during the re-read gets a re-read of its own.
+   */
+  async #reread(): Promise<void> {
+    while (this.#changedAgain && !this.#closed) {
+      this.#changedAgain = false;
+      try {
+        await this.#flight?.catch(() => undefined);
+        await this.#acquire(true, false);
+      } catch (err) {
+        this.#failed(err);
+      }
+    }
   }
 
   /** Starts a background refresh; its failure is handled here, never left unhandled. */

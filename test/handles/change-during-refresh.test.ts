@@ -1,0 +1,95 @@
+// A change notice that arrives while a handle's refresh is in flight: that refresh read the
+// value before the change, so joining it would leave the handle on the old credential until its
+// next scheduled refresh. The handle must read again once it ends, however many notices came.
+import { describe, expect, it } from 'vitest';
+import { createSecrets } from '../../src/client.js';
+import type { SecretProvider } from '../../src/provider.js';
+import { generated } from '../helpers.js';
+
+/** A provider that reads its value when asked and answers only when released; it announces changes. */
+function slowProvider(first: string) {
+  let value = first;
+  const gates: (() => void)[] = [];
+  const listeners = new Set<(ref: string) => void>();
+  let reads = 0;
+  const provider: SecretProvider = {
+    name: 'slow',
+    schemes: ['slow'],
+    async resolve() {
+      reads += 1;
+      const read = value; // read at once, answered later: a fetch that straddles a change
+      await new Promise<void>((release) => gates.push(release));
+      return { value: read, version: read.slice(0, 6) };
+    },
+    watch(onChange) {
+      listeners.add(onChange);
+      return () => void listeners.delete(onChange);
+    },
+  };
+  return {
+    provider,
+    change(next: string) {
+      value = next;
+      for (const l of listeners) l('slow://svc/token');
+    },
+    release: () => gates.shift()?.(),
+    pending: () => gates.length,
+    reads: () => reads,
+  };
+}
+
+const turn = () => new Promise((r) => setImmediate(r));
+
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !cond(); i++) await turn();
+  expect(cond()).toBe(true);
+}
+
+describe('a handle told of a change while it refreshes', () => {
+  it('reads again after the refresh in flight, instead of keeping what that refresh read before the change', async () => {
+    const first = generated();
+    const slow = slowProvider(first);
+    const secrets = createSecrets({ environment: 'dev', providers: [slow.provider] });
+    const handle = secrets.handle('slow://svc/token', { ttlMs: 3_600_000 });
+    const got = handle.get();
+    await until(() => slow.pending() === 1);
+    slow.release();
+    expect((await got).reveal()).toBe(first);
+
+    // A refresh starts and reads the current value; then the value changes and is announced.
+    const refreshing = handle.refresh();
+    await until(() => slow.pending() === 1);
+    const second = generated();
+    slow.change(second);
+    slow.release(); // the refresh in flight answers with what it read: the old value
+    expect((await refreshing).reveal()).toBe(first);
+    // The notice is not absorbed by that refresh: one more read follows it.
+    await until(() => slow.pending() === 1);
+    slow.release();
+    await until(() => slow.pending() === 0);
+    expect((await handle.get()).reveal()).toBe(second);
+    expect(slow.reads()).toBe(3);
+    await secrets.close();
+  });
+
+  it('a second notice during the re-read gets a read of its own', async () => {
+    const slow = slowProvider(generated());
+    const secrets = createSecrets({ environment: 'dev', providers: [slow.provider] });
+    const handle = secrets.handle('slow://svc/token', { ttlMs: 3_600_000 });
+    const got = handle.get();
+    await until(() => slow.pending() === 1);
+    slow.release();
+    await got;
+
+    slow.change(generated()); // the re-read starts and reads this value
+    await until(() => slow.pending() === 1);
+    const third = generated();
+    slow.change(third); // announced while that re-read is in flight
+    slow.release();
+    await until(() => slow.pending() === 1);
+    slow.release();
+    await until(() => slow.pending() === 0);
+    expect((await handle.get()).reveal()).toBe(third);
+    await secrets.close();
+  });
+});
