@@ -166,7 +166,10 @@ export interface CredentialHandle<T> {
   readonly expiresAt: number | undefined;
   /** A currently valid credential; fetches one when none is held. */
   get(): Promise<Secret<T>>;
-  /** Forces a new credential now (coalesced with any refresh in flight). */
+  /**
+   * Forces a new credential, read after this call began: a refresh already in flight is waited
+   * out, not joined; callers that arrive during it share the one read that follows.
+   */
   refresh(): Promise<Secret<T>>;
   /**
    * Runs `fn` with the current credential; on an authentication failure, refreshes once
@@ -276,6 +279,9 @@ class Handle<T> implements CredentialHandle<T> {
 
   async refresh(): Promise<Secret<T>> {
     this.#assertOpen();
+    // A read that began before this call may predate what made the caller ask: wait it out and
+    // take (or start) the next one, which the callers arriving meanwhile share.
+    await this.#flight?.catch(() => undefined);
     return (await this.#acquire(true, false)).secret;
   }
 

@@ -28,9 +28,10 @@ function slowProvider(first: string) {
   };
   return {
     provider,
-    change(next: string) {
+    /** Changes the value; `announce: false` tells no one (the change is learnt some other way). */
+    change(next: string, { announce = true } = {}) {
       value = next;
-      for (const l of listeners) l('slow://svc/token');
+      if (announce) for (const l of listeners) l('slow://svc/token');
     },
     release: () => gates.shift()?.(),
     pending: () => gates.length,
@@ -90,6 +91,33 @@ describe('a handle told of a change while it refreshes', () => {
     slow.release();
     await until(() => slow.pending() === 0);
     expect((await handle.get()).reveal()).toBe(third);
+    await secrets.close();
+  });
+
+  it('refresh() called while a refresh is in flight gets a read that began after the call; callers meanwhile share it', async () => {
+    const slow = slowProvider(generated());
+    const secrets = createSecrets({ environment: 'dev', providers: [slow.provider] });
+    const handle = secrets.handle('slow://svc/token', { ttlMs: 3_600_000 });
+    const got = handle.get();
+    await until(() => slow.pending() === 1);
+    slow.release();
+    await got;
+    const before = slow.reads();
+
+    const early = handle.refresh(); // reads the value of now
+    await until(() => slow.pending() === 1);
+    const next = generated();
+    slow.change(next, { announce: false });
+    // Told out of band (say, an authentication failure elsewhere), two callers ask for a new one.
+    const asked = [handle.refresh(), handle.refresh()];
+    slow.release();
+    await early;
+    await until(() => slow.pending() === 1);
+    slow.release();
+    const answers = await Promise.all(asked);
+    expect(answers.map((s) => s.reveal())).toEqual([next, next]);
+    // One read after the early one, shared by both callers.
+    expect(slow.reads() - before).toBe(2);
     await secrets.close();
   });
 });
