@@ -4,35 +4,30 @@
  * at random moments across RUNS runs; every access it reported as returned must be in its log,
  * and the log's complete lines must verify.
  *
- * The writer is bundled once into plain JavaScript (esbuild, which tsx and tsup ship), so each of
- * the runs costs a bare node start rather than a TypeScript load.
+ * The writer is bundled once (test/bundle.ts), so each run costs a bare node start.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseLine } from '../../src/audit/record.js';
 import { verifyAuditLog } from '../../src/audit/verifyAuditLog.js';
+import { ROOT, bundle, scratchDir } from '../bundle.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const RUNS = 200;
 const PARALLEL = 8;
 const CALLERS = 16;
 const WORKER_RUNS = 60;
 
 let dir: string;
+let remove: () => Promise<void>;
 let writer: string;
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'cs-audit-durable-'));
-  writer = join(dir, 'writer.mjs');
-  const { build } = await import('esbuild');
-  await build({ entryPoints: [join(ROOT, 'test/fixtures/audit/durable-writer.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: writer, logLevel: 'error', absWorkingDir: ROOT });
+  ({ dir, remove } = await scratchDir('cs-audit-durable-'));
+  writer = await bundle('test/fixtures/audit/durable-writer.ts', join(dir, 'writer.mjs'));
 }, 60_000);
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true, maxRetries: 5 });
-});
+afterAll(() => remove());
 
 interface Run {
   readonly returned: Set<number>;

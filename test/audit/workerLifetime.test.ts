@@ -2,24 +2,20 @@
 // is in flight and let it go when idle. Run as a child process; its output, exit code and log.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditLog } from '../../src/audit/verifyAuditLog.js';
+import { bundle, scratchDir } from '../bundle.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 let dir: string;
+let remove: () => Promise<void>;
 let script: string;
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'cs-audit-lifetime-'));
-  script = join(dir, 'worker-exit.mjs');
-  const { build } = await import('esbuild');
-  await build({ entryPoints: [join(ROOT, 'test/fixtures/audit/worker-exit.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: script, logLevel: 'error', absWorkingDir: ROOT });
+  ({ dir, remove } = await scratchDir('cs-audit-lifetime-'));
+  script = await bundle('test/fixtures/audit/worker-exit.ts', join(dir, 'worker-exit.mjs'));
 }, 60_000);
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => remove());
 
 describe('the audit worker and the process lifetime', () => {
   it('a script awaiting a worker-written batch prints its result and exits 0 on its own, with every record in the log', async () => {

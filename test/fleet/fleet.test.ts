@@ -20,6 +20,7 @@ import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { bundle } from '../bundle.js';
 import { runLocalCommand } from '../../src/cli/local.js';
 import { createSecrets } from '../../src/client.js';
 import { fleetBusFromUrl } from '../../src/fleet/fromUrl.js';
@@ -65,7 +66,7 @@ const database = `fleet_${suffix}`;
 const [ROLE_A, ROLE_B] = [`fleet_a_${suffix}`, `fleet_b_${suffix}`];
 const superuser = (db: string) => ({ host: cluster.host, port: cluster.port, user: cluster.user, password: cluster.password, database: db });
 let dir: string;
-let bundle: { worker: string };
+let bundled: { worker: string };
 
 beforeAll(async () => {
   const root = new pg.Client(superuser('postgres'));
@@ -75,12 +76,7 @@ beforeAll(async () => {
   await root.end();
   dir = await mkdtemp(join(tmpdir(), 'cs-fleet-'));
   // Bundled once into plain JavaScript: 20 processes start at the cost of a bare node start.
-  const { build } = await import('esbuild');
-  const out = (name: string) => join(dir, `${name}.cjs`);
-  for (const name of ['worker']) {
-    await build({ entryPoints: [join(ROOT, `test/fixtures/fleet/${name}.ts`)], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: out(name), logLevel: 'error', external: ['pg-native'], absWorkingDir: ROOT });
-  }
-  bundle = { worker: out('worker') };
+  bundled = { worker: await bundle('test/fixtures/fleet/worker.ts', join(dir, 'worker.cjs'), { format: 'cjs', external: ['pg-native'] }) };
 }, 60_000);
 
 afterAll(async () => {
@@ -153,7 +149,7 @@ describe.each(BUSES)('fleet of $name', ({ make }) => {
         db: { host: cluster.host, port: cluster.port, database },
         positionFile: join(dir, run, `worker-${w.index}.position`),
       };
-      const child = spawn(process.execPath, [bundle.worker, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [bundled.worker, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
       const worker: Worker = { ...w, child, facts: [], stderr: '', exit: new Promise((r) => child.once('close', (code, signal) => r({ code, signal }))) };
       let buffer = '';
       child.stdout!.on('data', (c: Buffer) => {

@@ -46,16 +46,22 @@ async function until(cond: () => boolean): Promise<void> {
   expect(cond()).toBe(true);
 }
 
+/** A client over a slow provider and a handle on it that holds its first value. */
+async function holding(first: string) {
+  const slow = slowProvider(first);
+  const secrets = createSecrets({ environment: 'dev', providers: [slow.provider] });
+  const handle = secrets.handle('slow://svc/token', { ttlMs: 3_600_000 });
+  const got = handle.get();
+  await until(() => slow.pending() === 1);
+  slow.release();
+  expect((await got).reveal()).toBe(first);
+  return { slow, secrets, handle };
+}
+
 describe('a handle told of a change while it refreshes', () => {
   it('reads again after the refresh in flight, instead of keeping what that refresh read before the change', async () => {
     const first = generated();
-    const slow = slowProvider(first);
-    const secrets = createSecrets({ environment: 'dev', providers: [slow.provider] });
-    const handle = secrets.handle('slow://svc/token', { ttlMs: 3_600_000 });
-    const got = handle.get();
-    await until(() => slow.pending() === 1);
-    slow.release();
-    expect((await got).reveal()).toBe(first);
+    const { slow, secrets, handle } = await holding(first);
 
     // A refresh starts and reads the current value; then the value changes and is announced.
     const refreshing = handle.refresh();
@@ -74,13 +80,7 @@ describe('a handle told of a change while it refreshes', () => {
   });
 
   it('a second notice during the re-read gets a read of its own', async () => {
-    const slow = slowProvider(generated());
-    const secrets = createSecrets({ environment: 'dev', providers: [slow.provider] });
-    const handle = secrets.handle('slow://svc/token', { ttlMs: 3_600_000 });
-    const got = handle.get();
-    await until(() => slow.pending() === 1);
-    slow.release();
-    await got;
+    const { slow, secrets, handle } = await holding(generated());
 
     slow.change(generated()); // the re-read starts and reads this value
     await until(() => slow.pending() === 1);
@@ -95,13 +95,7 @@ describe('a handle told of a change while it refreshes', () => {
   });
 
   it('refresh() called while a refresh is in flight gets a read that began after the call; callers meanwhile share it', async () => {
-    const slow = slowProvider(generated());
-    const secrets = createSecrets({ environment: 'dev', providers: [slow.provider] });
-    const handle = secrets.handle('slow://svc/token', { ttlMs: 3_600_000 });
-    const got = handle.get();
-    await until(() => slow.pending() === 1);
-    slow.release();
-    await got;
+    const { slow, secrets, handle } = await holding(generated());
     const before = slow.reads();
 
     const early = handle.refresh(); // reads the value of now
