@@ -339,8 +339,12 @@ class Handle<T> implements CredentialHandle<T> {
 
   #authRefresh(): Promise<Secret<T>> {
     this.#authFlight ??= (async () => {
+      // A refresh already in flight when the credential was refused read before the refusal,
+      // perhaps the very credential refused: it is waited out, not joined.
+      const before = this.#flight;
       // The caller of withCredential awaits this pause, so it keeps the process alive.
       await sleep(this.#random() * this.#o.authRetryCooldownMs, { clock: this.#clock, signal: this.#abort.signal });
+      if (before !== undefined && this.#flight === before) await before.catch(() => undefined);
       return this.#acquire(true, false);
     })().finally(() => {
       this.#authFlight = undefined;

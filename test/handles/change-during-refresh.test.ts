@@ -47,10 +47,10 @@ async function until(cond: () => boolean): Promise<void> {
 }
 
 /** A client over a slow provider and a handle on it that holds its first value. */
-async function holding(first: string) {
+async function holding(first: string, options: { random?: () => number } = {}) {
   const slow = slowProvider(first);
   const secrets = createSecrets({ environment: 'dev', providers: [slow.provider] });
-  const handle = secrets.handle('slow://svc/token', { ttlMs: 3_600_000 });
+  const handle = secrets.handle('slow://svc/token', { ttlMs: 3_600_000, ...options });
   const got = handle.get();
   await until(() => slow.pending() === 1);
   slow.release();
@@ -112,6 +112,32 @@ describe('a handle told of a change while it refreshes', () => {
     expect(answers.map((s) => s.reveal())).toEqual([next, next]);
     // One read after the early one, shared by both callers.
     expect(slow.reads() - before).toBe(2);
+    await secrets.close();
+  });
+
+  it('withCredential: a refused credential is not replaced by a refresh that was already reading when it was refused', async () => {
+    const first = generated();
+    // No cooldown jitter (random 0): the retry reads as soon as it may.
+    const { slow, secrets, handle } = await holding(first, { random: () => 0 });
+
+    const early = handle.refresh(); // reads the credential of now
+    await until(() => slow.pending() === 1);
+    const next = generated();
+    slow.change(next, { announce: false }); // the service now accepts only the new one
+    const refused = Object.assign(new Error('authentication failed'), { code: '28P01' });
+    const used: string[] = [];
+    const query = handle.withCredential((c) => {
+      used.push(c.reveal());
+      if (c.reveal() !== next) throw refused;
+      return 'rows';
+    });
+    await until(() => used.length === 1);
+    slow.release(); // the early refresh answers with what it read before the change
+    await early;
+    await until(() => slow.pending() === 1);
+    slow.release();
+    await expect(query).resolves.toBe('rows');
+    expect(used).toEqual([first, next]);
     await secrets.close();
   });
 });
