@@ -71,14 +71,28 @@ export function parseFlags<O extends NonNullable<ParseArgsConfig['options']>>(ar
     return parseArgs({ args, options, allowPositionals, strict: true });
   } catch (err) {
     const code = errorCode(err);
-    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-      // Node names only the option, never an `=value` part.
-      throw new UsageError(err instanceof Error ? (err.message.split('. ')[0] ?? 'unknown option') : 'unknown option');
-    }
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(unknownOption(err, args));
     if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new UsageError('an option is missing its value or got one it does not take');
     if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError('unexpected argument');
     throw new UsageError('invalid arguments');
   }
+}
+
+/** What looks like an option someone typed: `--words-like-this`, or one letter after `-`. */
+const OPTION_NAME = /^(--[a-z]+(-[a-z]+){0,4}|-[a-zA-Z])$/;
+
+/**
+ * The message for an unknown option. Node names the option it stopped at, never an `=value`
+ * part; but a secret pasted as an argument can itself start with `-` (`-Yx7…` is read as the
+ * short options -Y, -x, …; `--x7Hk…` as one long option), so the option is named only when it
+ * was typed as a token of its own (`--name` or `--name=…`, or `-x` alone) in the shape of an
+ * option name, and is otherwise not shown.
+ */
+function unknownOption(err: unknown, args: readonly string[]): string {
+  const named = err instanceof Error ? /'(-[^']*)'/.exec(err.message)?.[1] : undefined;
+  const typed = named !== undefined && args.some((a) => a === named || (named.startsWith('--') && a.startsWith(`${named}=`)));
+  if (named !== undefined && typed && named.length <= 40 && OPTION_NAME.test(named)) return `Unknown option '${named}'`;
+  return 'an unknown option (not shown: it does not look like an option name, and may be a pasted value)';
 }
 
 /** The stable code an error is printed with. */

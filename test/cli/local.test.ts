@@ -154,14 +154,21 @@ describe('connector-secrets local set', () => {
     expect(Buffer.from(blob as Uint8Array).equals(bytes)).toBe(true);
   });
 
-  it('refuses a value given as an argument without echoing it', async () => {
+  it('refuses a value given as an argument without echoing it, whatever character it starts with', async () => {
     const { env } = await initStore();
-    const value = freshValue();
-    const result = await run(['set', 'a', value], { env, stdin: '' });
-    expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/^error \[USAGE\]: .*read from stdin/);
-    expect(result.stderr).not.toContain(value);
-    expect(result.stdout).toBe('');
+    // A random value starts with '-' one time in 64: then it reads as options, named in no message.
+    for (const [value, message] of [
+      [`x${freshValue()}`, /^error \[USAGE\]: .*read from stdin/],
+      [`-Y${freshValue()}`, /^error \[USAGE\]: an unknown option \(not shown/],
+      [`--x7${freshValue()}`, /^error \[USAGE\]: an unknown option \(not shown/],
+    ] as const) {
+      const result = await run(['set', 'a', value], { env, stdin: '' });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr).not.toContain(`'${value.slice(0, 2)}`);
+      expect(result.stderr).not.toContain(value.slice(2, 8));
+      expect(result.stdout).toBe('');
+    }
   });
 
   it('refuses an empty stdin and an unknown sensitivity', async () => {
