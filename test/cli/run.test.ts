@@ -19,9 +19,12 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** A value whose URL-encoded, JSON-escaped and base64 spellings all differ from it. */
+/**
+ * A value whose URL-encoded, JSON-escaped and base64 spellings all differ from it. It starts with
+ * a letter: given as an argument (`--map <value>=…`), a leading '-' would read as an option.
+ */
 function freshValue(): string {
-  return `${randomBytes(12).toString('base64url')}"p&w/d\\x ${randomBytes(6).toString('hex')}`;
+  return `v${randomBytes(12).toString('base64url')}"p&w/d\\x ${randomBytes(6).toString('hex')}`;
 }
 
 /** The spellings the child prints; none may reach the output. */
