@@ -292,7 +292,7 @@ class RedisBus implements RedisFleetBus {
     this.#listeners.clear();
     if (this.#readyTimer !== undefined) this.#clock.clearTimeout(this.#readyTimer);
     this.#readyTimer = undefined;
-    this.#settle?.reject(this.#failure ?? new ConfigError('the Redis fleet bus was closed before it was ready'));
+    const settle = this.#settle;
     this.#settle = undefined;
     await this.#clients.catch(() => undefined);
     this.#detach?.();
@@ -300,6 +300,8 @@ class RedisBus implements RedisFleetBus {
     const owned = this.#owned;
     this.#owned = [];
     await Promise.all(owned.map((c) => quit(c)));
+    // Only now: whoever sees ready() refused (a bus that gave up) finds its connections closed.
+    settle?.reject(this.#failure ?? new ConfigError('the Redis fleet bus was closed before it was ready'));
   }
 
   /** Loads ioredis, makes the connections and starts connecting. */
