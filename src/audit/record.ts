@@ -10,7 +10,7 @@ export const GENESIS = '0'.repeat(64);
 /**
  * The record format. Version 2 MACs the exact bytes of each line; version 1 (no `v`) MACed a
  * re-serialisation, so forged bytes could verify, and is not accepted. A new kind of record is
- * one more member of {@link AuditLineBody}, handled by `signedText` and `parseBody` (as cache-hit
+ * one more member of {@link AuditLineBody}, handled by `bodyText` and `parseBody` (as cache-hit
  * summaries are); the envelope and the MAC stay as they are.
  */
 export const RECORD_VERSION = 2;
@@ -74,15 +74,6 @@ export function sameMac(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/**
- * The signed part of a line: `{"v":2,"log":…,"seq":N,"prev":…,"event"|"checkpoint":<canonical JSON>`.
- * The line is this text followed by `,"mac":"<hex>"}`, and the MAC covers exactly these bytes, so
- * the bytes on disk are the bytes the MAC vouches for (`prev` inside chains the lines).
- */
-function signedText(log: string, seq: number, prev: string, body: AuditLineBody): string {
-  return `{"v":${RECORD_VERSION},"log":"${log}","seq":${seq},"prev":"${prev}",${bodyText(body)}`;
-}
-
 /** The body member of a line's signed part: `"event":<canonical JSON>` (or `"summary"`, `"checkpoint"`). */
 export function bodyText(body: AuditLineBody): string {
   const [kind, value] = kindOf(body);
@@ -92,7 +83,9 @@ export function bodyText(body: AuditLineBody): string {
 /**
  * Chains and signs the lines of one batch: each body (from {@link bodyText}) gets the next `seq`,
  * the previous MAC as `prev`, and its own MAC; returns their text (newline-terminated, in order)
- * and the new head. The same bytes as {@link formatLine}, line by line. Self-contained (no
+ * and the new head. A line is `{"v":2,"log":…,"seq":N,"prev":…,<body>` (the signed part, which
+ * the MAC covers byte for byte) followed by `,"mac":"<hex>"}`; `prev` chains the lines. The
+ * reader checks a line by rebuilding it here, so there is one layout. The same bytes as {@link formatLine}, line by line. Self-contained (no
  * reference outside its parameters), because the audit worker runs it from its source text.
  */
 export function signLines(mac: (signed: string) => string, log: string, seq: number, prev: string, bodies: readonly string[]): { text: string; seq: number; mac: string } {
@@ -154,9 +147,8 @@ function num(n: number): string {
   return str(n);
 }
 
-const macSuffix = (mac: string) => `,"mac":"${mac}"}`;
 /** The length of `,"mac":"<64 hex>"}`: the bytes after the signed part. */
-const SUFFIX_LENGTH = macSuffix(GENESIS).length;
+const SUFFIX_LENGTH = `,"mac":"${GENESIS}"}`.length;
 
 /** The one text of a line (with its newline) and its MAC. */
 export function formatLine(key: KeyObject, log: string, seq: number, prev: string, body: AuditLineBody): { text: string; mac: string } {
@@ -213,8 +205,8 @@ export function parseLine(bytes: Uint8Array): ParsedLine | string {
   const body = parseBody(kind, r[kind]);
   if (typeof body === 'string') return body;
   const line = { v: RECORD_VERSION, log: r['log'], seq: r['seq'] as number, prev: r['prev'], mac: r['mac'], ...body } as AuditLine;
-  const signed = signedText(line.log, line.seq, line.prev, body);
-  if (`${signed}${macSuffix(line.mac)}` !== text) {
+  // The one form: what the writer's signLines makes of this body at this place, with this MAC.
+  if (signLines(() => line.mac, line.log, line.seq - 1, line.prev, [bodyText(body)]).text !== `${text}\n`) {
     return 'not in the canonical form the writer emits (whitespace, key order, escapes or number forms differ)';
   }
   return { line, signed: bytes.subarray(0, bytes.length - SUFFIX_LENGTH) };
