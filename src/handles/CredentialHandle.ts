@@ -279,10 +279,7 @@ class Handle<T> implements CredentialHandle<T> {
 
   async refresh(): Promise<Secret<T>> {
     this.#assertOpen();
-    // A read that began before this call may predate what made the caller ask: wait it out and
-    // take (or start) the next one, which the callers arriving meanwhile share.
-    await this.#flight?.catch(() => undefined);
-    return (await this.#acquire(true, false)).secret;
+    return (await this.#readAfterFlight()).secret;
   }
 
   async withCredential<R>(fn: (credential: Secret<T>) => R | Promise<R>, options: { isAuthError?: (err: unknown) => boolean } = {}): Promise<R> {
@@ -335,6 +332,15 @@ class Handle<T> implements CredentialHandle<T> {
       this.#flight = undefined;
     });
     return this.#flight;
+  }
+
+  /**
+   * A forced read that began after now: a read in flight may predate what made the caller ask, so
+   * it is waited out, not joined; the next one is shared by the callers arriving meanwhile.
+   */
+  async #readAfterFlight(): Promise<Held<T>> {
+    await this.#flight?.catch(() => undefined);
+    return this.#acquire(true, false);
   }
 
   #authRefresh(): Promise<Secret<T>> {
@@ -444,8 +450,7 @@ class Handle<T> implements CredentialHandle<T> {
     while (this.#changedAgain && !this.#closed) {
       this.#changedAgain = false;
       try {
-        await this.#flight?.catch(() => undefined);
-        await this.#acquire(true, false);
+        await this.#readAfterFlight();
       } catch (err) {
         this.#failed(err);
       }
