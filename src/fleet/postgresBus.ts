@@ -285,7 +285,7 @@ class PostgresBus implements PostgresFleetBus {
       mine.on('error', lost);
       mine.on('end', lost);
       mine.on('notification', (n) => {
-        if (n.channel === this.#o.channel) this.#kick();
+        if (n.channel === this.#o.channel) this.#catchUp.kick();
       });
       await mine.query(`LISTEN ${this.#q.channel}`);
       if (this.#last === undefined) this.#last = await this.#start(mine);
@@ -298,7 +298,7 @@ class PostgresBus implements PostgresFleetBus {
       this.#settle?.resolve();
       this.#settle = undefined;
       // Everything committed while we were not listening (or before we started, for `from`).
-      this.#kick();
+      this.#catchUp.kick();
     } catch (err) {
       client?.release(true);
       if (this.#closed) return;
@@ -337,11 +337,6 @@ class PostgresBus implements PostgresFleetBus {
     this.#attempt += 1;
     const delay = backoffDelay(this.#policy, Math.min(this.#attempt, 30), this.#random);
     this.#timer = this.#clock.setTimeout(() => void this.#connect(), delay);
-  }
-
-  /** Asks for a catch-up read (see {@link CatchUp}). */
-  #kick(): void {
-    this.#catchUp.kick();
   }
 
   /** Reads and delivers the events after the position; `true` when a full batch came back. */

@@ -331,7 +331,7 @@ class RedisBus implements RedisFleetBus {
     }
     for (const c of this.#owned) c.on('error', (err: unknown) => this.#connectionError(err));
     // After an outage of the command connection, a catch-up read that failed is run again.
-    const kick = () => this.#kick();
+    const kick = () => this.#catchUp.kick();
     cmd.on('ready', kick);
     if (this.#o.client !== undefined) this.#detach = () => void cmd.off('ready', kick);
     sub.on('ready', () => void this.#listen(cmd, sub));
@@ -340,7 +340,7 @@ class RedisBus implements RedisFleetBus {
       const id = parseId(message);
       // Already delivered (an announcement overtaken by a catch-up read): nothing to read.
       if (id !== undefined && this.#last !== undefined && compareIds(id, this.#last) <= 0) return;
-      this.#kick();
+      this.#catchUp.kick();
     });
     // A first connection that fails is retried by ioredis's retryStrategy; the ready timeout bounds it.
     for (const c of this.#owned) c.connect().catch(() => undefined);
@@ -373,7 +373,7 @@ class RedisBus implements RedisFleetBus {
     this.#readyTimer = undefined;
     this.#settle?.resolve();
     this.#settle = undefined;
-    this.#kick();
+    this.#catchUp.kick();
   }
 
   /** The stream's last generated id (not its newest retained entry: that may have been deleted). */
@@ -389,11 +389,6 @@ class RedisBus implements RedisFleetBus {
     }
     const last = toMap(info).get('last-generated-id');
     return (typeof last === 'string' ? parseId(last) : undefined) ?? [0n, 0n];
-  }
-
-  /** Asks for a catch-up read (see {@link CatchUp}). */
-  #kick(): void {
-    this.#catchUp.kick();
   }
 
   /** Reads and delivers the entries after the position; `true` when a full batch came back. */
