@@ -59,3 +59,17 @@ export async function rejection(pending: Promise<unknown>): Promise<Error & Reco
   }
   throw new Error('expected a rejection');
 }
+
+/**
+ * Resolves when `cond()` holds, polling every 5 ms: for work that runs for real (HTTP, a child
+ * process, a database) after a timer or an event. Rejects after `ms`, saying `what` (computed then,
+ * when a function): a safety net for a loaded machine, not an assertion on speed, and by default
+ * below the 20 s test timeout so the reason is printed.
+ */
+export async function until(cond: () => boolean, what: string | (() => string) = 'condition', ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -14,7 +14,7 @@ import { AwsKeyRegistry } from '../fixtures/aws/keys.js';
 import { startSecretsManager, type SecretsManagerDouble } from '../fixtures/aws/secrets-manager.js';
 import { startSts, type StsDouble } from '../fixtures/aws/sts.js';
 import { SimClock } from '../vault/helpers.js';
-import { errorText, generated, rejection } from '../helpers.js';
+import { errorText, generated, rejection, until } from '../helpers.js';
 
 const keys = new AwsKeyRegistry();
 let sts: StsDouble;
@@ -176,8 +176,7 @@ describe('awsCredentials: assumed roles through the real credential providers ag
     const errors: unknown[] = [];
     handle.on('refresh-error', (e) => errors.push(e));
     clock.advance(50 * 60_000); // past the jittered refresh point (2/3–3/4 of an hour)
-    await new Promise((r) => setTimeout(r, 300));
-    expect(errors.length).toBeGreaterThan(0);
+    await until(() => errors.length > 0, 'the refused refresh');
     expect((errors[0] as { code?: string }).code).toBe('PROVIDER_UNAVAILABLE');
     expect(await handle.get()).toBe(held);
     clock.advance(expiresAt - clock.now() - 2000);

@@ -9,7 +9,7 @@ import { azureAccessToken } from '../../src/azure/azureAccessToken.js';
 import { createSecrets } from '../../src/client.js';
 import { fromEnv } from '../../src/providers/fromEnv.js';
 import { loopbackAgent, startAzureDoubles, type AzureDoubles } from '../fixtures/azure/index.js';
-import { errorText, generated, rejection } from '../helpers.js';
+import { errorText, generated, rejection, until } from '../helpers.js';
 import { KV_SCOPE, identityOptions, secretCredential } from './helpers.js';
 
 let d: AzureDoubles;
@@ -108,14 +108,18 @@ describe('azureAccessToken: a CredentialHandle over any @azure/identity credenti
     const clock = new VirtualClock(Date.now());
     const make = () => new ClientSecretCredential(d.entra.tenantId, app.clientId, app.clientSecret, identityOptions(d));
     const token = azureAccessToken({ scopes: [KV_SCOPE], credential: make, clock, random: () => 0.5 });
-    await token.get();
+    const first = await token.get();
+    const rotated: unknown[] = [];
+    token.onRotate((next) => rotated.push(next));
     const start = d.entra.counts.token;
     // 1 h tokens, refresh drawn from [2/3, 3/4] of the lifetime: with random 0.5, at 42.5 min.
     await clock.runUntil(clock.now() + 42 * 60_000);
     expect(d.entra.counts.token).toBe(start);
     await clock.runUntil(clock.now() + 60_000);
-    await new Promise((r) => setTimeout(r, 0));
-    await token.get();
+    // The timer starts a real token request; get() keeps serving the held token meanwhile.
+    await until(() => rotated.length === 1, 'the timed refresh');
+    expect(d.entra.counts.token).toBe(start + 1);
+    expect((await token.get()).reveal()).not.toBe(first.reveal());
     expect(d.entra.counts.token).toBe(start + 1);
 
     await token.close();

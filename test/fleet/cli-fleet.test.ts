@@ -11,7 +11,8 @@ import { createSecrets } from '../../src/client.js';
 import { postgresBus } from '../../src/fleet/postgresBus.js';
 import type { FleetEvent } from '../../src/fleet/bus.js';
 import { fromLocalStore } from '../../src/providers/fromLocalStore.js';
-import { dropTable, PG_URL, uniqueNames, until } from './helpers.js';
+import { until } from '../helpers.js';
+import { dropTable, PG_URL, uniqueNames } from './helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const REF = 'local://orders-api';
@@ -64,7 +65,7 @@ describe('--fleet', () => {
     const result = JSON.parse(run.out.stdout) as { ok: boolean; version: string; fleet: { id: string; at: string } };
     expect(result).toMatchObject({ ok: true, previousVersion: '1', version: '2' });
     expect(result.fleet.id).toMatch(/^\d+$/);
-    await until(() => heard.length === 1, 10_000, 'the rotated event');
+    await until(() => heard.length === 1, 'the rotated event', 10_000);
     expect(heard[0]).toMatchObject({ type: 'rotated', ref: REF, version: '2', id: result.fleet.id, at: result.fleet.at });
     const now = (await secrets.get(REF)).reveal();
     expect(now).not.toBe(s.first);
@@ -95,7 +96,7 @@ describe('--fleet', () => {
     const url = `${PG_URL}?channel=${n.channel}&table=${n.table}`;
     const script = 'process.stdout.write("fleet=" + (process.env.CONNECTOR_SECRETS_FLEET ? "set" : "unset") + " token=" + process.env.TOKEN + "\\n"); setInterval(() => {}, 1000);';
     const run = cli(['run', '--env', 'dev', '--store', s.path, '--identity', 'orders-sync', '--map', `TOKEN=${REF}`, '--fleet', url, '--', process.execPath, '-e', script]);
-    await until(() => run.out.stdout.includes('fleet='), 30_000, 'the command to start');
+    await until(() => run.out.stdout.includes('fleet='), 'the command to start', 30_000);
     expect(run.out.stdout).toBe('fleet=set token=[REDACTED]\n');
     const publisher = postgresBus({ connectionString: PG_URL, ...n });
     cleanup.push(() => publisher.close());
@@ -124,11 +125,11 @@ describe('--fleet', () => {
     expect(out.stderr).toBe('');
     expect(code).toBe(0);
     expect(JSON.parse(out.stdout)).toMatchObject({ fleet: { published: true } });
-    await until(() => heard.length === 1, 10_000, 'the quarantine');
+    await until(() => heard.length === 1, 'the quarantine', 10_000);
     await expect(worker.get(REF)).rejects.toMatchObject({ code: 'IDENTITY_QUARANTINED' });
     out.stdout = '';
     expect(await runIncidentCommand(['lift', '--identity', 'orders-sync', '--reason', 'INC-5 closed', '--env', 'dev', '--fleet', url, '--report', s.dir, '--json'], io)).toBe(0);
-    await until(() => heard.length === 2, 10_000, 'the lift');
+    await until(() => heard.length === 2, 'the lift', 10_000);
     expect((await worker.get(REF)).reveal()).toBe(s.first);
   }, 40_000);
 });

@@ -14,7 +14,8 @@ import { postgresBus } from '../../src/fleet/postgresBus.js';
 import type { SecretProvider } from '../../src/provider.js';
 import { fromLocalStore } from '../../src/providers/fromLocalStore.js';
 import { fromMock } from '../../src/testing/fromMock.js';
-import { dropTable, PG_URL, uniqueNames, until } from './helpers.js';
+import { until } from '../helpers.js';
+import { dropTable, PG_URL, uniqueNames } from './helpers.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -82,7 +83,7 @@ describe('createSecrets({ fleet })', { timeout: 90_000 }, () => {
     const now = (await a.secrets.get(REF)).reveal();
     expect(now).not.toBe(first);
     expect((await b.secrets.get(REF)).reveal()).toBe(now);
-    await until(() => rotations.length === 1, 10_000, 'the handle to rotate');
+    await until(() => rotations.length === 1, 'the handle to rotate', 10_000);
     expect(rotations).toEqual([now]);
     expect((await handle.get()).reveal()).toBe(now);
     expect(a.heard).toEqual([]);
@@ -109,7 +110,7 @@ describe('createSecrets({ fleet })', { timeout: 90_000 }, () => {
     gate = () => {};
     b.secrets.invalidate(REF);
     const inFlight = b.secrets.get(REF); // reads the old value, then waits
-    await until(() => gate !== undefined && gate.toString() !== '() => {}', 5_000, 'the fetch to be held');
+    await until(() => gate !== undefined && gate.toString() !== '() => {}', 'the fetch to be held', 5_000);
     const release = gate;
     gate = undefined;
     // Read synchronously inside the bus delivery, after the client's own listener: the first
@@ -119,7 +120,7 @@ describe('createSecrets({ fleet })', { timeout: 90_000 }, () => {
       if (e.type === 'rotated') afterEvent ??= b.secrets.get(REF).then((s) => s.reveal());
     });
     await a.secrets.rotate(REF, { generate: { length: 32 } });
-    await until(() => afterEvent !== undefined, 10_000, 'B to hear the rotation');
+    await until(() => afterEvent !== undefined, 'B to hear the rotation', 10_000);
     const now = (await a.secrets.get(REF)).reveal();
     expect(await afterEvent).toBe(now);
     release();
@@ -143,7 +144,7 @@ describe('createSecrets({ fleet })', { timeout: 90_000 }, () => {
     expect(b.secrets.isQuarantined('orders-sync')).toBe(true);
     await expect(b.secrets.get(REF)).rejects.toMatchObject({ code: 'IDENTITY_QUARANTINED' });
     await expect(handle.get()).rejects.toThrow(); // closed by the quarantine
-    await until(() => auditB.some((e) => e.action === 'quarantine'), 5_000, 'the audit record');
+    await until(() => auditB.some((e) => e.action === 'quarantine'), 'the audit record', 5_000);
     expect(auditB.find((e) => e.action === 'quarantine')!.reason).toMatch(/identity orders-sync quarantined \(fleet event \d+ from .+\): INC-7/);
 
     const lifted = nextApplied(b.secrets);
@@ -203,7 +204,7 @@ describe('createSecrets({ fleet })', { timeout: 90_000 }, () => {
     await revoked;
     const fresh = (await c.get('dyn://db/creds')).reveal();
     expect(fresh).not.toBe(one);
-    await until(() => rotated.length === 1, 10_000, 'the handle to replace the revoked credential');
+    await until(() => rotated.length === 1, 'the handle to replace the revoked credential', 10_000);
     expect(rotated[0]).not.toBe(one);
     // An unknown lease id changes nothing.
     const quiet = nextApplied(c);

@@ -26,7 +26,8 @@ import { createSecrets } from '../../src/client.js';
 import { fleetBusFromUrl } from '../../src/fleet/fromUrl.js';
 import { fromLocalStore } from '../../src/providers/fromLocalStore.js';
 import { Redis } from 'ioredis';
-import { dropTable, PG_URL, uniqueNames, until } from './helpers.js';
+import { until } from '../helpers.js';
+import { dropTable, PG_URL, uniqueNames } from './helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const REF = 'local://orders-db';
@@ -164,7 +165,7 @@ describe.each(BUSES)('fleet of $name', ({ make }) => {
     const has = (w: Worker, kind: string, pred: (f: Fact) => boolean = () => true) => w.facts.some((f) => f.kind === kind && pred(f));
     try {
       for (let i = 0; i < WORKERS; i++) workers.push(start({ index: i, identity: BACKFILL.has(i) ? 'orders-backfill' : 'orders-sync' }));
-      await until(() => workers.every((w) => has(w, 'user', (f) => f.user === ROLE_A)), 45_000, 'every worker to query as the first role');
+      await until(() => workers.every((w) => has(w, 'user', (f) => f.user === ROLE_A)), 'every worker to query as the first role', 45_000);
 
       // One worker dies hard before the rotation; it comes back after it.
       const killed = workers[KILLED]!;
@@ -194,7 +195,7 @@ describe.each(BUSES)('fleet of $name', ({ make }) => {
       const restarted = start({ index: KILLED, identity: killed.identity });
       workers[KILLED] = restarted;
       const live = workers.filter((w) => w !== restarted);
-      await until(() => workers.every((w) => has(w, 'user', (f) => f.user === ROLE_B)), 45_000, 'every worker to query as the new role');
+      await until(() => workers.every((w) => has(w, 'user', (f) => f.user === ROLE_B)), 'every worker to query as the new role', 45_000);
 
       // Every uninterrupted worker heard the event, and only then queried as the new role.
       const latencies: number[] = [];
@@ -206,7 +207,7 @@ describe.each(BUSES)('fleet of $name', ({ make }) => {
         latencies.push(w.facts[switched]!.t - committedAt);
       }
       // The restarted worker resumed after its last id: it caught up on the rotation it missed.
-      await until(() => has(restarted, 'event', (f) => f.id === rotation.fleet.id), 15_000, 'the restarted worker to catch up');
+      await until(() => has(restarted, 'event', (f) => f.id === rotation.fleet.id), 'the restarted worker to catch up', 15_000);
       // …from a saved position (a table id, or a Redis stream id `ms-seq`), not from 'now'.
       expect(restarted.facts.find((f) => f.kind === 'ready')).toMatchObject({ from: expect.stringMatching(/^\d+(-\d+)?$/) });
       expect(restarted.facts.filter((f) => f.kind === 'event' && f.id === rotation.fleet.id)).toHaveLength(1);

@@ -20,12 +20,3 @@ export async function dropTable(table: string): Promise<void> {
     await client.end();
   }
 }
-
-/** Resolves when `cond()` holds, polling every 5 ms; rejects after `ms` (a safety net, not an assertion on speed), saying `what` (computed then, when a function). */
-export async function until(cond: () => boolean, ms = 30_000, what: string | (() => string) = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

@@ -8,7 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { FleetBus, FleetEvent } from '../../src/fleet/bus.js';
 import { fleetBusFromUrl } from '../../src/fleet/fromUrl.js';
 import { postgresBus, type PostgresFleetBus } from '../../src/fleet/postgresBus.js';
-import { dropTable, PG_URL, uniqueNames, until } from './helpers.js';
+import { until } from '../helpers.js';
+import { dropTable, PG_URL, uniqueNames } from './helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -51,8 +52,8 @@ describe('postgresBus', { timeout: 90_000 }, () => {
     const published = (await Promise.all([...Array.from({ length: 30 }, (_, i) => a.publish(rotated(i))), ...Array.from({ length: 30 }, (_, i) => b.publish(rotated(100 + i)))])).map((e) => e.id);
     await until(
       () => seenA.length >= 60 && seenB.length >= 60,
-      60_000,
       () => `60 events on both (A has ${seenA.length} at ${a.position}, B ${seenB.length} at ${b.position}; errors: ${errors.map(String).join('; ') || 'none'})`,
+      60_000,
     );
     await new Promise((r) => setTimeout(r, 200)); // anything extra (a duplicate) would arrive by now
     for (const seen of [seenA, seenB]) {
@@ -83,7 +84,7 @@ describe('postgresBus', { timeout: 90_000 }, () => {
     });
     const events = [];
     for (let i = 0; i < 20; i++) events.push(await bus.publish(rotated(i)));
-    await until(() => checks.length === 20, 10_000, '20 notifications');
+    await until(() => checks.length === 20, '20 notifications', 10_000);
     const results = await Promise.all(checks);
     // The payload is the id only, and the row exists at notification time.
     expect(results.map((r) => r.payload)).toEqual(events.map((e) => e.id));
@@ -107,10 +108,10 @@ describe('postgresBus', { timeout: 90_000 }, () => {
     await admin.connect();
     const { rows } = await admin.query(`SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1 AND query LIKE '%LISTEN%' OR application_name = $1 AND state = 'idle'`, [app]);
     expect(rows.length).toBeGreaterThanOrEqual(1);
-    await until(() => errors.length >= 1, 10_000, 'the loss to be reported');
+    await until(() => errors.length >= 1, 'the loss to be reported', 10_000);
     expect((errors[0] as { code?: string }).code).toBe('PROVIDER_UNAVAILABLE');
     for (let i = 2; i <= 6; i++) await publisher.publish(rotated(i));
-    await until(() => seen.length === 6, 15_000, 'catch-up');
+    await until(() => seen.length === 6, 'catch-up', 15_000);
     expect(seen.map((e) => (e.type === 'rotated' ? e.version : ''))).toEqual(['1', '2', '3', '4', '5', '6']);
     // And it listens again: a new event arrives by notification.
     await publisher.publish(rotated(7));
@@ -137,7 +138,7 @@ describe('postgresBus', { timeout: 90_000 }, () => {
     };
     const lines = (text: string) => text.split('\n').filter((l) => l.startsWith('event '));
     const first = start();
-    await until(() => first.out.text.includes('ready '), 30_000, 'child ready');
+    await until(() => first.out.text.includes('ready '), 'child ready', 30_000);
     const sent1: FleetEvent[] = [];
     for (let i = 1; i <= 3; i++) sent1.push(await publisher.publish(rotated(i)));
     await until(() => lines(first.out.text).length === 3);
@@ -150,7 +151,7 @@ describe('postgresBus', { timeout: 90_000 }, () => {
     const sent2: FleetEvent[] = [];
     for (let i = 4; i <= 7; i++) sent2.push(await publisher.publish(rotated(i)));
     const second = start();
-    await until(() => lines(second.out.text).length === 4, 30_000, 'catch-up after restart');
+    await until(() => lines(second.out.text).length === 4, 'catch-up after restart', 30_000);
     expect(lines(first.out.text)).toEqual(sent1.map((e) => `event ${e.id} rotated`));
     expect(lines(second.out.text)).toEqual(sent2.map((e) => `event ${e.id} rotated`));
     const last = await publisher.publish(rotated(8));

@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetEvent, FleetEventBody } from '../../src/fleet/bus.js';
 import { redisBus, type RedisBusOptions, type RedisFleetBus, type RedisFleetGap } from '../../src/fleet/redisBus.js';
 import type { Clock } from '../../src/handles/clock.js';
+import { until } from '../helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 /** The commands the Redis bus needs (the guide's ACL), besides `~<stream>` and `&<channel>`. */
@@ -55,15 +56,6 @@ function collect(b: RedisFleetBus): FleetEvent[] {
   const got: FleetEvent[] = [];
   b.subscribe((e) => got.push(e));
   return got;
-}
-
-/** Resolves when `cond()` holds, polling every 5 ms; rejects after `ms` (a safety net, not an assertion on speed). */
-async function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 /** Stream ids compare as numbers, ms then seq: '10-0' > '9-5'. */

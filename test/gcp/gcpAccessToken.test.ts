@@ -5,8 +5,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { gcpAccessToken } from '../../src/gcp/index.js';
 import { parseRef } from '../../src/ref/parseRef.js';
 import { startGoogleDoubles, type GoogleDoubles, type ServiceAccountKey } from '../fixtures/gcp/index.js';
-import { errorText, generated, rejection } from '../helpers.js';
-import { Closer, eventually, keyToken, ManualClock, PROJECT, READER, resolveContext, smProvider } from './helpers.js';
+import { errorText, generated, rejection, until } from '../helpers.js';
+import { Closer, keyToken, ManualClock, PROJECT, READER, resolveContext, smProvider } from './helpers.js';
 
 let doubles: GoogleDoubles;
 let key: ServiceAccountKey;
@@ -66,7 +66,7 @@ describe('gcpAccessToken from a service-account key', () => {
     clock.advance(2_395_000);
     expect(clock.timers.size).toBe(1);
     clock.advance(5_000);
-    await eventually(() => rotated.length === 1, 'a rotation');
+    await until(() => rotated.length === 1, 'a rotation');
     expect(doubles.count('token') - before).toBe(1);
     expect((await token.get()).reveal()).not.toBe(first.reveal());
   });

@@ -62,12 +62,3 @@ export class ManualClock {
     }
   }
 }
-
-/** Polls `check` until it holds (HTTP started by a timer runs for real). */
-export async function eventually(check: () => boolean, what: string, tries = 200): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`never happened: ${what}`);
-}

@@ -2,8 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseRef } from '../../src/ref/parseRef.js';
 import { GcpApiError } from '../../src/gcp/index.js';
 import { crc32cBitwise, startGoogleDoubles, type GoogleDoubles, type ServiceAccountKey } from '../fixtures/gcp/index.js';
-import { errorText, generated, rejection } from '../helpers.js';
-import { Closer, eventually, keyToken, ManualClock, PROJECT, READER, resolveContext, smProvider } from './helpers.js';
+import { errorText, generated, rejection, until } from '../helpers.js';
+import { Closer, keyToken, ManualClock, PROJECT, READER, resolveContext, smProvider } from './helpers.js';
 
 let doubles: GoogleDoubles;
 let key: ServiceAccountKey;
@@ -74,7 +74,7 @@ describe('fromGcpSecretManager rotate: :addVersion with dataCrc32c', () => {
     expect(doubles.versionState(name, 1)).toBe('ENABLED');
     const disables = doubles.count('disable');
     clock.advance(1_000);
-    await eventually(() => doubles.versionState(name, 1) === 'DISABLED', 'version 1 disabled');
+    await until(() => doubles.versionState(name, 1) === 'DISABLED', 'version 1 disabled');
     expect(doubles.count('disable') - disables).toBe(1);
     expect(doubles.versionState(name, 2)).toBe('ENABLED');
     const err = await rejection(p.resolve(parseRef(`gcp-sm://${id}/versions/1`), resolveContext()));
@@ -94,7 +94,7 @@ describe('fromGcpSecretManager rotate: :addVersion with dataCrc32c', () => {
     await p.rotate!(parseRef(`gcp-sm://${id}`), generated(), resolveContext());
     doubles.failNext('disable', 403, 'PERMISSION_DENIED');
     clock.advance(10);
-    await eventually(() => errors.length === 1, 'onBackgroundError called');
+    await until(() => errors.length === 1, 'onBackgroundError called');
     expect((errors[0] as { code?: unknown }).code).toBe('ACCESS_DENIED');
   });
 
