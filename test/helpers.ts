@@ -73,3 +73,6 @@ export async function until(cond: () => boolean, what: string | (() => string) =
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+/** Options for `vi.waitFor`: its 1 s default is short for real HTTP on a loaded 2-core machine. */
+export const WAIT = { timeout: 10_000 } as const;

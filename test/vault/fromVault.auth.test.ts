@@ -7,7 +7,7 @@ import { parseRef } from '../../src/ref/parseRef.js';
 import type { SecretProvider } from '../../src/provider.js';
 import { fromVault, type FromVaultInit } from '../../src/vault/index.js';
 import { CertificateAuthority, startVaultServer, type KvV2Engine, type VaultServer } from '../fixtures/vault-server/index.js';
-import { errorText, generated } from '../helpers.js';
+import { errorText, generated, WAIT } from '../helpers.js';
 import { allUnder, requestsTo, resolveContext, SimClock } from './helpers.js';
 
 let dir: string;
@@ -136,7 +136,7 @@ describe('fromVault: auth methods', () => {
     const rotated = k8s.serviceAccountJwt('data', 'etl-sync');
     await writeFile(tokenFile, rotated);
     clock.advance(36_000);
-    await vi.waitFor(() => expect(k8s.presented).toHaveLength(2));
+    await vi.waitFor(() => expect(k8s.presented).toHaveLength(2), WAIT);
     expect(k8s.presented[1]).toBe(rotated);
     expect(requestsTo(vault, 'auth/token/renew-self')).toHaveLength(0);
     // A service account the role does not bind is refused.
@@ -188,14 +188,14 @@ describe('fromVault: the token refreshes itself', () => {
     clock.advance(35_000);
     expect(renewals()).toHaveLength(0);
     clock.advance(1_000); // 36 s = 0.6 × 60 s
-    await vi.waitFor(() => expect(renewals()).toHaveLength(1));
+    await vi.waitFor(() => expect(renewals()).toHaveLength(1), WAIT);
     clock.advance(36_000); // 72 s
-    await vi.waitFor(() => expect(renewals()).toHaveLength(2));
+    await vi.waitFor(() => expect(renewals()).toHaveLength(2), WAIT);
     clock.advance(36_000); // 108 s: the max TTL (150 s) caps this renewal at 42 s
-    await vi.waitFor(() => expect(renewals()).toHaveLength(3));
+    await vi.waitFor(() => expect(renewals()).toHaveLength(3), WAIT);
     expect(approle.logins).toBe(1);
     clock.advance(26_000); // 134 s ≥ 108 + 0.6 × 42: near the max TTL, so log in instead of renewing
-    await vi.waitFor(() => expect(approle.logins).toBe(2));
+    await vi.waitFor(() => expect(approle.logins).toBe(2), WAIT);
     expect(renewals()).toHaveLength(3);
     expect(renewals().every((r) => r.status === 200)).toBe(true);
     // Reads keep working with the new token, after the old one's max TTL.
@@ -215,7 +215,7 @@ describe('fromVault: the token refreshes itself', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(approle.logins).toBe(1);
     clock.advance(200);
-    await vi.waitFor(() => expect(approle.logins).toBe(2));
+    await vi.waitFor(() => expect(approle.logins).toBe(2), WAIT);
     expect(requestsTo(vault, 'auth/token/renew-self')).toHaveLength(0);
   });
 
@@ -289,7 +289,7 @@ describe('fromVault: the token refreshes itself', () => {
     const p = provider(vault, { clock, random: () => 0, auth: { method: 'token', token: 'env://T' } });
     await read(p, { T: t.id });
     clock.advance(9_000); // ~60 % of the 15 s it had left
-    await vi.waitFor(() => expect(requestsTo(vault, 'auth/token/renew-self').at(-1)?.status).toBe(200));
+    await vi.waitFor(() => expect(requestsTo(vault, 'auth/token/renew-self').at(-1)?.status).toBe(200), WAIT);
     expect(t.expiresAt - clock.now()).toBe(60_000);
   });
 
@@ -303,11 +303,11 @@ describe('fromVault: the token refreshes itself', () => {
     await read(p, { SID: approle.newSecretId(roleId) });
     vault.mode = 'sealed';
     clock.advance(36_000);
-    await vi.waitFor(() => expect(errors.length).toBeGreaterThan(0));
+    await vi.waitFor(() => expect(errors.length).toBeGreaterThan(0), WAIT);
     expect(errors[0]).toMatchObject({ code: 'PROVIDER_UNAVAILABLE' });
     vault.mode = 'active';
     clock.advance(200); // the retry, with backoff, before the token expires
-    await vi.waitFor(() => expect(requestsTo(vault, 'auth/token/renew-self').at(-1)?.status).toBe(200));
+    await vi.waitFor(() => expect(requestsTo(vault, 'auth/token/renew-self').at(-1)?.status).toBe(200), WAIT);
   });
 });
 

@@ -7,7 +7,7 @@ import type { SecretProvider } from '../../src/provider.js';
 import { fromVault, VaultApiError, type FromVaultInit } from '../../src/vault/index.js';
 import { retryAfterMs } from '../../src/vault/transport.js';
 import { startVaultServer, type KvV2Engine, type VaultServer } from '../fixtures/vault-server/index.js';
-import { generated, rejection } from '../helpers.js';
+import { generated, rejection, WAIT } from '../helpers.js';
 import { requestsTo, resolveContext, SimClock } from './helpers.js';
 
 let vault: VaultServer;
@@ -74,7 +74,7 @@ describe('fromVault: Retry-After is honoured, inside the deadline', () => {
       const { clock, pending, reads } = throttled(header);
       const start = clock.now();
       // The one awaited timer is the wait (random 0 would make the backoff 0 ms): due in exactly 7 s.
-      await vi.waitFor(() => expect(clock.awaited).toEqual([start + 7_000]));
+      await vi.waitFor(() => expect(clock.awaited).toEqual([start + 7_000]), WAIT);
       expect(reads().map((r) => r.status)).toEqual([429]);
       clock.advance(6_999);
       expect(reads()).toHaveLength(1);
@@ -91,7 +91,7 @@ describe('fromVault: Retry-After is honoured, inside the deadline', () => {
     vault.failNext(1, 429, { path: 'kv/data/etl/db', retryAfter: '7' });
     const pending = p.resolve(ref, resolveContext({ env: { T: vault.rootToken }, now: () => clock.now(), clock }));
     const start = clock.now();
-    await vi.waitFor(() => expect(clock.awaited).toEqual([start + 7_000]));
+    await vi.waitFor(() => expect(clock.awaited).toEqual([start + 7_000]), WAIT);
     clock.advance(7_000);
     expect(JSON.parse((await pending).value as string).password).toBe(value);
     expect(requestsTo(vault, 'kv/data/etl/db').slice(before).map((r) => r.status)).toEqual([429, 200]);
@@ -100,7 +100,7 @@ describe('fromVault: Retry-After is honoured, inside the deadline', () => {
   it('on any retried answer: a 503 with Retry-After (a proxy in front of Vault)', async () => {
     const { clock, pending, reads } = throttled(() => '2', {}, 503);
     const start = clock.now();
-    await vi.waitFor(() => expect(clock.awaited).toEqual([start + 2_000]));
+    await vi.waitFor(() => expect(clock.awaited).toEqual([start + 2_000]), WAIT);
     clock.advance(2_000);
     await pending;
     expect(reads().map((r) => r.status)).toEqual([503, 200]);
