@@ -51,7 +51,14 @@ describe('automaton pre-filter', () => {
     const rand = prng(1);
     const patterns = words(rand, 4000, 'abcdefghij0123', 5, 40);
     const a = new Automaton();
+    // Scanned halfway, so links are computed, then grown through several doublings of the node
+    // storage (each drops the cached links, to be recomputed as scans visit them).
+    const half = patterns.slice(0, 400);
+    for (const p of half) a.add(p);
+    for (const text of texts(rand, half, 'abcdefghij0123 ', 20)) expect(scanned(a, text)).toBe(brute(text, half));
+    const before = a.nodes;
     for (const p of patterns) a.add(p);
+    expect(a.nodes).toBeGreaterThan(before * 8);
     for (const text of texts(rand, patterns, 'abcdefghij0123 ', 60)) expect(scanned(a, text)).toBe(brute(text, patterns));
   });
 
