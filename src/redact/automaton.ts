@@ -46,7 +46,7 @@ const MIN_FILTER_BITS = 12;
 const STRIDE = 4;
 // In #n:
 const PARENT = 0;
-/** The code unit of the edge from the parent (low 16 bits), and the number of children capped at 2 (above: none, one, more). */
+/** The code unit of the edge from the parent (low 16 bits) and, in the bits above, the number of children capped at 2 (none, one, more). */
 const EDGE = 1;
 const DEPTH = 2;
 /** Pattern id + 1 on terminal nodes, else 0. */
