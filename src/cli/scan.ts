@@ -40,7 +40,8 @@ what it looks for (${RULE_IDS.length} rules; --format sarif lists them with desc
                   URL-encoded, JSON-escaped …); a finding names the ref
 
 what it reads: every regular file under the paths, except .git, what .gitignore files exclude
-(nested ones, negations, directory patterns, and those of the repository above the path),
+(nested ones, negations, directory patterns, and those of the repository above the path) and
+what the repository's .git/info/exclude excludes,
 symbolic links (never followed), binaries (a NUL byte in the first 8 KiB) and files over --max-size.
 A file or directory named on the command line is scanned even if a .gitignore lists it.
 
@@ -58,7 +59,7 @@ options:
   --config FILE       default ./connector-secrets.config.json, else ./connector-secrets.config.mjs
   --identity ID       the identity policy and audit see for --known (default: the config's identity)
   --max-size BYTES    skip files larger than this (default ${DEFAULT_MAX_BYTES}; k and m suffixes: 512k, 4m)
-  --no-gitignore      scan what .gitignore files exclude too
+  --no-gitignore      scan what .gitignore files and .git/info/exclude exclude too
   --no-progress       no progress line on a terminal
   -h, --help          show this help
 

@@ -1,7 +1,7 @@
 /**
  * The files a scan reads: every regular file under the given paths, minus `.git`, what the
- * `.gitignore` files say (those of the repository above a path too, from its top down), and
- * symbolic links. **Symbolic links are never followed**, neither out of the tree nor inside it:
+ * `.gitignore` files say (those of the repository above a path too, from its top down) and the
+ * repository's `info/exclude` (below every `.gitignore`, as in git), and symbolic links. **Symbolic links are never followed**, neither out of the tree nor inside it:
  * following one inside the tree would scan its target twice, and deciding "inside" needs the
  * link resolved, which is the race a hostile tree would play with. A link named on the command
  * line is skipped the same way. Size and binary checks happen when the file is read.
@@ -76,7 +76,8 @@ export function walk(paths: readonly string[], options: WalkOptions): { files: W
     }
     const top = useIgnore ? gitTop(root) : undefined;
     const base = top ?? root;
-    let stack = new IgnoreStack();
+    // The repository's info/exclude first: every .gitignore decides before it, as in git.
+    let stack = top === undefined ? new IgnoreStack() : new IgnoreStack().with('', readExclude(top));
     if (useIgnore && top !== undefined && top !== root) {
       // The .gitignore files between the repository's top and this path (exclusive) apply here too.
       const parts = posix(relative(top, root)).split('/');
@@ -144,11 +145,44 @@ function gitTop(dir: string): string | undefined {
 }
 
 function readIgnore(dir: string): IgnoreFile | undefined {
+  return readRules(join(dir, '.gitignore'));
+}
+
+/**
+ * `$GIT_DIR/info/exclude` of the repository whose top is `top`. A `.git` file (a linked worktree
+ * or a submodule) names the git directory, and a worktree's `commondir` the shared one, which
+ * holds `info/`.
+ */
+function readExclude(top: string): IgnoreFile | undefined {
+  const gitDir = gitDirOf(top);
+  if (gitDir === undefined) return undefined;
+  let common = gitDir;
   try {
-    const st = lstatSync(join(dir, '.gitignore'));
-    // A symlinked .gitignore is not followed either.
+    common = resolve(gitDir, readFileSync(join(gitDir, 'commondir'), 'utf8').trim());
+  } catch {
+    // not a linked worktree: the git directory is the common one
+  }
+  return readRules(join(common, 'info', 'exclude'));
+}
+
+function gitDirOf(top: string): string | undefined {
+  const dotGit = join(top, '.git');
+  try {
+    const st = lstatSync(dotGit);
+    if (st.isDirectory()) return dotGit;
     if (!st.isFile()) return undefined;
-    return new IgnoreFile(readFileSync(join(dir, '.gitignore'), 'utf8'));
+    const named = /^gitdir:[ \t]*(.+)$/m.exec(readFileSync(dotGit, 'utf8'))?.[1]?.trim();
+    return named === undefined ? undefined : resolve(top, named);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The rules of an ignore file; none when it is missing or not a regular file (a symlink is not followed either). */
+function readRules(file: string): IgnoreFile | undefined {
+  try {
+    if (!lstatSync(file).isFile()) return undefined;
+    return new IgnoreFile(readFileSync(file, 'utf8'));
   } catch {
     return undefined;
   }

@@ -55,6 +55,24 @@ describe('scan: what is read', () => {
     expect(scan(['vendor']).findings.map((f) => f.file)).toEqual(['vendor/lib/key.txt']);
   });
 
+  it("honours the repository's info/exclude below its .gitignore files, also from a linked worktree", () => {
+    put('.git/info/exclude', '# local only\nprivate.txt\nscratch/\n');
+    put('sub/.gitignore', '!private.txt\n');
+    for (const f of ['a.txt', 'private.txt', 'scratch/notes.txt', 'sub/private.txt']) put(f, `t=${token()}\n`);
+    // A .gitignore re-includes what info/exclude leaves out (it decides first, as in git).
+    expect(scan().findings.map((f) => f.file).sort()).toEqual(['a.txt', 'sub/private.txt']);
+    expect(scan(['sub']).findings.map((f) => f.file)).toEqual(['sub/private.txt']);
+
+    // A linked worktree: `.git` is a file naming its git directory, whose commondir holds info/.
+    const tree = join(dir, 'wt');
+    put('main.git/info/exclude', 'private.txt\n');
+    put('main.git/worktrees/wt/commondir', '../..\n');
+    put('wt/.git', `gitdir: ${join(dir, 'main.git/worktrees/wt')}\n`);
+    for (const f of ['wt/b.txt', 'wt/private.txt']) put(f, `t=${token()}\n`);
+    expect(scanPaths({ paths: ['.'], cwd: tree }).findings.map((f) => f.file)).toEqual(['b.txt']);
+    expect(scanPaths({ paths: ['.'], cwd: tree, gitignore: false }).findings.map((f) => f.file).sort()).toEqual(['b.txt', 'private.txt']);
+  });
+
   it('follows no symlink, in the tree or out of it, and skips binaries and files over the cap', () => {
     const outside = mkdtempSync(join(tmpdir(), 'cs-scan-out-'));
     try {
