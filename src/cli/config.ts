@@ -42,6 +42,36 @@ const providerSchema = z.discriminatedUnion('type', [
       ...only,
     })
     .strict(),
+  // The cloud providers take their credentials from the SDKs' default chains (environment,
+  // workload identity, instance metadata …): nothing secret belongs in this file.
+  z
+    .object({
+      type: z.literal('aws'),
+      /** @default AWS_REGION, else AWS_DEFAULT_REGION */
+      region: z.string().min(1).optional(),
+      /** A VPC endpoint or another endpoint than AWS's regional one. */
+      endpoint: z.string().url('must be a URL such as https://secretsmanager.eu-west-1.amazonaws.com').optional(),
+      ...only,
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('gcp'),
+      /** @default GOOGLE_CLOUD_PROJECT, else the credentials' project */
+      projectId: z.string().min(1).optional(),
+      /** The region of regional secrets. */
+      location: z.string().min(1).optional(),
+      apiEndpoint: z.string().url('must be a URL such as https://secretmanager.googleapis.com').optional(),
+      ...only,
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('azure'),
+      vaultUrl: z.string().url('must be a URL such as https://orders-kv.vault.azure.net'),
+      ...only,
+    })
+    .strict(),
 ]);
 
 const configSchema = z
@@ -155,9 +185,30 @@ export async function providersFor(loaded: LoadedConfig, environment: string, en
         out.push(fromVault({ address: p.address, auth: { method: 'token', token: p.token }, ...(p.namespace === undefined ? {} : { namespace: p.namespace }) }));
         break;
       }
+      // Each loads its SDK (an optional peer) on its first request, as when built in code.
+      case 'aws': {
+        const { fromAwsSecretsManager } = await import('../aws/fromAwsSecretsManager.js');
+        out.push(fromAwsSecretsManager(defined({ region: p.region, endpoint: p.endpoint })));
+        break;
+      }
+      case 'gcp': {
+        const { fromGcpSecretManager } = await import('../gcp/fromGcpSecretManager.js');
+        out.push(fromGcpSecretManager(defined({ projectId: p.projectId, location: p.location, apiEndpoint: p.apiEndpoint })));
+        break;
+      }
+      case 'azure': {
+        const { fromAzureKeyVault } = await import('../azure/fromAzureKeyVault.js');
+        out.push(fromAzureKeyVault({ vaultUrl: p.vaultUrl }));
+        break;
+      }
     }
   }
   return out;
+}
+
+/** `o` without its undefined fields (the factories' options are exact optional properties). */
+function defined<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
 }
 
 /** The store and key files of the local providers for `environment` (for `doctor`'s permission checks). */
