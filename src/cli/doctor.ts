@@ -11,7 +11,7 @@ import type { SecretProvider } from '../provider.js';
 import { parseRef } from '../ref/parseRef.js';
 import { ENV_AUDIT_KEY, ENV_AUDIT_KEY_FILE } from './audit.js';
 import { measureSkew, SKEW_FAIL_MS, SKEW_WARN_MS, skewStatus } from './clockSkew.js';
-import { loadConfig, loadManifests, localFilesFor, providersFor, type LoadedConfig, type LoadedManifest } from './config.js';
+import { loadConfig, loadManifests, localFilesFor, providersFor, type LoadedConfig, type LoadedManifest, type OperatorConfig } from './config.js';
 import { EXIT_FAILED, errorCode, errorExitCode, parseFlags, UsageError, type CommandOutput } from './subcommands.js';
 
 /** What `connector-secrets doctor` reads and writes. */
@@ -36,7 +36,8 @@ Checks one environment of the configuration, one line per check (ok, warn or FAI
   provider     each provider answers and accepts its credentials: describe of a manifest ref it
                serves (no value is read); a missing secret is a warning, a refusal or an outage fails
   clock        this host's clock against the HTTP Date header of each provider with an HTTP
-               endpoint (Vault: GET /v1/sys/health): warn above 30 s of skew, fail above 5 min
+               endpoint (Vault: GET /v1/sys/health; AWS, GCP, Azure: their service endpoint):
+               warn above 30 s of skew, fail above 5 min
   store, key   local store and key files exist and are not readable by group or others
   audit        the audit log (config "audit") is writable and its HMAC chain verifies
 
@@ -129,7 +130,7 @@ async function runChecks(loaded: LoadedConfig, environment: string, env: Readonl
     checks.push(await privateFileCheck('store', files.store, `connector-secrets local init --env ${environment}`));
     checks.push(await privateFileCheck('key', files.keyFile, `connector-secrets local init --env ${environment} (writes a fresh key), or point keyFile at the key`));
   }
-  checks.push(...(await clockChecks(loaded, environment)));
+  checks.push(...(await clockChecks(loaded, environment, env)));
   if (loaded.config.audit !== undefined) checks.push(...(await auditChecks(loaded, environment, env)));
   return checks;
 }
@@ -172,17 +173,19 @@ async function providerCheck(provider: SecretProvider, refs: readonly string[], 
 }
 
 /**
- * Clock skew against each provider with an HTTP endpoint (Vault: GET /v1/sys/health, which
- * answers without a token and in every seal state). An unreachable provider is a warning here:
- * its provider check reports the outage.
+ * Clock skew against each provider with an HTTP endpoint, whose answer to an unauthenticated GET
+ * carries a Date header: Vault's GET /v1/sys/health (it answers in every seal state), and the
+ * cloud services' endpoints (which refuse the request, dated). AWS refuses signatures more than
+ * 5 minutes off, and tokens carry validity times everywhere. An unreachable provider is a warning
+ * here: its provider check reports the outage.
  */
-async function clockChecks(loaded: LoadedConfig, environment: string): Promise<DoctorCheck[]> {
+async function clockChecks(loaded: LoadedConfig, environment: string, env: Readonly<Record<string, string | undefined>>): Promise<DoctorCheck[]> {
   const out: DoctorCheck[] = [];
   for (const p of loaded.config.providers) {
     if (p.environments !== undefined && !p.environments.includes(environment)) continue;
-    if (p.type !== 'vault') continue;
-    const url = new URL('/v1/sys/health', p.address).href;
-    const check = `clock vs vault ${new URL(p.address).host}`;
+    const url = clockEndpoint(p, env);
+    if (url === undefined) continue;
+    const check = `clock vs ${p.type} ${new URL(url).host}`;
     try {
       const sample = await measureSkew(url);
       const status = skewStatus(sample);
@@ -193,6 +196,24 @@ async function clockChecks(loaded: LoadedConfig, environment: string): Promise<D
     }
   }
   return out;
+}
+
+/** The URL whose Date header stands for a provider's clock; none for env, file and local, or an AWS entry with no region known. */
+function clockEndpoint(p: OperatorConfig['providers'][number], env: Readonly<Record<string, string | undefined>>): string | undefined {
+  switch (p.type) {
+    case 'vault':
+      return new URL('/v1/sys/health', p.address).href;
+    case 'aws': {
+      const region = p.region ?? env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'];
+      return p.endpoint ?? (region === undefined ? undefined : `https://secretsmanager.${region}.amazonaws.com/`);
+    }
+    case 'gcp':
+      return p.apiEndpoint ?? (p.location === undefined ? 'https://secretmanager.googleapis.com/' : `https://secretmanager.${p.location}.rep.googleapis.com/`);
+    case 'azure':
+      return p.vaultUrl;
+    default:
+      return undefined;
+  }
 }
 
 function describeSkew(ms: number): string {

@@ -105,6 +105,34 @@ describe('doctor: clock skew against the provider Date header', () => {
   });
 });
 
+describe('doctor: clock skew against the cloud entries', () => {
+  it('aws and gcp entries are checked at their service endpoint; an aws entry with no region known is not', async () => {
+    const base = `http://127.0.0.1:${port}`;
+    await writeFile(
+      join(dir, 'cloud.yaml'),
+      `environments: [prod]
+providers:
+  - type: env
+  - { type: aws, endpoint: "${base}/aws/" }
+  - { type: gcp, apiEndpoint: "${base}/gcp/" }
+  - { type: aws }
+manifests: [orders.mjs]
+`,
+    );
+    skewMs = 10 * 60_000;
+    paths.length = 0;
+    let stdout = '';
+    let stderr = '';
+    const code = await runDoctorCommand(['--env', 'prod', '--json', '--config', join(dir, 'cloud.yaml')], { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), env: {}, cwd: dir });
+    expect(stderr).toBe('');
+    const clock = (JSON.parse(stdout) as { checks: { check: string; status: string }[] }).checks.filter((c) => c.check.startsWith('clock'));
+    expect(clock).toEqual(['aws', 'gcp'].map((type) => expect.objectContaining({ check: `clock vs ${type} 127.0.0.1:${port}`, status: 'fail' })));
+    expect(paths.sort()).toEqual(['/aws/', '/gcp/']);
+    expect(code).toBe(1);
+    skewMs = 0;
+  });
+});
+
 describe('skewStatus: the thresholds, with the measurement uncertainty (half the round trip + 0.5 s) given to the clock', () => {
   it('boundaries', () => {
     expect(SKEW_WARN_MS).toBe(30_000);
