@@ -44,6 +44,8 @@ describe('AuditWorker', () => {
     const worker = new AuditWorker(key, (h) => heads.push(h));
     try {
       const batches = [0, 1, 2].map(() => Array.from({ length: 20 }, () => bodyText({ event: event({ reason: 'quote " backslash \\ and é' }) })));
+      // The second batch is over 64 KiB, in 3-byte characters: the worker's reused buffer grows.
+      batches[1] = Array.from({ length: 20 }, () => bodyText({ event: event({ reason: '€'.repeat(2000) }) }));
       // Posted without waiting: the worker takes them in order and keeps the head itself.
       worker.post(fd, 'a'.repeat(32), { seq: 0, mac: GENESIS }, batches[0]!);
       worker.post(fd, 'a'.repeat(32), undefined, batches[1]!);
