@@ -3,17 +3,39 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 
-/** A fresh temporary folder for one suite, and how to remove it. */
-export async function scratchDir(prefix: string): Promise<{ readonly dir: string; readonly remove: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  return { dir, remove: () => rm(dir, { recursive: true, force: true, maxRetries: 5 }) };
+/**
+ * For the suite that calls it: a fresh temporary folder holding `entry` bundled as `name`, made
+ * before the suite's tests and removed after them. Read `dir` and `script` inside the tests.
+ */
+export function bundledFixture(prefix: string, entry: string, name: string, options: BundleOptions = {}): { readonly dir: string; readonly script: string } {
+  let dir = '';
+  let script = '';
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), prefix));
+    script = await bundle(entry, join(dir, name), options);
+  }, 60_000);
+  afterAll(() => rm(dir, { recursive: true, force: true, maxRetries: 5 }));
+  return {
+    get dir() {
+      return dir;
+    },
+    get script() {
+      return script;
+    },
+  };
+}
+
+interface BundleOptions {
+  readonly format?: 'esm' | 'cjs';
+  readonly external?: string[];
 }
 
 /** Bundles `entry` (relative to the repository) into `outfile`: node 20, ESM unless told. */
-export async function bundle(entry: string, outfile: string, options: { readonly format?: 'esm' | 'cjs'; readonly external?: string[] } = {}): Promise<string> {
+export async function bundle(entry: string, outfile: string, options: BundleOptions = {}): Promise<string> {
   const { build } = await import('esbuild');
   await build({
     entryPoints: [join(ROOT, entry)],

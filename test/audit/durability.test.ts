@@ -10,24 +10,17 @@ import { spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseLine } from '../../src/audit/record.js';
 import { verifyAuditLog } from '../../src/audit/verifyAuditLog.js';
-import { ROOT, bundle, scratchDir } from '../bundle.js';
+import { ROOT, bundledFixture } from '../bundle.js';
 
 const RUNS = 200;
 const PARALLEL = 8;
 const CALLERS = 16;
 const WORKER_RUNS = 60;
 
-let dir: string;
-let remove: () => Promise<void>;
-let writer: string;
-beforeAll(async () => {
-  ({ dir, remove } = await scratchDir('cs-audit-durable-'));
-  writer = await bundle('test/fixtures/audit/durable-writer.ts', join(dir, 'writer.mjs'));
-}, 60_000);
-afterAll(() => remove());
+const fixture = bundledFixture('cs-audit-durable-', 'test/fixtures/audit/durable-writer.ts', 'writer.mjs');
 
 interface Run {
   readonly returned: Set<number>;
@@ -39,9 +32,9 @@ interface Run {
 
 /** One writer, killed `delayMs` after its first access returned. */
 async function run(i: number, delayMs: number, mode: 'fsync' | 'worker' = 'fsync', callers = CALLERS): Promise<Run> {
-  const file = join(dir, `audit-${mode}-${i}.jsonl`);
+  const file = join(fixture.dir, `audit-${mode}-${i}.jsonl`);
   const key = randomBytes(32).toString('hex');
-  const child = spawn(process.execPath, [writer, file, key, String(callers), mode], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [fixture.script, file, key, String(callers), mode], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const returned = new Set<number>();
   let partial = '';
   let stderr = '';

@@ -4,24 +4,17 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { verifyAuditLog } from '../../src/audit/verifyAuditLog.js';
-import { bundle, scratchDir } from '../bundle.js';
+import { bundledFixture } from '../bundle.js';
 
-let dir: string;
-let remove: () => Promise<void>;
-let script: string;
-beforeAll(async () => {
-  ({ dir, remove } = await scratchDir('cs-audit-lifetime-'));
-  script = await bundle('test/fixtures/audit/worker-exit.ts', join(dir, 'worker-exit.mjs'));
-}, 60_000);
-afterAll(() => remove());
+const fixture = bundledFixture('cs-audit-lifetime-', 'test/fixtures/audit/worker-exit.ts', 'worker-exit.mjs');
 
 describe('the audit worker and the process lifetime', () => {
   it('a script awaiting a worker-written batch prints its result and exits 0 on its own, with every record in the log', async () => {
-    const file = join(dir, 'exit.jsonl');
+    const file = join(fixture.dir, 'exit.jsonl');
     const key = randomBytes(32).toString('hex');
-    const child = spawn(process.execPath, [script, file, key], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [fixture.script, file, key], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => void (out += c));

@@ -4,22 +4,13 @@
  * bundled (ioredis left external) into a temporary folder where no node_modules can be found.
  */
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { bundle, scratchDir } from '../bundle.js';
+import { expect, it } from 'vitest';
+import { bundledFixture } from '../bundle.js';
 
-let dir: string;
-let remove: () => Promise<void>;
-let script: string;
-
-beforeAll(async () => {
-  ({ dir, remove } = await scratchDir('cs-fleet-no-peer-'));
-  script = await bundle('test/fixtures/fleet/redis-no-peer.ts', join(dir, 'run.mjs'), { external: ['ioredis'] });
-}, 60_000);
-afterAll(() => remove());
+const fixture = bundledFixture('cs-fleet-no-peer-', 'test/fixtures/fleet/redis-no-peer.ts', 'run.mjs', { external: ['ioredis'] });
 
 it('without ioredis installed, ready() and publish() reject with CONFIG_INVALID naming the package, and the process ends by itself', () => {
-  const r = spawnSync(process.execPath, [script], { cwd: dir, encoding: 'utf8', timeout: 30_000, env: { ...process.env, NODE_PATH: '' } });
+  const r = spawnSync(process.execPath, [fixture.script], { cwd: fixture.dir, encoding: 'utf8', timeout: 30_000, env: { ...process.env, NODE_PATH: '' } });
   expect(r.status).toBe(0);
   const expected = 'CONFIG_INVALID the optional peer dependency "ioredis" is not installed (needed for the Redis fleet bus): npm install ioredis';
   expect(r.stdout.trim().split('\n')).toEqual([expected, expected]);
