@@ -1,5 +1,4 @@
 import { open, readFile, type FileHandle } from 'node:fs/promises';
-import { RECORD_VERSION } from './record.js';
 import { writeAll } from './writeAll.js';
 import { parseStrictJson } from './strictJson.js';
 
@@ -29,9 +28,12 @@ export interface AuditAnchorEntry {
   readonly mac: string;
 }
 
+/** The anchor's own format version: unchanged when log records moved to sealed batches (format 3). */
+const ANCHOR_VERSION = 2;
+
 /** The one text of an anchor entry: `{"v":2,"anchor":"checkpoint","log":…,"seq":N,"mac":…}` and a newline. */
 export function formatAnchorEntry(entry: AuditAnchorEntry): string {
-  return `{"v":${RECORD_VERSION},"anchor":"checkpoint","log":"${entry.log}","seq":${entry.seq},"mac":"${entry.mac}"}\n`;
+  return `{"v":${ANCHOR_VERSION},"anchor":"checkpoint","log":"${entry.log}","seq":${entry.seq},"mac":"${entry.mac}"}\n`;
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;

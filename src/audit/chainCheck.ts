@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { AuditAnchorEntry } from './anchor.js';
-import { GENESIS, lineMacOk, parseLine, recordOf, type AuditLine } from './record.js';
+import { BatchMac, GENESIS, parseLine, recordOf, type AuditLine } from './record.js';
 
 /** What a chain must also match: the writer it belongs to, and the anchored checkpoints. */
 export interface ChainExpectations {
@@ -10,11 +10,26 @@ export interface ChainExpectations {
   readonly anchored?: ReadonlyMap<number, AuditAnchorEntry> | undefined;
 }
 
+/** Why a chain is refused, and at which 1-based line. */
+export interface ChainRefusal {
+  readonly line: number;
+  readonly reason: string;
+}
+
+/**
+ * The most lines one MAC may cover. A writer's batch is at most its `maxBatch` (which the file
+ * sink holds to this), so a longer run of unsealed lines is not a log a writer made; the bound
+ * keeps a hostile file from holding the checker's memory.
+ */
+export const MAX_SEALED_LINES = 65_536;
+
 /**
  * The checks of one HMAC chain, line by line, shared by the file verifier and the PostgreSQL
- * one: exact bytes, MAC over them, `seq` from 1, `prev` chaining, one log id, checkpoints naming
- * the first record's writer and counting their session. Feed lines in order with {@link line};
- * the first refusal ends the chain.
+ * one: exact bytes, each batch's MAC over them, `seq` from 1, `prev` chaining the batches, one log
+ * id, checkpoints (each sealed alone) naming the first record's writer and counting their session.
+ * Feed lines in order with {@link line}, then call {@link end}; the first refusal ends the chain.
+ * The lines of a batch are checked once its sealed last line arrives and its MAC verifies, so the
+ * values checked come from a writer that held the key.
  *
  * @internal
  */
@@ -23,34 +38,76 @@ export class ChainCheck {
   count = 0;
   /** Whether the last line verified was a checkpoint. */
   lastWasCheckpoint = false;
-  /** The log id of the chain, once its first line verified. */
+  /** The log id of the chain, once its first batch verified. */
   logId: string | undefined;
   /** The last line that verified. */
   last: AuditLine | undefined;
   #sessionCount = 0;
   #prev = GENESIS;
   #owner: { identity: string | null; environment: string } | undefined;
-  readonly #key: KeyObject;
+  /** Whether a format 3 line was seen: a format 2 line after one is not what a writer emits. */
+  #batched = false;
+  /** The lines of the batch read so far (not sealed yet), with their numbers. */
+  #pending: { line: AuditLine; no: number }[] = [];
+  readonly #mac: BatchMac;
   readonly #expect: ChainExpectations;
 
   constructor(key: KeyObject, expectations: ChainExpectations = {}) {
-    this.#key = key;
+    this.#mac = new BatchMac(key);
     this.#expect = expectations;
   }
 
-  /** Checks the line at 1-based position `lineNo` (its bytes without the newline); returns why it is refused, or undefined. */
-  line(bytes: Uint8Array, lineNo: number): string | undefined {
-    if (bytes.length === 0) return 'blank line';
+  /** Lines read but not sealed yet (a batch whose MAC has not been reached). */
+  get pending(): number {
+    return this.#pending.length;
+  }
+
+  /** Checks the line at 1-based position `lineNo` (its bytes without the newline); returns why the chain is refused, or undefined. */
+  line(bytes: Uint8Array, lineNo: number): ChainRefusal | undefined {
+    if (bytes.length === 0) return { line: lineNo, reason: 'blank line' };
     const parsed = parseLine(bytes);
-    if (typeof parsed === 'string') return parsed;
-    if (!lineMacOk(this.#key, parsed)) return 'MAC mismatch: the line was edited or forged (or the key is wrong)';
-    const { line } = parsed;
-    // Checked after the MAC: from here on the values come from a writer that held the key.
+    if (typeof parsed === 'string') return { line: lineNo, reason: parsed };
+    if (parsed.line.v === 3) this.#batched = true;
+    else if (this.#batched) return { line: lineNo, reason: 'a format 2 line after format 3 lines: not what a writer emits' };
+    if (!parsed.sealed && this.#pending.length >= MAX_SEALED_LINES) {
+      return { line: this.#pending[0]!.no, reason: `more than ${MAX_SEALED_LINES} lines without a MAC: not what a writer emits` };
+    }
+    this.#pending.push({ line: parsed.line, no: lineNo });
+    const ok = this.#mac.add(parsed);
+    if (ok === undefined) return undefined;
+    const batch = this.#pending;
+    this.#pending = [];
+    if (!ok) {
+      const first = batch[0]!.no;
+      return {
+        line: first,
+        reason:
+          batch.length === 1
+            ? 'MAC mismatch: the line was edited or forged (or the key is wrong)'
+            : `MAC mismatch: lines ${first} to ${lineNo}, written together and sealed by the MAC of the last, were edited, forged, moved or cut (or the key is wrong)`,
+      };
+    }
+    for (const { line, no } of batch) {
+      const reason = this.#check(line, no);
+      if (reason !== undefined) return { line: no, reason };
+    }
+    return undefined;
+  }
+
+  /** At the end of the lines: refused when the last ones are not sealed (a write cut short, or its sealed line removed). */
+  end(): ChainRefusal | undefined {
+    if (this.#pending.length === 0) return undefined;
+    const first = this.#pending[0]!.no;
+    return { line: first, reason: `lines ${first} onwards are not sealed by a MAC: the log was cut inside a write (or its last line was removed)` };
+  }
+
+  /** The checks of one line of a batch whose MAC verified. */
+  #check(line: AuditLine, lineNo: number): string | undefined {
     if (line.seq !== lineNo) return `sequence number ${line.seq} where ${lineNo} was expected: a line was deleted, inserted or moved`;
-    if (line.prev !== this.#prev) {
+    if (line.prev !== undefined && line.prev !== this.#prev) {
       return this.logId !== undefined && line.log !== this.logId
         ? 'chain broken: the line comes from another log (its log id differs)'
-        : 'chain broken: prev does not match the MAC of the line before';
+        : 'chain broken: prev does not match the MAC of the write before';
     }
     const anchored = this.#expect.anchored;
     if (this.logId === undefined) {
@@ -70,8 +127,10 @@ export class ChainCheck {
     if (anchor !== undefined && (!('checkpoint' in line) || anchor.mac !== line.mac)) {
       return 'the anchor records another checkpoint at this line: the log was rewritten';
     }
-    this.#prev = line.mac;
+    if (line.mac !== undefined) this.#prev = line.mac;
     if ('checkpoint' in line) {
+      // A writer seals its checkpoint alone, so the anchor can name it by its MAC.
+      if (line.mac === undefined) return 'a checkpoint that is not the last line of its write: not what a writer emits';
       if (line.checkpoint.count !== this.#sessionCount) return `checkpoint counts ${line.checkpoint.count} records but ${this.#sessionCount} precede it`;
       this.#sessionCount = 0;
       this.lastWasCheckpoint = true;

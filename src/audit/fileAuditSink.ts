@@ -8,9 +8,10 @@ import { fileAnchorSink, formatAnchorEntry, type AuditAnchorSink } from './ancho
 import type { AuditEvent, AuditHitSummary, AuditSink } from './event.js';
 import { GroupCommit } from './groupCommit.js';
 import { writeAll } from './writeAll.js';
-import { MAX_LINE_BYTES } from './lines.js';
+import { MAX_SEALED_LINES } from './chainCheck.js';
 import { AuditWorker } from './auditWorker.js';
-import { GENESIS, bodyText, checkAuditEvent, checkHitSummary, lineMacOk, macKey, macOf, newLogId, parseLine, recordOf, signLines, type AuditLineBody } from './record.js';
+import { GENESIS, bodyText, checkAuditEvent, checkHitSummary, macKey, macOf, newLogId, recordOf, signLines, type AuditLineBody } from './record.js';
+import { firstWrite, lastWrite, writeVerifies } from './logEnds.js';
 
 /**
  * Options of {@link fileAuditSink}.
@@ -36,7 +37,8 @@ export interface FileAuditSinkOptions {
   readonly fsync?: boolean;
   /**
    * The most records one write takes; records beyond it wait, in order, for the next write
-   * (back-pressure: every caller awaits its record, so the queue is bounded by the callers).
+   * (back-pressure: every caller awaits its record, so the queue is bounded by the callers). At
+   * most 65,536: one MAC covers a write, and the reader bounds how many lines it may cover.
    * @default 4096
    */
   readonly maxBatch?: number;
@@ -74,14 +76,17 @@ export interface FileAuditSink extends AuditSink {
 const openPaths = new Set<string>();
 
 /**
- * An append-only, tamper-evident JSON Lines audit log. Each line is
- * `{"v":2,"log":"…","seq":N,"prev":"…","event":{…},"mac":"…"}` in exactly that one byte form
- * (the event as canonical JSON: keys sorted, no whitespace): `log` is a random id chosen when the
- * log is created, `seq` counts lines from 1, `prev` is the previous line's `mac` (64 zeros for
- * the first), and `mac = HMAC-SHA256(hmacKey, the line's bytes before ,"mac":)` — the bytes on
- * disk, not a re-serialisation. Closing appends a signed checkpoint line (count, identity,
- * environment), so a log cut short is visible too, and, with `anchor`, records that checkpoint
- * outside the log. {@link verifyAuditLog} (and `connector-secrets audit verify`) checks it all.
+ * An append-only, tamper-evident JSON Lines audit log, written in batches (one `write` each). Each
+ * line is `{"v":3,"log":"…","seq":N,"event":{…}}`, and the last line of each write is sealed:
+ * `{"v":3,"log":"…","seq":N,"prev":"…","event":{…},"mac":"…"}`, each in exactly that one byte form
+ * (the event as canonical JSON: keys sorted, no whitespace). `log` is a random id chosen when the
+ * log is created, `seq` counts lines from 1, `prev` is the MAC of the previous write (64 zeros for
+ * the first), and `mac = HMAC-SHA256(hmacKey, the write's bytes before ,"mac":)` — the bytes on
+ * disk, not a re-serialisation: one MAC per write, so an edit anywhere in a write fails it.
+ * Closing appends a signed checkpoint line (count, identity, environment) as a write of its own,
+ * so a log cut short is visible too, and, with `anchor`, records that checkpoint outside the log.
+ * {@link verifyAuditLog} (and `connector-secrets audit verify`) checks it all, and reads format 2
+ * logs (a MAC on every line), which this sink continues in format 3.
  *
  * Group commit: records that arrive while a write is in flight go out together in the next write
  * (one `fdatasync` with `fsync`), in the order they arrived; each caller waits for the write that
@@ -107,6 +112,7 @@ const openPaths = new Set<string>();
 export function fileAuditSink(file: string, options: FileAuditSinkOptions): FileAuditSink {
   if (typeof file !== 'string' || file === '') throw new ConfigError('fileAuditSink needs a file path');
   const key = macKey(options.hmacKey);
+  if (options.maxBatch !== undefined && options.maxBatch > MAX_SEALED_LINES) throw new ConfigError(`fileAuditSink maxBatch is at most ${MAX_SEALED_LINES}`);
   const now = options.now ?? Date.now;
   const full = path.resolve(file);
   let handle: FileHandle | undefined;
@@ -167,21 +173,21 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
       await lock();
       const h = await open(full, 'a+', 0o600);
       try {
-        const last = await lastLine(h);
+        const last = await lastWrite(h);
         if (last !== undefined) {
-          const parsed = parseLine(last);
-          if (typeof parsed === 'string' || !lineMacOk(key, parsed)) {
+          if (typeof last === 'string' || !writeVerifies(key, last)) {
             throw fail('its last line does not verify under this key; run `connector-secrets audit verify` and move the file aside');
           }
-          seq = parsed.line.seq;
-          prev = parsed.line.mac;
-          logId = parsed.line.log;
+          const seal = last[last.length - 1]!.line;
+          seq = seal.seq;
+          prev = seal.mac!;
+          logId = seal.log;
           // The log's owner is its first record's writer; a checkpoint of this session repeats it.
-          const first = seq === 1 ? parsed : parseLine(await firstLine(h));
-          if (typeof first === 'string' || !lineMacOk(key, first) || first.line.log !== logId) {
+          const first = last[0]!.line.seq === 1 ? last : await firstWrite(h);
+          if (typeof first === 'string' || !writeVerifies(key, first) || first[0]!.line.seq !== 1 || first[0]!.line.log !== logId) {
             throw fail('its first line does not verify under this key; run `connector-secrets audit verify` and move the file aside');
           }
-          const record = recordOf(first.line);
+          const record = recordOf(first[0]!.line);
           owner = { identity: record.identity, environment: record.environment };
         }
       } catch (err) {
@@ -341,27 +347,3 @@ interface Line {
 
 /** Batches of at least this many records are signed and written by the worker thread. */
 const OFFLOAD_MIN = 16;
-
-/** The bytes of the first line of a file that ends with a newline (without it). */
-async function firstLine(h: FileHandle): Promise<Buffer> {
-  const { size } = await h.stat();
-  const buf = Buffer.alloc(Math.min(size, MAX_LINE_BYTES + 1));
-  await h.read(buf, 0, buf.length, 0);
-  const nl = buf.indexOf(0x0a);
-  return nl === -1 ? buf : buf.subarray(0, nl);
-}
-
-/** The bytes of the last complete line of the file (without its newline), or undefined when it is empty. */
-async function lastLine(h: FileHandle): Promise<Buffer | undefined> {
-  const { size } = await h.stat();
-  if (size === 0) return undefined;
-  let start = Math.max(0, size - 65_536);
-  for (;;) {
-    const buf = Buffer.alloc(size - start);
-    await h.read(buf, 0, buf.length, start);
-    if (buf[buf.length - 1] !== 0x0a) throw new AuditWriteError('the audit log ends with an incomplete line; run `connector-secrets audit verify`');
-    const cut = buf.lastIndexOf(0x0a, buf.length - 2);
-    if (cut !== -1 || start === 0) return buf.subarray(cut + 1, buf.length - 1);
-    start = 0;
-  }
-}

@@ -1,4 +1,4 @@
-import { createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, timingSafeEqual, type Hmac, type KeyObject } from 'node:crypto';
 import { ConfigError } from '../errors.js';
 import { canonicalJson } from './canonical.js';
 import type { AuditEvent, AuditHitSummary } from './event.js';
@@ -8,12 +8,19 @@ import { parseStrictJson } from './strictJson.js';
 export const GENESIS = '0'.repeat(64);
 
 /**
- * The record format. Version 2 MACs the exact bytes of each line; version 1 (no `v`) MACed a
- * re-serialisation, so forged bytes could verify, and is not accepted. A new kind of record is
- * one more member of {@link AuditLineBody}, handled by `bodyText` and `parseBody` (as cache-hit
- * summaries are); the envelope and the MAC stay as they are.
+ * The record format the writers emit. Version 3 signs each write (a batch of lines) with one MAC:
+ * only the batch's last line carries `prev` and `mac`, and its MAC covers the exact bytes of the
+ * lines before it in the batch (each with its newline) and its own up to `,"mac":`. A batch of
+ * one line is a version 2 line with `"v":3`. Version 2 (still read, and continued by a version 3
+ * writer) had a MAC on every line: an HMAC per line was most of an audited cache hit's cost.
+ * Version 1 (no `v`) MACed a re-serialisation, so forged bytes could verify, and is not accepted.
+ * A new kind of record is one more member of {@link AuditLineBody}, handled by `bodyText` and
+ * `parseBody` (as cache-hit summaries are); the envelope and the MAC stay as they are.
  */
-export const RECORD_VERSION = 2;
+export const RECORD_VERSION = 3;
+
+/** The format version before batches were sealed: a MAC on every line. */
+const LINE_SEALED_VERSION = 2;
 
 /** The signed closing record a file sink writes on close; its absence at the end of a log shows truncation. */
 export interface AuditCheckpoint {
@@ -45,10 +52,20 @@ export function recordOf(line: AuditLineBody): { readonly identity: string | nul
 }
 
 /**
- * One line of an audit log file, chained to the line before by `prev` and bound to its log by
- * `log` (a random id the log's first writer chose; every line of the log carries it).
+ * One line of an audit log file, bound to its log by `log` (a random id the log's first writer
+ * chose; every line of the log carries it). The last line of each write is sealed: it carries
+ * `mac`, which covers the write's lines, and `prev`, the MAC of the write before, which chains
+ * them; the other lines of the write carry neither.
  */
-export type AuditLine = { readonly v: 2; readonly log: string; readonly seq: number; readonly prev: string; readonly mac: string } & AuditLineBody;
+export type AuditLine = {
+  readonly v: 2 | 3;
+  readonly log: string;
+  readonly seq: number;
+  /** The MAC of the previous sealed line (64 zeros for the log's first); on sealed lines only. */
+  readonly prev?: string;
+  /** On sealed lines only. */
+  readonly mac?: string;
+} & AuditLineBody;
 
 /** The HMAC key, at least 16 bytes (a string is taken as its UTF-8 bytes), as a key object made once (not per line). */
 export function macKey(hmacKey: string | Uint8Array): KeyObject {
@@ -81,22 +98,32 @@ export function bodyText(body: AuditLineBody): string {
 }
 
 /**
- * Chains and signs the lines of one batch: each body (from {@link bodyText}) gets the next `seq`,
- * the previous MAC as `prev`, and its own MAC; returns their text (newline-terminated, in order)
- * and the new head. A line is `{"v":2,"log":…,"seq":N,"prev":…,<body>` (the signed part, which
- * the MAC covers byte for byte) followed by `,"mac":"<hex>"}`; `prev` chains the lines. The
- * reader checks a line by rebuilding it here, so there is one layout. The same bytes as {@link formatLine}, line by line. Self-contained (no
- * reference outside its parameters), because the audit worker runs it from its source text.
+ * Seals the lines of one batch (one write): each body (from {@link bodyText}) gets the next `seq`;
+ * the last line also gets `prev` (the MAC of the write before) and the batch's MAC. Returns their
+ * text (newline-terminated, in order) and the new head. A line is `{"v":3,"log":…,"seq":N,<body>}`,
+ * the last `{"v":3,"log":…,"seq":N,"prev":…,<body>,"mac":"<hex>"}`, and the MAC covers every byte
+ * of the batch before `,"mac":` (one HMAC per write, not per line). The reader checks a line by
+ * rebuilding it with {@link lineText}, which a test holds to this byte for byte. Self-contained
+ * (no reference outside its parameters), because the audit worker runs it from its source text.
  */
 export function signLines(mac: (signed: string) => string, log: string, seq: number, prev: string, bodies: readonly string[]): { text: string; seq: number; mac: string } {
   let text = '';
-  for (const body of bodies) {
-    seq += 1;
-    const signed = '{"v":2,"log":"' + log + '","seq":' + seq + ',"prev":"' + prev + '",' + body;
-    prev = mac(signed);
-    text += signed + ',"mac":"' + prev + '"}\n';
-  }
-  return { text, seq, mac: prev };
+  const head = '{"v":3,"log":"' + log + '","seq":';
+  const last = bodies.length - 1;
+  for (let i = 0; i < last; i++) text += head + (seq + i + 1) + ',' + bodies[i] + '}\n';
+  seq += bodies.length;
+  text += head + seq + ',"prev":"' + prev + '",' + bodies[last];
+  prev = mac(text);
+  return { text: text + ',"mac":"' + prev + '"}\n', seq, mac: prev };
+}
+
+/**
+ * The one text of a line (with its newline) of format `v`: sealed when `prev` and `mac` are given.
+ * What the reader holds each line to.
+ */
+export function lineText(v: 2 | 3, log: string, seq: number, body: string, seal?: { readonly prev: string; readonly mac: string }): string {
+  const head = `{"v":${v},"log":"${log}","seq":${seq},`;
+  return seal === undefined ? `${head}${body}}\n` : `${head}"prev":"${seal.prev}",${body},"mac":"${seal.mac}"}\n`;
 }
 
 const str = JSON.stringify;
@@ -150,15 +177,18 @@ function num(n: number): string {
 /** The length of `,"mac":"<64 hex>"}`: the bytes after the signed part. */
 const SUFFIX_LENGTH = `,"mac":"${GENESIS}"}`.length;
 
-/** The one text of a line (with its newline) and its MAC. */
+/** The one text of a line sealed alone (with its newline) and its MAC. */
 export function formatLine(key: KeyObject, log: string, seq: number, prev: string, body: AuditLineBody): { text: string; mac: string } {
   const signed = signLines((text) => macOf(key, text), log, seq - 1, prev, [bodyText(body)]);
   return { text: signed.text, mac: signed.mac };
 }
 
-/** A line that parsed, with the exact bytes its MAC must cover. */
+/** A line that parsed, with the exact bytes of it that its batch's MAC covers. */
 export interface ParsedLine {
   readonly line: AuditLine;
+  /** Whether the line carries the MAC of its batch (it ends a write). */
+  readonly sealed: boolean;
+  /** A sealed line's bytes before `,"mac":`; an unsealed line's bytes and its newline. */
   readonly signed: Uint8Array;
 }
 
@@ -170,7 +200,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * Parses one line (without its newline) and checks that its bytes are exactly the one form the
  * writer emits: valid UTF-8, no duplicate key at any depth, no unknown field, and byte for byte
  * the canonical serialisation of what it holds (so no changed whitespace, key order, escapes,
- * number forms, CRLF, BOM or trailing data). It does not check the MAC ({@link lineMacOk}).
+ * number forms, CRLF, BOM or trailing data). It does not check the MAC ({@link BatchMac}).
  * Returns why the line is refused, in words that never quote it.
  */
 export function parseLine(bytes: Uint8Array): ParsedLine | string {
@@ -193,28 +223,57 @@ export function parseLine(bytes: Uint8Array): ParsedLine | string {
       ? 'an unversioned (format 1) record, whose MAC does not cover its bytes: not accepted'
       : 'not an audit record (unexpected fields)';
   }
-  if (r['v'] !== RECORD_VERSION) return 'not an audit record of a supported format version';
+  const v = r['v'];
+  if (v !== RECORD_VERSION && v !== LINE_SEALED_VERSION) return 'not an audit record of a supported format version';
   const kind = KINDS.find((k) => keys.includes(k));
-  if (kind === undefined || keys.length !== 6 || !['log', 'seq', 'prev', 'mac'].every((k) => keys.includes(k))) {
-    return 'not an audit record (unexpected fields)';
-  }
+  // Sealed: v, log, seq, prev, body, mac. Unsealed (format 3 only): v, log, seq, body.
+  const sealed = keys.length === 6 && keys.includes('prev') && keys.includes('mac');
+  const unsealed = v === RECORD_VERSION && keys.length === 4;
+  if (kind === undefined || !(sealed || unsealed) || !keys.includes('log') || !keys.includes('seq')) return 'not an audit record (unexpected fields)';
   if (!Number.isSafeInteger(r['seq']) || (r['seq'] as number) < 1) return 'not an audit record (bad seq)';
   if (typeof r['log'] !== 'string' || !HEX32.test(r['log'])) return 'not an audit record (bad log id)';
-  if (typeof r['prev'] !== 'string' || !HEX64.test(r['prev'])) return 'not an audit record (bad prev)';
-  if (typeof r['mac'] !== 'string' || !HEX64.test(r['mac'])) return 'not an audit record (bad mac)';
+  if (sealed && (typeof r['prev'] !== 'string' || !HEX64.test(r['prev']))) return 'not an audit record (bad prev)';
+  if (sealed && (typeof r['mac'] !== 'string' || !HEX64.test(r['mac']))) return 'not an audit record (bad mac)';
   const body = parseBody(kind, r[kind]);
   if (typeof body === 'string') return body;
-  const line = { v: RECORD_VERSION, log: r['log'], seq: r['seq'] as number, prev: r['prev'], mac: r['mac'], ...body } as AuditLine;
-  // The one form: what the writer's signLines makes of this body at this place, with this MAC.
-  if (signLines(() => line.mac, line.log, line.seq - 1, line.prev, [bodyText(body)]).text !== `${text}\n`) {
+  const seal = sealed ? { prev: r['prev'] as string, mac: r['mac'] as string } : undefined;
+  const line = { v, log: r['log'], seq: r['seq'] as number, ...seal, ...body } as AuditLine;
+  // The one form: what the writer makes of this body at this place (with this seal).
+  if (lineText(v, line.log, line.seq, bodyText(body), seal) !== `${text}\n`) {
     return 'not in the canonical form the writer emits (whitespace, key order, escapes or number forms differ)';
   }
-  return { line, signed: bytes.subarray(0, bytes.length - SUFFIX_LENGTH) };
+  return { line, sealed, signed: sealed ? bytes.subarray(0, bytes.length - SUFFIX_LENGTH) : Buffer.concat([bytes, NEWLINE]) };
 }
 
-/** Whether the MAC of a parsed line matches the bytes it covers. */
-export function lineMacOk(key: KeyObject, parsed: ParsedLine): boolean {
-  return sameMac(parsed.line.mac, macOf(key, parsed.signed));
+const NEWLINE = Buffer.from('\n');
+
+/**
+ * The MAC of one batch, fed its lines in order: unsealed lines, then the sealed one that ends it.
+ * A format 2 line is a batch of one.
+ */
+export class BatchMac {
+  readonly #key: KeyObject;
+  #hmac: Hmac | undefined;
+  /** Lines added since the last seal. */
+  pending = 0;
+
+  constructor(key: KeyObject) {
+    this.#key = key;
+  }
+
+  /** Adds a line; for a sealed one, returns whether its MAC covers the batch, and starts the next. */
+  add(parsed: ParsedLine): boolean | undefined {
+    this.#hmac ??= createHmac('sha256', this.#key);
+    this.#hmac.update(parsed.signed);
+    if (!parsed.sealed) {
+      this.pending += 1;
+      return undefined;
+    }
+    const mac = this.#hmac.digest('hex');
+    this.#hmac = undefined;
+    this.pending = 0;
+    return sameMac(parsed.line.mac!, mac);
+  }
 }
 
 /** Validates a line's body by kind; returns a fresh object holding only the known fields. */

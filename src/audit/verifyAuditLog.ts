@@ -48,7 +48,10 @@ export interface AuditVerification {
   readonly ok: boolean;
   /** How many records (event and cache-hit summary lines; checkpoints not counted) verified, up to the first invalid line. */
   readonly count: number;
-  /** The 1-based number of the first line that does not verify (one past the end when the end is missing). */
+  /**
+   * The 1-based number of the first line that does not verify (one past the end when the end is
+   * missing). When a write's MAC does not match, the first line of that write: one MAC covers it.
+   */
   readonly firstInvalidLine?: number;
   /** Why that line does not verify. It never quotes the line: the file may not be an audit log at all. */
   readonly reason?: string;
@@ -57,8 +60,9 @@ export interface AuditVerification {
 /**
  * Verifies a log written by `fileAuditSink`. Each line must be exactly the bytes its writer emits
  * (one canonical form: no duplicate key, no changed whitespace, key order, escape, number form,
- * CRLF, BOM or trailing data) and its MAC must cover those bytes; `seq` must count from 1, `prev`
- * must chain each line to the one before, every line must carry the log's id, every checkpoint must
+ * CRLF, BOM or trailing data) and the MAC on the last line of each write must cover the bytes of
+ * that write; `seq` must count from 1, `prev` must chain each write to the one before (format 2
+ * logs: each line), every line must carry the log's id, every checkpoint must
  * name the identity and environment of the log's first record, and the log must end with a
  * checkpoint counting the events of its session. An edited or forged line fails; a deleted,
  * inserted, replayed or reordered line breaks the sequence or the chain; a line or a tail from
@@ -94,12 +98,17 @@ export async function verifyAuditLog(file: string, options: VerifyAuditLogOption
 
   const end = await readLines(file, (bytes, n) => {
     lineNo = n;
-    const reason = chain.line(bytes, n);
-    if (reason !== undefined) failure = { ok: false, count: chain.count, firstInvalidLine: n, reason };
-    return reason === undefined;
+    const refused = chain.line(bytes, n);
+    if (refused !== undefined) failure = { ok: false, count: chain.count, firstInvalidLine: refused.line, reason: refused.reason };
+    return refused === undefined;
   });
   if (failure !== undefined) return failure;
-  if (!end.done) return { ok: false, count: chain.count, firstInvalidLine: end.line, reason: end.reason };
+  if (!end.done) {
+    // A torn last line is reported, but where a batch it ends began is the first line not verified.
+    return { ok: false, count: chain.count, firstInvalidLine: Math.min(end.line, chain.end()?.line ?? end.line), reason: end.reason };
+  }
+  const unsealed = chain.end();
+  if (unsealed !== undefined) return { ok: false, count: chain.count, firstInvalidLine: unsealed.line, reason: unsealed.reason };
   if (lineNo === 0) return { ok: false, count: chain.count, firstInvalidLine: 1, reason: 'the log is empty' };
   const past = lineNo + 1;
   if (requireCheckpoint && !chain.lastWasCheckpoint) {

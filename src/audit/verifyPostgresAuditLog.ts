@@ -141,9 +141,15 @@ async function verifyChain(
       if (duplicateSeq !== undefined && Number(r.seq_text) === duplicateSeq) {
         return result({ ok: false, firstInvalidLine: rowNo, reason: `two rows hold seq ${duplicateSeq}: a row was injected` });
       }
-      const reason =
-        r.too_long === true ? `longer than ${MAX_LINE_BYTES} bytes: not an audit record` : typeof r.line !== 'string' ? 'the row has no line' : chain.line(Buffer.from(r.line, 'utf8'), rowNo);
-      if (reason !== undefined) return result({ ok: false, firstInvalidLine: rowNo, reason });
+      const refused =
+        r.too_long === true
+          ? { line: rowNo, reason: `longer than ${MAX_LINE_BYTES} bytes: not an audit record` }
+          : typeof r.line !== 'string'
+            ? { line: rowNo, reason: 'the row has no line' }
+            : chain.line(Buffer.from(r.line, 'utf8'), rowNo);
+      if (refused !== undefined) return result({ ok: false, firstInvalidLine: refused.line, reason: refused.reason });
+      // The PostgreSQL sink seals every row alone (one row, one MAC).
+      if (chain.pending > 0) return result({ ok: false, firstInvalidLine: rowNo, reason: 'the row carries no MAC: not what the PostgreSQL sink writes' });
       const line = chain.last!;
       if (line.log !== logId || String(line.seq) !== r.seq_text) {
         return result({ ok: false, firstInvalidLine: rowNo, reason: 'the row\'s log_id or seq column differs from its signed line: rows were moved' });

@@ -54,7 +54,12 @@ describe('AuditWorker', () => {
       worker.post(fd, 'a'.repeat(32), heads.at(-1), batches[2]!);
       await worker.settled();
       expect(worker.busy).toBe(false);
-      const expected = signLines((t) => macOf(key, t), 'a'.repeat(32), 0, GENESIS, batches.flat());
+      // One write, one MAC: each batch sealed on its own, chained to the one before.
+      let expected = { text: '', seq: 0, mac: GENESIS };
+      for (const b of batches) {
+        const next = signLines((t) => macOf(key, t), 'a'.repeat(32), expected.seq, expected.mac, b);
+        expected = { ...next, text: expected.text + next.text };
+      }
       expect(readFileSync(file, 'utf8')).toBe(expected.text);
       expect(heads.map((h) => h.seq)).toEqual([20, 40, 60]);
       expect(heads.at(-1)).toEqual({ seq: expected.seq, mac: expected.mac });

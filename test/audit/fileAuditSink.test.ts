@@ -43,7 +43,8 @@ describe('fileAuditSink', () => {
     expect(log).toMatch(/^[0-9a-f]{32}$/);
     for (const [i, rec] of recs.entries()) {
       const [kind, body] = 'event' in rec ? ['event', rec['event']] : ['checkpoint', rec['checkpoint']];
-      const signed = `{"v":2,"log":"${log as string}","seq":${i + 1},"prev":"${prev}","${kind}":${canonicalJson(body)}`;
+      // Each awaited write is a write of its own: one line, sealed.
+      const signed = `{"v":3,"log":"${log as string}","seq":${i + 1},"prev":"${prev}","${kind}":${canonicalJson(body)}`;
       const mac = createHmac('sha256', Buffer.from(key, 'utf8')).update(signed, 'utf8').digest('hex');
       expect(raw[i]).toBe(`${signed},"mac":"${mac}"}`);
       prev = mac;

@@ -78,18 +78,18 @@ async function expectRefused(path: string, line: number, reason: RegExp, extra: 
 const forgeries: Array<{ name: string; line: 2 | 4; forge: (signed: string) => string; reason: RegExp }> = [
   { name: 'a duplicate key: a fake "outcome":"success" before the real failure', line: 2, forge: (s) => s.replace('"event":{', '"event":{"outcome":"success",'), reason: /duplicate key/ },
   { name: 'a duplicate key: "code":null before the real code', line: 2, forge: (s) => s.replace('"event":{', '"event":{"code":null,'), reason: /duplicate key/ },
-  { name: 'a fake leading event object (duplicate "event", the fake first)', line: 2, forge: (s) => s.replace('{"v":2,', `{"event":${JSON.stringify(event({ outcome: 'success' }))},"v":2,`), reason: /duplicate key/ },
+  { name: 'a fake leading event object (duplicate "event", the fake first)', line: 2, forge: (s) => s.replace('{"v":3,', `{"event":${JSON.stringify(event({ outcome: 'success' }))},"v":3,`), reason: /duplicate key/ },
   { name: 'a duplicate key spelled with a unicode escape ("\\u006futcome")', line: 2, forge: (s) => s.replace('"event":{', '"event":{"\\u006futcome":"success",'), reason: /duplicate key/ },
   { name: 'a duplicate key in the nested checkpoint (a fake count first)', line: 4, forge: (s) => s.replace('"checkpoint":{', '"checkpoint":{"count":0,'), reason: /duplicate key/ },
   { name: 'a duplicate top-level seq', line: 2, forge: (s) => s.replace('"seq":2,', '"seq":2,"seq":2,'), reason: /duplicate key/ },
   { name: 'a __proto__ key in the event', line: 2, forge: (s) => s.replace('"event":{', '"event":{"__proto__":{"outcome":"success"},'), reason: /unexpected field/ },
-  { name: 'a __proto__ key at the top level', line: 2, forge: (s) => s.replace('{"v":2,', '{"__proto__":{"outcome":"success"},"v":2,'), reason: /unexpected fields/ },
+  { name: 'a __proto__ key at the top level', line: 2, forge: (s) => s.replace('{"v":3,', '{"__proto__":{"outcome":"success"},"v":3,'), reason: /unexpected fields/ },
   { name: 'an unknown extra field', line: 2, forge: (s) => s.replace('"event":{', '"event":{"note":"ok",'), reason: /unexpected field/ },
   { name: 'whitespace after a colon', line: 2, forge: (s) => s.replace('"outcome":', '"outcome": '), reason: /canonical form/ },
   { name: 'whitespace between members', line: 2, forge: (s) => s.replace(',"outcome"', ', "outcome"'), reason: /canonical form/ },
   { name: 'a tab before the record', line: 2, forge: (s) => `\t${s}`, reason: /canonical form/ },
   { name: 'event keys in another order', line: 2, forge: (s) => s.replace(/"event":(\{.*\})$/, (_m, e: string) => `"event":${JSON.stringify(Object.fromEntries(Object.entries(JSON.parse(e) as object).reverse()))}`), reason: /canonical form/ },
-  { name: 'top-level keys in another order', line: 2, forge: (s) => s.replace(/^\{"v":2,("log":"[0-9a-f]+"),/, '{$1,"v":2,'), reason: /canonical form/ },
+  { name: 'top-level keys in another order', line: 2, forge: (s) => s.replace(/^\{"v":3,("log":"[0-9a-f]+"),/, '{$1,"v":3,'), reason: /canonical form/ },
   { name: 'a unicode escape for a plain character', line: 2, forge: (s) => s.replace('"orders-sync"', '"orders\\u002dsync"'), reason: /canonical form/ },
   { name: 'an escaped slash', line: 2, forge: (s) => s.replace('secret://', 'secret:\\/\\/'), reason: /canonical form/ },
   { name: 'a raw control character (NUL) in a string', line: 2, forge: (s) => s.replace('"orders-sync"', '"orders-sync\u0000"'), reason: /not a JSON record/ },
@@ -99,8 +99,8 @@ const forgeries: Array<{ name: string; line: 2 | 4; forge: (signed: string) => s
   { name: 'seq 2 written as 2.0', line: 2, forge: (s) => s.replace('"seq":2,', '"seq":2.0,'), reason: /canonical form/ },
   { name: 'seq 2 written as 2E0', line: 2, forge: (s) => s.replace('"seq":2,', '"seq":2E0,'), reason: /canonical form/ },
   { name: 'seq 2 written as 20e-1', line: 2, forge: (s) => s.replace('"seq":2,', '"seq":20e-1,'), reason: /canonical form/ },
-  { name: 'an unversioned (format 1) record', line: 2, forge: (s) => s.replace('{"v":2,', '{'), reason: /unversioned/ },
-  { name: 'another format version', line: 2, forge: (s) => s.replace('{"v":2,', '{"v":3,'), reason: /format version/ },
+  { name: 'an unversioned (format 1) record', line: 2, forge: (s) => s.replace('{"v":3,', '{'), reason: /unversioned/ },
+  { name: 'another format version', line: 2, forge: (s) => s.replace('{"v":3,', '{"v":4,'), reason: /format version/ },
 ];
 
 describe('forged bytes of one line, by a forger without the key', () => {

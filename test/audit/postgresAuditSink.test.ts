@@ -189,6 +189,15 @@ describe('verifyPostgresAuditLog detects tampering', () => {
     expect(result.logs.find((l) => l.logId === b)).toMatchObject({ ok: true, count: 6 });
   });
 
+  it('a row stripped of its prev and mac (a format 3 line a file sink may write unsealed): every row carries its own MAC', async () => {
+    const { a } = await twoChains();
+    await pool.query(
+      `UPDATE "${table}" SET line = regexp_replace(regexp_replace(line, ',"prev":"[0-9a-f]{64}"', ''), ',"mac":"[0-9a-f]{64}"}$', '}') WHERE log_id = $1 AND seq = 3`,
+      [a],
+    );
+    expect(await chain(a)).toMatchObject({ ok: false, firstInvalidLine: 3, count: 2, reason: expect.stringContaining('the row carries no MAC') });
+  });
+
   it('DELETE of a middle row', async () => {
     const { a } = await twoChains();
     await pool.query(`DELETE FROM "${table}" WHERE log_id = $1 AND seq = 4`, [a]);

@@ -406,7 +406,7 @@ describe('breach drills', () => {
     it('16c. the same denial with the whitespace, key order or line ending changed is found', async () => {
       const { path, lines } = await realLog('reformatted');
       const i = lines.findIndex((l) => l.includes('"outcome":"denied"'));
-      for (const forged of [lines[i]!.replace('"outcome":', '"outcome": '), lines[i]!.replace('{"v":2,', '{ "v":2,'), `${lines[i]!}\r`]) {
+      for (const forged of [lines[i]!.replace('"outcome":', '"outcome": '), lines[i]!.replace('{"v":3,', '{ "v":3,'), `${lines[i]!}\r`]) {
         await writeFile(path, [...lines.slice(0, i), forged, ...lines.slice(i + 1)].join('\n') + '\n');
         expect(await verifyAuditLog(path, { hmacKey: key })).toMatchObject({ ok: false, firstInvalidLine: i + 1 });
         expect((await cli(path)).code).toBe(1);
