@@ -113,9 +113,9 @@ export class AuditWorker {
    */
   post(fd: number, log: string, head: ChainHead | undefined, bodies: readonly string[]): void {
     if (this.#dead !== undefined) throw this.#dead;
-    this.#posted += 1;
     // Referenced while a caller waits: a script awaiting its audited get must not exit here.
-    holdWhile(this.#worker, true);
+    if (!this.busy) holdWhile(this.#worker, true);
+    this.#posted += 1;
     this.#worker.postMessage({ fd, log, head, bodies: bodies.join('\n') });
   }
 

@@ -86,3 +86,22 @@ describe('eventJson', () => {
     );
   });
 });
+
+describe('checkAuditEvent', () => {
+  it('refuses exactly the events with an unknown field or a missing required one, naming the first missing', () => {
+    const required = ['ts', 'seq', 'identity', 'environment', 'action', 'ref', 'provider', 'outcome', 'code', 'latencyMs', 'version'] as const;
+    const valid: Record<string, unknown> = { ts: 't', seq: 1, identity: null, environment: 'prod', action: 'resolve', ref: null, provider: null, outcome: 'success', code: null, latencyMs: 0, version: null, rule: 'r', reason: 'x' };
+    fc.assert(
+      fc.property(fc.subarray(Object.keys(valid)), fc.option(fc.constantFrom('note', '__proto__', 'mac'), { nil: undefined }), (keys, extra) => {
+        const e: Record<string, unknown> = Object.fromEntries(keys.map((k) => [k, valid[k]]));
+        if (extra !== undefined) Object.defineProperty(e, extra, { value: 1, enumerable: true });
+        const missing = required.find((k) => !keys.includes(k));
+        const checked = checkAuditEvent(e);
+        if (extra !== undefined) expect(checked).toBe('the event has an unexpected field');
+        else if (missing !== undefined) expect(checked).toBe(`the event lacks "${missing}"`);
+        else expect(checked).toEqual(Object.fromEntries(keys.map((k) => [k, valid[k]])));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
