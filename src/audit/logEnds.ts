@@ -1,11 +1,14 @@
 import type { FileHandle } from 'node:fs/promises';
 import { AuditWriteError } from '../errors.js';
 import { MAX_SEALED_LINES } from './chainCheck.js';
+import { MAX_LINE_BYTES } from './lines.js';
 import { BatchMac, parseLine, type ParsedLine } from './record.js';
 import type { KeyObject } from 'node:crypto';
 
 /** How much of the file is read at first; doubled while a write's lines reach past it. */
 const WINDOW = 65_536;
+
+const LONG = `a line longer than ${MAX_LINE_BYTES} bytes: not an audit record`;
 
 /**
  * The lines of the log's last write, parsed (its unsealed lines, then the sealed line that ends
@@ -24,6 +27,8 @@ export async function lastWrite(h: FileHandle): Promise<ParsedLine[] | string | 
     // `end`: where the newline of the line being read is.
     for (let end = buf.length - 1; ; ) {
       const cut = end === 0 ? -1 : buf.lastIndexOf(0x0a, end - 1);
+      // A hostile file is not read whole for one line: no audit line is this long.
+      if (end - (cut + 1) > MAX_LINE_BYTES) return LONG;
       if (cut === -1 && start > 0) break; // the line starts before the window: read more
       const parsed = parseLine(buf.subarray(cut + 1, end));
       if (typeof parsed === 'string') return parsed;
@@ -45,13 +50,16 @@ export async function firstWrite(h: FileHandle): Promise<ParsedLine[] | string> 
     const buf = Buffer.alloc(Math.min(size, window));
     await h.read(buf, 0, buf.length, 0);
     const lines: ParsedLine[] = [];
-    for (let start = 0, nl = buf.indexOf(0x0a); nl !== -1; start = nl + 1, nl = buf.indexOf(0x0a, start)) {
+    let start = 0;
+    for (let nl = buf.indexOf(0x0a); nl !== -1; start = nl + 1, nl = buf.indexOf(0x0a, start)) {
+      if (nl - start > MAX_LINE_BYTES) return LONG;
       const parsed = parseLine(buf.subarray(start, nl));
       if (typeof parsed === 'string') return parsed;
       lines.push(parsed);
       if (parsed.sealed) return lines;
       if (lines.length > MAX_SEALED_LINES) return 'its first write is longer than any writer makes';
     }
+    if (buf.length - start > MAX_LINE_BYTES) return LONG;
     if (buf.length === size) return 'no line of it is sealed';
   }
 }

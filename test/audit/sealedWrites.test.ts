@@ -86,14 +86,20 @@ describe('format 3: one MAC per write', () => {
       (l) => l.toSpliced(1, 1),
       (l) => l.toSpliced(0, 2, l[1]!, l[0]!),
       (l) => l.toSpliced(1, 0, l[1]!),
+      // The whole first write replayed after itself: its MAC holds, its seqs and prev do not.
+      (l) => l.toSpliced(first!.length, 0, ...l.slice(0, first!.length)),
       // The first write's sealed line gone: its lines run into the next write, whose MAC covers other bytes.
       (l) => l.toSpliced(first!.at(-1)!, 1),
       // Its seal stripped, so it reads as an unsealed line.
       (l) => l.toSpliced(first!.at(-1)!, 1, l[first!.at(-1)!]!.replace(/,"prev":"[0-9a-f]{64}"/, '').replace(/,"mac":"[0-9a-f]{64}"\}$/, '}')),
     ];
-    for (const forge of forgeries) {
+    for (const [n, forge] of forgeries.entries()) {
       await save(forge([...genuine]));
       const result = await verifyAuditLog(path, { hmacKey: key });
+      if (n === 3) {
+        expect(result).toMatchObject({ ok: false, count: first!.length, firstInvalidLine: first!.length + 1, reason: expect.stringContaining('sequence number 1 where') });
+        continue;
+      }
       expect(result).toMatchObject({ ok: false, count: 0 });
       expect(result.firstInvalidLine).toBeLessThanOrEqual(2);
     }
@@ -153,6 +159,16 @@ describe('format 3: one MAC per write', () => {
     for (let seq = 1; seq <= MAX_SEALED_LINES + 1; seq++) parts.push(lineText(3, log, seq, body));
     await writeFile(path, parts.join(''));
     expect(await verifyAuditLog(path, { hmacKey: key })).toMatchObject({ ok: false, count: 0, firstInvalidLine: 1, reason: expect.stringContaining(`more than ${MAX_SEALED_LINES} lines without a MAC`) });
+  });
+
+  it('a sink refuses to continue a file whose last or first line is longer than any audit line', async () => {
+    const lines = await batchedLog(2);
+    for (const text of [`${lines.join('\n')}\n${'x'.repeat(2 * 1024 * 1024)}\n`, `${'x'.repeat(2 * 1024 * 1024)}\n${lines.join('\n')}\n`]) {
+      await writeFile(path, text);
+      const sink = fileAuditSink(path, { hmacKey: key });
+      await expect(sink.write(event())).rejects.toMatchObject({ code: 'AUDIT_WRITE_FAILED', message: expect.stringContaining('line does not verify') });
+      await sink.close();
+    }
   });
 
   it(`a sink takes at most ${MAX_SEALED_LINES} records per write`, () => {
