@@ -98,7 +98,7 @@ export function bodyText(body: AuditLineBody): string {
 }
 
 /**
- * Seals the lines of one batch (one write): each body (from {@link bodyText}) gets the next `seq`;
+ * Seals the lines of one batch (one write, at least one body): each body (from {@link bodyText}) gets the next `seq`;
  * the last line also gets `prev` (the MAC of the write before) and the batch's MAC. Returns their
  * text (newline-terminated, in order) and the new head. A line is `{"v":3,"log":…,"seq":N,<body>}`,
  * the last `{"v":3,"log":…,"seq":N,"prev":…,<body>,"mac":"<hex>"}`, and the MAC covers every byte

@@ -104,8 +104,11 @@ export async function verifyAuditLog(file: string, options: VerifyAuditLogOption
   });
   if (failure !== undefined) return failure;
   if (!end.done) {
-    // A torn last line is reported, but where a batch it ends began is the first line not verified.
-    return { ok: false, count: chain.count, firstInvalidLine: Math.min(end.line, chain.end()?.line ?? end.line), reason: end.reason };
+    // Inside a write, the lines before the one that stopped the read are not verified either.
+    const open = chain.end();
+    return open === undefined
+      ? { ok: false, count: chain.count, firstInvalidLine: end.line, reason: end.reason }
+      : { ok: false, count: chain.count, firstInvalidLine: open.line, reason: `line ${end.line}: ${end.reason}; it is inside a write that began at line ${open.line}, whose MAC is never reached` };
   }
   const unsealed = chain.end();
   if (unsealed !== undefined) return { ok: false, count: chain.count, firstInvalidLine: unsealed.line, reason: unsealed.reason };

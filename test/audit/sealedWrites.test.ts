@@ -5,13 +5,14 @@
  * before it. Format 2 logs (a MAC per line) are still read, and continued in format 3.
  */
 import { createHmac } from 'node:crypto';
+import fc from 'fast-check';
 import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_SEALED_LINES } from '../../src/audit/chainCheck.js';
 import { fileAuditSink } from '../../src/audit/fileAuditSink.js';
-import { GENESIS, bodyText, lineText } from '../../src/audit/record.js';
+import { GENESIS, bodyText, lineText, signLines } from '../../src/audit/record.js';
 import { verifyAuditLog } from '../../src/audit/verifyAuditLog.js';
 import { event, hmacKey } from './helpers.js';
 
@@ -48,6 +49,19 @@ function writesOf(lines: readonly string[]): number[][] {
 const save = (lines: readonly string[]) => writeFile(path, lines.map((l) => `${l}\n`).join(''));
 
 describe('format 3: one MAC per write', () => {
+  it('the writer (signLines) and the reader (lineText) have one layout, byte for byte, for any batch', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: 'grapheme' }), { minLength: 1, maxLength: 20 }), fc.nat({ max: 1e9 }), (reasons, seq) => {
+        const bodies = reasons.map((reason) => bodyText({ event: event({ outcome: 'failure', code: 'X', reason }) }));
+        const signed = signLines(hmac, 'e'.repeat(32), seq, GENESIS, bodies);
+        const expected = bodies.map((b, i) => lineText(3, 'e'.repeat(32), seq + i + 1, b, i === bodies.length - 1 ? { prev: GENESIS, mac: signed.mac } : undefined)).join('');
+        expect(signed.text).toBe(expected);
+        expect(signed.seq).toBe(seq + bodies.length);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('only the last line of a write carries prev and mac; the MAC covers the write\'s exact bytes before ,"mac":, and prev chains the writes', async () => {
     const lines = await batchedLog();
     const writes = writesOf(lines);
@@ -114,6 +128,14 @@ describe('format 3: one MAC per write', () => {
       count: first!.length,
       firstInvalidLine: first!.length + 1,
       reason: expect.stringMatching(/not sealed by a MAC: the log was cut inside a write/),
+    });
+    // Cut inside a line inside a write: the write's first line is named, and the torn line.
+    await writeFile(path, lines.slice(0, first!.length + 2).map((l) => `${l}\n`).join('') + lines[first!.length + 2]!.slice(0, 40));
+    expect(await verifyAuditLog(path, { hmacKey: key, requireCheckpoint: false })).toMatchObject({
+      ok: false,
+      count: first!.length,
+      firstInvalidLine: first!.length + 1,
+      reason: `line ${first!.length + 3}: the last line is incomplete: the log was truncated; it is inside a write that began at line ${first!.length + 1}, whose MAC is never reached`,
     });
     // Cut at the end of a write, an open log verifies.
     await save(lines.slice(0, first!.length));
