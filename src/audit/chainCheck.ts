@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { AuditAnchorEntry } from './anchor.js';
-import { BatchMac, GENESIS, parseLine, recordOf, type AuditLine } from './record.js';
+import { BatchMac, GENESIS, endsSession, parseLine, recordOf, type AuditLine } from './record.js';
 
 /** What a chain must also match: the writer it belongs to, and the anchored checkpoints. */
 export interface ChainExpectations {
@@ -8,6 +8,11 @@ export interface ChainExpectations {
   readonly environment?: string | undefined;
   /** Anchored checkpoints by seq (all of this chain's log). */
   readonly anchored?: ReadonlyMap<number, AuditAnchorEntry> | undefined;
+  /**
+   * Whether sessions that never closed, counted by the `resumed` marker of the session after
+   * them, are accepted (as a log whose writer still runs is, without its closing checkpoint).
+   */
+  readonly acceptResumed?: boolean | undefined;
 }
 
 /** Why a chain is refused, and at which 1-based line. */
@@ -38,6 +43,8 @@ export class ChainCheck {
   count = 0;
   /** Whether the last line verified was a checkpoint. */
   lastWasCheckpoint = false;
+  /** The lines of `resumed` markers verified: where a session began after one that never closed. */
+  readonly resumedAt: number[] = [];
   /** The log id of the chain, once its first batch verified. */
   logId: string | undefined;
   /** The last line that verified. */
@@ -121,19 +128,29 @@ export class ChainCheck {
       if (this.#expect.identity !== undefined && this.#owner.identity !== this.#expect.identity) return 'the log belongs to another identity than the one expected';
       if (this.#expect.environment !== undefined && this.#owner.environment !== this.#expect.environment) return 'the log belongs to another environment than the one expected';
     } else if (!('event' in line) && (record.identity !== this.#owner.identity || record.environment !== this.#owner.environment)) {
-      return `the ${'checkpoint' in line ? 'checkpoint' : 'summary'} names another identity or environment than the log's first record`;
+      return `the ${'checkpoint' in line ? 'checkpoint' : 'resumed' in line ? 'resumed marker' : 'summary'} names another identity or environment than the log's first record`;
     }
     const anchor = anchored?.get(line.seq);
     if (anchor !== undefined && (!('checkpoint' in line) || anchor.mac !== line.mac)) {
       return 'the anchor records another checkpoint at this line: the log was rewritten';
     }
     if (line.mac !== undefined) this.#prev = line.mac;
-    if ('checkpoint' in line) {
-      // A writer seals its checkpoint alone, so the anchor can name it by its MAC.
-      if (line.mac === undefined) return 'a checkpoint that is not the last line of its write: not what a writer emits';
-      if (line.checkpoint.count !== this.#sessionCount) return `checkpoint counts ${line.checkpoint.count} records but ${this.#sessionCount} precede it`;
+    if (endsSession(line)) {
+      const [what, count] = 'checkpoint' in line ? ['checkpoint', line.checkpoint.count] : ['resumed marker', line.resumed.count];
+      // A writer seals these alone, so the anchor can name a checkpoint by its MAC.
+      if (line.mac === undefined) return `a ${what} that is not the last line of its write: not what a writer emits`;
+      if (count !== this.#sessionCount) return `${what} counts ${count} records but ${this.#sessionCount} precede it`;
       this.#sessionCount = 0;
-      this.lastWasCheckpoint = true;
+      this.lastWasCheckpoint = 'checkpoint' in line;
+      if ('resumed' in line) {
+        // Only after a session that did not close: a marker after a checkpoint is not what a writer emits.
+        if (this.last === undefined || 'checkpoint' in this.last) return 'a resumed marker where no session was left open: not what a writer emits';
+        // A crash, or a log cut short and continued: the two look the same, so it takes a choice.
+        if (this.#expect.acceptResumed !== true) {
+          return 'a resumed marker: the session before it never closed (its writer was killed or crashed, or the log was cut short and continued); accepted only as an open log (requireCheckpoint: false, audit verify --allow-open)';
+        }
+        this.resumedAt.push(lineNo);
+      }
     } else {
       this.count += 1;
       this.#sessionCount += 1;

@@ -11,7 +11,7 @@ import { writeAll } from './writeAll.js';
 import { MAX_SEALED_LINES } from './chainCheck.js';
 import { AuditWorker } from './auditWorker.js';
 import { GENESIS, bodyText, checkAuditEvent, checkHitSummary, macKey, macOf, newLogId, recordOf, signLines, type AuditLineBody } from './record.js';
-import { firstWrite, lastWrite, writeVerifies } from './logEnds.js';
+import { firstWrite, lastWrite, recordsSinceSessionEnd, writeVerifies } from './logEnds.js';
 
 /**
  * Options of {@link fileAuditSink}.
@@ -124,6 +124,8 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
   /** The identity and environment the log belongs to: its first record's, repeated in every checkpoint. */
   let owner: { identity: string | null; environment: string } | undefined;
   let count = 0;
+  /** The `resumed` marker this session writes first, when the log's last session did not close. */
+  let resumed: AuditLineBody | undefined;
   let broken: unknown;
   let closing = false;
   let closed: Promise<void> = Promise.resolve();
@@ -189,6 +191,10 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
           }
           const record = recordOf(first[0]!.line);
           owner = { identity: record.identity, environment: record.environment };
+          // The last session never closed (killed, crashed): this one first counts its records.
+          if (!('checkpoint' in seal)) {
+            resumed = { resumed: { ts: new Date(now()).toISOString(), count: await recordsSinceSessionEnd(h), ...owner } };
+          }
         }
       } catch (err) {
         await h.close();
@@ -206,6 +212,14 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
   let worker: AuditWorker | undefined;
   const offload = options.offload ?? true;
 
+  /** Signs `bodies` after the chain's head on this thread, appends them in one write, and moves the head on. */
+  const writeHere = async (h: FileHandle, bodies: readonly string[]): Promise<void> => {
+    const signed = signLines((text) => macOf(key, text), logId, seq, prev, bodies);
+    await writeAll(h, Buffer.from(signed.text, 'utf8'));
+    seq = signed.seq;
+    prev = signed.mac;
+  };
+
   /**
    * Appends `lines` in one write, signed here or, for a batch of at least OFFLOAD_MIN lines (and
    * any batch while the worker has some in flight, so the chain stays in order), posted to the
@@ -216,6 +230,11 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
     if (broken !== undefined) throw fail('an earlier write failed; the sink is broken', broken);
     try {
       handle ??= await (opening ??= openFile());
+      if (resumed !== undefined) {
+        // A write of its own, sealed alone, before any record of this session.
+        await writeHere(handle, [bodyText(resumed)]);
+        resumed = undefined;
+      }
       const bodies = lines.map((l) => l.text);
       if (worker?.busy === true || (offload && options.fsync !== true && lines.length >= OFFLOAD_MIN)) {
         worker ??= new AuditWorker(key, (head) => {
@@ -224,10 +243,7 @@ export function fileAuditSink(file: string, options: FileAuditSinkOptions): File
         });
         worker.post(handle.fd, logId, worker.busy ? undefined : { seq, mac: prev }, bodies);
       } else {
-        const signed = signLines((text) => macOf(key, text), logId, seq, prev, bodies);
-        await writeAll(handle, Buffer.from(signed.text, 'utf8'));
-        seq = signed.seq;
-        prev = signed.mac;
+        await writeHere(handle, bodies);
       }
     } catch (err) {
       broken = err;

@@ -72,3 +72,36 @@ export function writeVerifies(key: KeyObject, lines: readonly ParsedLine[]): boo
   const first = lines[0]!.line;
   return ok === true && lines.every((l, i) => l.line.seq === first.seq + i && l.line.log === first.log);
 }
+
+/**
+ * How many lines follow the log's last checkpoint or `resumed` marker (all of them when it has
+ * none): the records of a session that never closed. Read backwards in chunks, looking only for
+ * the two keys, which canonical JSON cannot hold inside a string (its quotes would be escaped), so
+ * a long session costs a scan for newlines, not a parse of every line.
+ */
+export async function recordsSinceSessionEnd(h: FileHandle): Promise<number> {
+  const { size } = await h.stat();
+  const marks = [Buffer.from('"checkpoint":{'), Buffer.from('"resumed":{')];
+  // Chunks overlap by a mark's length, so a mark across two chunks is found in the earlier one.
+  const overlap = Math.max(...marks.map((m) => m.length));
+  let after = 0;
+  for (let end = size; end > 0; ) {
+    const start = Math.max(0, end - CHUNK);
+    const buf = Buffer.alloc(Math.min(size, end + overlap) - start);
+    await h.read(buf, 0, buf.length, start);
+    const at = Math.max(...marks.map((m) => buf.lastIndexOf(m)));
+    // Newlines after the mark, less the one that ends its own line.
+    if (at !== -1) return after + newlines(buf.subarray(at, end - start)) - 1;
+    after += newlines(buf.subarray(0, end - start));
+    end = start;
+  }
+  return after;
+}
+
+const CHUNK = 1024 * 1024;
+
+function newlines(buf: Buffer): number {
+  let n = 0;
+  for (let i = buf.indexOf(0x0a); i !== -1; i = buf.indexOf(0x0a, i + 1)) n += 1;
+  return n;
+}

@@ -224,6 +224,7 @@ function columnsOf(body: AuditLineBody): {
     const s = body.summary;
     return { ts: s.last, kind: 'summary', identity: s.identity, environment: s.environment, ref: s.ref, action: 'cache-hit', outcome: 'success' };
   }
-  const c = body.checkpoint;
-  return { ts: c.ts, kind: 'checkpoint', identity: c.identity, environment: c.environment, ref: null, action: null, outcome: null };
+  // The PostgreSQL sink never continues a chain, so it writes no `resumed` marker; a row holds its kind either way.
+  const [kind, c] = 'checkpoint' in body ? ['checkpoint', body.checkpoint] : ['resumed', body.resumed];
+  return { ts: c.ts, kind, identity: c.identity, environment: c.environment, ref: null, action: null, outcome: null };
 }

@@ -34,16 +34,32 @@ export interface AuditCheckpoint {
   readonly environment: string;
 }
 
-/** The body of a line: an event, a cache-hit summary or a checkpoint. */
-export type AuditLineBody = { readonly event: AuditEvent } | { readonly summary: AuditHitSummary } | { readonly checkpoint: AuditCheckpoint };
+/**
+ * The body of a line: an event, a cache-hit summary, a checkpoint, or a `resumed` marker. A sink
+ * that continues a log whose last session never closed (its writer was killed or crashed) writes
+ * the marker first, in place of the checkpoint that session lacks: same fields, `count` being that
+ * session's records and `ts` when the new session began. Unlike a checkpoint it does not close.
+ */
+export type AuditLineBody =
+  | { readonly event: AuditEvent }
+  | { readonly summary: AuditHitSummary }
+  | { readonly checkpoint: AuditCheckpoint }
+  | { readonly resumed: AuditCheckpoint };
 
 /** The kinds of line body, as their key in the line. */
-const KINDS = ['event', 'summary', 'checkpoint'] as const;
+const KINDS = ['event', 'summary', 'checkpoint', 'resumed'] as const;
 type Kind = (typeof KINDS)[number];
 
 /** The kind and value of a line body. */
 function kindOf(body: AuditLineBody): [Kind, unknown] {
-  return 'event' in body ? ['event', body.event] : 'summary' in body ? ['summary', body.summary] : ['checkpoint', body.checkpoint];
+  if ('event' in body) return ['event', body.event];
+  if ('summary' in body) return ['summary', body.summary];
+  return 'checkpoint' in body ? ['checkpoint', body.checkpoint] : ['resumed', body.resumed];
+}
+
+/** Whether a line body ends a session's count: a checkpoint, or the marker of one that never closed. */
+export function endsSession(body: AuditLineBody): body is { readonly checkpoint: AuditCheckpoint } | { readonly resumed: AuditCheckpoint } {
+  return 'checkpoint' in body || 'resumed' in body;
 }
 
 /** The record of a line (event, summary or checkpoint), for what they all carry: identity and environment. */
@@ -287,12 +303,13 @@ function parseBody(kind: Kind, value: unknown): AuditLineBody | string {
     const summary = checkHitSummary(value);
     return typeof summary === 'string' ? `not an audit record (${summary})` : { summary };
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not an audit record (bad checkpoint)';
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return `not an audit record (bad ${kind})`;
   const c = value as Record<string, unknown>;
-  if (Object.keys(c).length !== 4) return 'not an audit record (unexpected checkpoint fields)';
-  if (typeof c['ts'] !== 'string' || !Number.isSafeInteger(c['count']) || (c['count'] as number) < 0) return 'not an audit record (bad checkpoint)';
-  if (!stringOrNull(c['identity']) || typeof c['environment'] !== 'string') return 'not an audit record (bad checkpoint)';
-  return { checkpoint: { ts: c['ts'], count: c['count'] as number, identity: c['identity'] as string | null, environment: c['environment'] } };
+  if (Object.keys(c).length !== 4) return `not an audit record (unexpected ${kind} fields)`;
+  if (typeof c['ts'] !== 'string' || !Number.isSafeInteger(c['count']) || (c['count'] as number) < 0) return `not an audit record (bad ${kind})`;
+  if (!stringOrNull(c['identity']) || typeof c['environment'] !== 'string') return `not an audit record (bad ${kind})`;
+  const fields = { ts: c['ts'], count: c['count'] as number, identity: c['identity'] as string | null, environment: c['environment'] };
+  return kind === 'checkpoint' ? { checkpoint: fields } : { resumed: fields };
 }
 
 const REQUIRED_EVENT_FIELDS = ['ts', 'seq', 'identity', 'environment', 'action', 'ref', 'provider', 'outcome', 'code', 'latencyMs', 'version'] as const;

@@ -16,8 +16,11 @@ export interface VerifyAuditLogOptions {
   /** The key the log was written with. */
   readonly hmacKey: string | Uint8Array;
   /**
-   * Whether the log must end with a signed checkpoint (written when its sink closed). Without it a
-   * log cut short at a line boundary cannot be told from one still being written.
+   * Whether every session of the log must have closed with a signed checkpoint (written when its
+   * sink closed). With `false`, a log still being written is accepted, and so are earlier sessions
+   * whose writer was killed, each counted by the `resumed` marker the next writer put first (see
+   * `resumedAt`). Either way a log cut short at a write boundary cannot be told from one still
+   * being written, or from a killed one.
    * @default true
    */
   readonly requireCheckpoint?: boolean;
@@ -55,6 +58,13 @@ export interface AuditVerification {
   readonly firstInvalidLine?: number;
   /** Why that line does not verify. It never quotes the line: the file may not be an audit log at all. */
   readonly reason?: string;
+  /**
+   * The lines of `resumed` markers, when the log has any (accepted with `requireCheckpoint:
+   * false`): each begins a session after one that never closed (its writer was killed or crashed)
+   * and counts that session's records in its place. A log cut short and then continued looks the
+   * same, so these lines are worth matching against the kills you know of.
+   */
+  readonly resumedAt?: readonly number[];
 }
 
 /**
@@ -64,7 +74,8 @@ export interface AuditVerification {
  * that write; `seq` must count from 1, `prev` must chain each write to the one before (format 2
  * logs: each line), every line must carry the log's id, every checkpoint must
  * name the identity and environment of the log's first record, and the log must end with a
- * checkpoint counting the events of its session. An edited or forged line fails; a deleted,
+ * checkpoint counting the events of its session (a session that never closed is counted by the
+ * `resumed` marker the next writer put first). An edited or forged line fails; a deleted,
  * inserted, replayed or reordered line breaks the sequence or the chain; a line or a tail from
  * another log breaks the chain; a truncated log lacks its checkpoint or ends mid-line. With
  * `anchor`, a log cut back to an earlier checkpoint, or swapped for another log, fails too. The
@@ -93,7 +104,7 @@ export async function verifyAuditLog(file: string, options: VerifyAuditLogOption
   }
 
   let lineNo = 0;
-  const chain = new ChainCheck(key, { identity: options.identity, environment: options.environment, anchored });
+  const chain = new ChainCheck(key, { identity: options.identity, environment: options.environment, anchored, acceptResumed: !requireCheckpoint });
   let failure: AuditVerification | undefined;
 
   const end = await readLines(file, (bytes, n) => {
@@ -125,5 +136,5 @@ export async function verifyAuditLog(file: string, options: VerifyAuditLogOption
       return { ok: false, count: chain.count, firstInvalidLine: past, reason: 'the anchor records no checkpoint: it is not the anchor of this log, or its writer never closed' };
     }
   }
-  return { ok: true, count: chain.count };
+  return chain.resumedAt.length === 0 ? { ok: true, count: chain.count } : { ok: true, count: chain.count, resumedAt: chain.resumedAt };
 }

@@ -52,7 +52,9 @@ commands:
       log's identity and environment, and the closing checkpoint. Exit code 0 when the log is intact;
       1 when it is not, after printing the number of the first bad line and why
       (never its content).
-      --json: {"file": path, "ok": true, "count": n}
+      A session that never closed (its writer killed) is counted by the "resumed" marker
+      the next writer puts first; verify names those lines.
+      --json: {"file": path, "ok": true, "count": n, "resumedAt"?: [line, ...]}
            or {"file": path, "ok": false, "count": n, "firstInvalidLine": n, "reason": text}
   verify --postgres URL [--table T] [--key-file K] [--allow-open] [--json]
       Verify every chain of a postgresAuditSink table the same way, one result per chain
@@ -140,12 +142,19 @@ async function verifyCommand(args: string[], io: AuditCommandIo): Promise<number
   const result = await verifyAuditLog(file, { hmacKey: hmacKey!, ...verifyOptions(values) });
   if (values.json) {
     io.stdout(
-      JSON.stringify(result.ok ? { file, ok: true, count: result.count } : { file, ok: false, count: result.count, firstInvalidLine: result.firstInvalidLine, reason: result.reason }) + '\n',
+      JSON.stringify(
+        result.ok
+          ? { file, ok: true, count: result.count, ...(result.resumedAt === undefined ? {} : { resumedAt: result.resumedAt }) }
+          : { file, ok: false, count: result.count, firstInvalidLine: result.firstInvalidLine, reason: result.reason },
+      ) + '\n',
     );
     return result.ok ? 0 : EXIT_FAILED;
   }
   if (result.ok) {
     io.stdout(`ok: ${file}: ${result.count} events verified\n`);
+    if (result.resumedAt !== undefined) {
+      io.stdout(`note: ${result.resumedAt.length} session(s) ended without closing (killed or crashed); the next writer counted their records at line(s) ${result.resumedAt.join(', ')}\n`);
+    }
     return 0;
   }
   // Line number and reason only: FILE may be anything (a key file passed by mistake, a .env file),

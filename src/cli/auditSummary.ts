@@ -2,7 +2,7 @@
 // access, a denial, a failure, a rotation and an anomaly are, so both commands print the same numbers.
 import type { AuditEvent } from '../audit/event.js';
 import { readLines } from '../audit/lines.js';
-import { parseLine } from '../audit/record.js';
+import { endsSession, parseLine } from '../audit/record.js';
 
 /** One identity and ref of a summary. */
 export interface SummaryRow {
@@ -98,7 +98,7 @@ export async function summarizeAuditLines(
     const parsed = parseLine(bytes);
     if (typeof parsed === 'string') throw new AuditInvalid(`${where}: ${parsed}`);
     const { line } = parsed;
-    if ('checkpoint' in line) return;
+    if (endsSession(line)) return;
     // A cache-hit summary counts as its hits, at the time of its last one.
     const e = ('event' in line ? line.event : { ...line.summary, ts: line.summary.last, action: 'cache-hit', outcome: 'success' }) as Partial<AuditEvent>;
     const hits = 'summary' in line ? line.summary.count : 1;

@@ -289,10 +289,12 @@ function auditWhere(o: Values): string {
 }
 
 async function readFileSource(file: string, hmacKey: string | undefined, collector: AccessCollector): Promise<IncidentSource> {
+  let resumed: readonly number[] | undefined;
   if (hmacKey !== undefined) {
-    // Writers may still be running (the identity's own, for one): an open log is accepted.
+    // Writers may still be running (the identity's own, for one), or were killed: an open log is accepted.
     const v = await verifyAuditLog(file, { hmacKey, requireCheckpoint: false });
     if (!v.ok) return { source: file, verified: true, ok: false, detail: `does not verify at line ${v.firstInvalidLine}: ${v.reason}; not read` };
+    resumed = v.resumedAt;
   }
   let refused: string | undefined;
   const end = await readLines(file, (bytes, n) => {
@@ -305,7 +307,8 @@ async function readFileSource(file: string, hmacKey: string | undefined, collect
     return true;
   });
   if (refused !== undefined || !end.done) return { source: file, verified: hmacKey !== undefined, ok: false, detail: `not an audit log (${refused ?? (end.done ? '' : `line ${end.line}: ${end.reason}`)})` };
-  return { source: file, verified: hmacKey !== undefined, ok: true, detail: hmacKey === undefined ? 'read without verification (no audit key given)' : 'verified (open logs accepted) and read' };
+  const sessions = resumed === undefined ? '' : `; ${resumed.length} session(s) never closed (resumed at line(s) ${resumed.join(', ')})`;
+  return { source: file, verified: hmacKey !== undefined, ok: true, detail: hmacKey === undefined ? 'read without verification (no audit key given)' : `verified (open logs accepted) and read${sessions}` };
 }
 
 async function readTableSource(pool: Pool, url: string, table: string, hmacKey: string | undefined, collector: AccessCollector): Promise<IncidentSource> {

@@ -1,4 +1,4 @@
-import type { AuditLine } from '../audit/record.js';
+import { endsSession, type AuditLine } from '../audit/record.js';
 
 /** What an identity read of one ref in an incident's window, from the audit records. */
 export interface IdentityAccess {
@@ -38,7 +38,7 @@ export class AccessCollector {
   }
 
   add(line: AuditLine): void {
-    if ('checkpoint' in line) return;
+    if (endsSession(line)) return;
     if ('summary' in line) {
       const s = line.summary;
       if (s.identity !== this.#identity || !this.#inWindow(s.last)) return;

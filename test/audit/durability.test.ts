@@ -2,7 +2,8 @@
  * The durability promise of `fsync: true`: an access that has returned to the caller has its
  * record on disk, so it survives a SIGKILL of the process right after. A writer process is killed
  * at random moments across RUNS runs; every access it reported as returned must be in its log,
- * and the log's complete lines must verify.
+ * the log's complete lines must verify, and the log continued by the next writer (which counts the
+ * killed session in a `resumed` marker) must verify whole.
  *
  * The writer is bundled once (test/bundle.ts), so each run costs a bare node start.
  */
@@ -12,7 +13,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseLine } from '../../src/audit/record.js';
+import { fileAuditSink } from '../../src/audit/fileAuditSink.js';
 import { verifyAuditLog } from '../../src/audit/verifyAuditLog.js';
+import { event } from './helpers.js';
 import { ROOT, bundledFixture } from '../bundle.js';
 
 const RUNS = 200;
@@ -28,6 +31,8 @@ interface Run {
   readonly verified: Awaited<ReturnType<typeof verifyAuditLog>>;
   readonly lines: number;
   readonly killed: boolean;
+  /** The log continued by a new sink after the kill (one record, closed), verified; when the killed log verified. */
+  readonly continued?: Awaited<ReturnType<typeof verifyAuditLog>>;
 }
 
 /** One writer, killed `delayMs` after its first access returned. */
@@ -62,7 +67,12 @@ async function run(i: number, delayMs: number, mode: 'fsync' | 'worker' = 'fsync
     if (typeof parsed !== 'string' && 'event' in parsed.line && parsed.line.event.ref !== null) logged.add(Number(parsed.line.event.ref.split('-').pop()));
   }
   const verified = lines === 0 ? { ok: true, count: 0 } : await verifyAuditLog(file, { hmacKey: key, requireCheckpoint: false });
-  return { returned, logged, verified, lines, killed };
+  if (!verified.ok || lines === 0) return { returned, logged, verified, lines, killed };
+  // The next run of the connector: it takes over the dead writer's lock and continues the log.
+  const next = fileAuditSink(file, { hmacKey: key });
+  await next.write(event());
+  await next.close();
+  return { returned, logged, verified, lines, killed, continued: await verifyAuditLog(file, { hmacKey: key, requireCheckpoint: false }) };
 }
 
 /** `runs` writers, PARALLEL at a time, each killed at a random point; the returned accesses missing from their logs. */
@@ -85,7 +95,11 @@ function expectDurable(results: Run[], runs: number): void {
   for (const r of results) {
     // The complete lines verify; at most the last line, cut by the kill, is incomplete.
     if (!r.verified.ok) expect(r.verified).toMatchObject({ firstInvalidLine: r.lines + 1, reason: expect.stringMatching(/last line is incomplete/) });
+    // Continued by the next writer, the killed session is counted by its marker and the whole log verifies.
+    else if (r.lines > 0) expect(r.continued).toEqual({ ok: true, count: r.verified.count + 1, resumedAt: [r.lines + 1] });
   }
+  // Every run whose log verified was continued (an access had returned, so its log has lines).
+  expect(results.filter((r) => r.continued !== undefined).length).toBe(results.filter((r) => r.verified.ok).length);
   // The runs exercised what they claim: killed mid-traffic, after accesses had returned.
   expect(results.filter((r) => r.killed && r.returned.size > 0 && r.returned.size < 4096).length).toBe(runs);
 }

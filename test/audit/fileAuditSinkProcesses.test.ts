@@ -52,9 +52,12 @@ describe('fileAuditSink across processes', () => {
     const third = fileAuditSink(path, { hmacKey: key });
     await third.write(event({ identity: 'holder' }));
     await third.close();
-    const lines = (await readFile(path, 'utf8')).split('\n').slice(0, -1).map((l) => JSON.parse(l) as { seq: number; prev: string; mac: string });
-    expect(lines.map((l) => l.seq)).toEqual([1, 2, 3]);
+    const lines = (await readFile(path, 'utf8')).split('\n').slice(0, -1).map((l) => JSON.parse(l) as { seq: number; prev: string; mac: string; resumed?: { count: number } });
+    // The holder never closed: the third sink counts its one record in a resumed marker first.
+    expect(lines.map((l) => l.seq)).toEqual([1, 2, 3, 4]);
+    expect(lines[1]!.resumed).toMatchObject({ count: 1 });
     expect(lines[1]!.prev).toBe(lines[0]!.mac);
+    expect(lines[2]!.prev).toBe(lines[1]!.mac);
     await expect(access(`${path}.lock`)).rejects.toMatchObject({ code: 'ENOENT' }); // released on close
   }, 60_000);
 });

@@ -169,9 +169,11 @@ describe('format 3: one MAC per write', () => {
     await sink.close();
     const lines = (await readFile(path, 'utf8')).split('\n').slice(0, -1);
     expect(lines.slice(60).map((l) => JSON.parse(l) as { seq: number; log: string })).toMatchObject([
-      { seq: 61, log: (JSON.parse(open[0]!) as { log: string }).log, event: {} },
-      { seq: 62, checkpoint: { count: 1 } },
+      { seq: 61, log: (JSON.parse(open[0]!) as { log: string }).log, resumed: { count: 60 } },
+      { seq: 62, event: {} },
+      { seq: 63, checkpoint: { count: 1 } },
     ]);
+    expect(await verifyAuditLog(path, { hmacKey: key, requireCheckpoint: false })).toEqual({ ok: true, count: 61, resumedAt: [61] });
   });
 
   it(`more than ${MAX_SEALED_LINES} lines without a MAC are refused at the first of them`, async () => {

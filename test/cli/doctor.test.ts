@@ -3,7 +3,7 @@
  * store for dev, the loopback Vault server for prod, and a real HMAC-chained audit log.
  */
 import { execFile } from 'node:child_process';
-import { appendFile, chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -115,6 +115,26 @@ describe('connector-secrets doctor', () => {
     expect(bad.stdout).toMatch(/^FAIL  ref db: secret:\/\/orders-db\/password: /m);
     expect(bad.stdout).toMatch(/\n\d+ check\(s\) for prod: 2 failed, 0 warning\(s\)\n$/);
     expect(bad.stdout + good.stdout).not.toContain(values.vault);
+  });
+
+  it('WARNs about an audit log whose writer was once killed (a resumed session), naming the line', async () => {
+    const file = join(dir, 'audit-dev.jsonl');
+    const original = await readFile(file);
+    const key = (await readFile(join(dir, 'audit.key'), 'utf8')).trim();
+    try {
+      // What a SIGKILL leaves (the checkpoint never written), then the next run continues the log.
+      await writeFile(file, original.toString('utf8').split('\n').slice(0, -2).map((l) => `${l}\n`).join(''));
+      const next = fileAuditSink(file, { hmacKey: key });
+      await next.write(event({ environment: 'dev' }));
+      await next.close();
+      const r = await cli(['doctor', '--env', 'dev', '--config', config(), '--json']);
+      const report = JSON.parse(r.stdout) as Report;
+      const chain = report.checks.find((c) => c.check === 'audit chain')!;
+      expect(chain).toMatchObject({ status: 'warn', detail: expect.stringContaining('3 records verified; 1 session(s) never closed (resumed at line(s) 3)') });
+      expect(chain.fix).toContain('known kill or crash');
+    } finally {
+      await writeFile(file, original);
+    }
   });
 
   it('FAILs a key file readable by others (with the chmod fix), a tampered audit log, and a policy that does not parse', async () => {

@@ -148,6 +148,20 @@ describe('connector-secrets incident quarantine', () => {
     for (const v of [...values, after.orders.value, after.billing.value]) expect(all).not.toContain(v);
   }, 60_000);
 
+  it('a log whose writer was once killed is read, every access counted, and its resumed session named', async () => {
+    const log = join(dir, 'orders-sync-killed.jsonl');
+    await connectorRun('orders-sync', ['local://orders-api'], 1, fileAuditSink(log, { hmacKey: auditKey }));
+    // What a SIGKILL leaves (no checkpoint); the connector's next run continues the log.
+    await writeFile(log, (await readFile(log, 'utf8')).split('\n').slice(0, -2).map((l) => `${l}\n`).join(''));
+    const killedLines = (await readFile(log, 'utf8')).split('\n').length - 1;
+    await connectorRun('orders-sync', ['local://orders-api'], 2, fileAuditSink(log, { hmacKey: auditKey }));
+    const r = await incident(['quarantine', '--identity', 'orders-sync', '--reason', 'INC-9', '--env', 'dev', '--audit', log, '--audit-key-file', keyPath, '--report', dir, '--json']);
+    const json = JSON.parse(r.stdout) as IncidentReport;
+    expect(json.sources).toEqual([expect.objectContaining({ source: log, verified: true, ok: true, detail: expect.stringContaining(`1 session(s) never closed (resumed at line(s) ${killedLines + 1})`) })]);
+    expect(json.accessed).toEqual([expect.objectContaining({ ref: 'local://orders-api', count: 3 })]);
+    expect(await incident(['lift', '--identity', 'orders-sync', '--reason', 'INC-9 done', '--env', 'dev', '--report', dir])).toMatchObject({ code: 0 });
+  });
+
   it('a tampered audit log is reported and not read (exit 1); without --rotate nothing is rotated', async () => {
     const log = join(dir, 'orders-sync.jsonl');
     await connectorRun('orders-sync', ['local://orders-api'], 1, fileAuditSink(log, { hmacKey: auditKey }));
