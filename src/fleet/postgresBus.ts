@@ -344,9 +344,11 @@ class PostgresBus implements PostgresFleetBus {
     const client = this.#listener;
     if (client === undefined || this.#last === undefined) return false; // the reconnect kicks again
     let rows: EventRow[];
+    // ORDER BY the table's bigint id: a bare `id` names the text alias, which sorts "10" before
+    // "9", and the position would then pass events not yet delivered (lost for good).
     try {
       rows = (
-        await client.query<EventRow>(`SELECT id::text AS id, type, body, at, origin FROM ${this.#q.table} WHERE id > $1 ORDER BY id LIMIT ${BATCH}`, [String(this.#last)])
+        await client.query<EventRow>(`SELECT id::text AS id, type, body, at, origin FROM ${this.#q.table} WHERE id > $1 ORDER BY ${this.#q.table}.id LIMIT ${BATCH}`, [String(this.#last)])
       ).rows;
     } catch (err) {
       this.#lost(client, err);

@@ -223,6 +223,20 @@ describe('postgresBus', { timeout: 90_000 }, () => {
     await until(() => seen.every((s) => s.length === 1));
   });
 
+  it('a read of many events across a digit boundary (9 to 10, 99 to 100) delivers them in numeric id order, none skipped', async () => {
+    const n = names();
+    const first = track(postgresBus({ connectionString: PG_URL, ...n }));
+    await first.ready();
+    for (let i = 0; i < 105; i++) await first.publish(rotated(i));
+    // One catch-up read takes them all: sorted as text, "10" would come before "9" and 2..9 be skipped.
+    const late = track(postgresBus({ connectionString: PG_URL, ...n, from: 'start' }));
+    const seen = collect(late);
+    await late.ready();
+    await until(() => late.position === '105');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(seen.map((e) => e.id)).toEqual(Array.from({ length: 105 }, (_, i) => String(i + 1)));
+  });
+
   it("from 'start' replays the table; a bad option is a ConfigError; close is idempotent and never leaks the URL", async () => {
     const n = names();
     const first = track(postgresBus({ connectionString: PG_URL, ...n }));
