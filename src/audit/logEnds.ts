@@ -1,9 +1,9 @@
+import type { KeyObject } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { AuditWriteError } from '../errors.js';
 import { MAX_SEALED_LINES } from './chainCheck.js';
 import { MAX_LINE_BYTES } from './lines.js';
 import { BatchMac, parseLine, type ParsedLine } from './record.js';
-import type { KeyObject } from 'node:crypto';
 
 /** How much of the file is read at first; doubled while a write's lines reach past it. */
 const WINDOW = 65_536;
