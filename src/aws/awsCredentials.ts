@@ -4,6 +4,7 @@ import { createCredentialHandle, type HandleOptions, type IssuedCredential } fro
 import type { Redactor } from '../redact/redactor.js';
 import { Secret } from '../secret.js';
 import { loadCredentialProviders, type CredentialProvidersModule } from './loadAwsSdk.js';
+import { awsRegion } from './region.js';
 import { toSecretsError } from './toSecretsError.js';
 import { isAwsCredentialsHandle, type AwsCredentialIdentity, type AwsCredentialIdentityProvider, type AwsCredentialsHandle } from './types.js';
 
@@ -184,7 +185,7 @@ export function awsCredentials(options: AwsCredentialsOptions = {}): AwsCredenti
   const kinds = (['assumeRole', 'webIdentity', 'container', 'static'] as const).filter((k) => options[k] !== undefined);
   if (kinds.length > 1) throw new ConfigError(`awsCredentials takes one of assumeRole, webIdentity, container, static; got ${kinds.join(' and ')}`, { provider: PROVIDER });
   const kind = kinds[0] ?? 'default';
-  const region = options.region ?? (env['AWS_REGION'] || env['AWS_DEFAULT_REGION'] || 'us-east-1');
+  const region = awsRegion(options.region, env) ?? 'us-east-1';
   const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
   if (!(requestTimeoutMs > 0)) throw new ConfigError('requestTimeoutMs must be a positive number of milliseconds', { provider: PROVIDER });
   const clientConfig = {

@@ -3,6 +3,7 @@ import { createCredentialHandle, type CredentialHandle, type HandleOptions, type
 import type { Redactor } from '../redact/redactor.js';
 import { Secret } from '../secret.js';
 import { loadRdsSigner } from './loadAwsSdk.js';
+import { awsRegion } from './region.js';
 import { toSecretsError } from './toSecretsError.js';
 import { isAwsCredentialsHandle, type AwsCredentialIdentity, type AwsCredentialIdentityProvider, type AwsCredentialsHandle } from './types.js';
 
@@ -68,7 +69,7 @@ export function awsRdsAuthToken(options: AwsRdsAuthTokenOptions): CredentialHand
   if (typeof hostname !== 'string' || hostname === '' || /[/?#@\s]/.test(hostname)) throw new ConfigError('hostname must be a database host name', { provider: PROVIDER });
   if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new ConfigError('port must be a whole number from 1 to 65535', { provider: PROVIDER });
   if (typeof username !== 'string' || username === '') throw new ConfigError('username is required', { provider: PROVIDER });
-  const region = options.region ?? (env['AWS_REGION'] || env['AWS_DEFAULT_REGION']);
+  const region = awsRegion(options.region, env);
   if (region === undefined || region === '') throw new ConfigError('no AWS region: pass awsRdsAuthToken({ region }) or set AWS_REGION', { provider: PROVIDER });
   const credentials = isAwsCredentialsHandle(options.credentials) ? options.credentials.toAwsCredentialProvider() : options.credentials;
   const ref = `aws-rds-token://${hostname}:${port}/${encodeURIComponent(username)}`;

@@ -6,6 +6,7 @@ import type { ResolveContext, ResolvedSecret, SecretDescription, SecretMetadata,
 import type { SecretRef } from '../ref/types.js';
 import { loadSecretsManager, type SecretsManagerModule } from './loadAwsSdk.js';
 import { metadataOf } from './metadata.js';
+import { awsRegion } from './region.js';
 import { AWS_SM_PARAMS, answers, locate, type SecretLocator } from './secretId.js';
 import { batchErrorToSecretsError, isExpiredToken, toSecretsError } from './toSecretsError.js';
 import { isAwsCredentialsHandle, type AwsCredentialIdentity, type AwsCredentialIdentityProvider, type AwsCredentialsHandle } from './types.js';
@@ -141,7 +142,7 @@ export function fromAwsSecretsManager(init: FromAwsSecretsManagerInit = {}): Sec
   const start = async (env: ResolveContext['env']): Promise<Runtime> => {
     const sdk = await loadSecretsManager();
     if (init.client !== undefined) return { sdk, client: init.client, own: false };
-    const region = init.region ?? (env['AWS_REGION'] || env['AWS_DEFAULT_REGION']);
+    const region = awsRegion(init.region, env);
     if (region === undefined || region === '') throw new ConfigError('no AWS region: pass fromAwsSecretsManager({ region }) or set AWS_REGION', { provider: name });
     const credentials = handle !== undefined ? handle.toAwsCredentialProvider() : (init.credentials as AwsCredentialIdentity | AwsCredentialIdentityProvider | undefined);
     const client = new sdk.SecretsManagerClient({

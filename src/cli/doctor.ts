@@ -183,7 +183,7 @@ async function clockChecks(loaded: LoadedConfig, environment: string, env: Reado
   const out: DoctorCheck[] = [];
   for (const p of loaded.config.providers) {
     if (p.environments !== undefined && !p.environments.includes(environment)) continue;
-    const url = clockEndpoint(p, env);
+    const url = await clockEndpoint(p, env);
     if (url === undefined) continue;
     const check = `clock vs ${p.type} ${new URL(url).host}`;
     try {
@@ -198,17 +198,22 @@ async function clockChecks(loaded: LoadedConfig, environment: string, env: Reado
   return out;
 }
 
-/** The URL whose Date header stands for a provider's clock; none for env, file and local, or an AWS entry with no region known. */
-function clockEndpoint(p: OperatorConfig['providers'][number], env: Readonly<Record<string, string | undefined>>): string | undefined {
+/**
+ * The URL whose Date header stands for a provider's clock; none for env, file and local, or an AWS
+ * entry with no region known. The cloud defaults come from the providers' own modules, imported on
+ * use as `providersFor` does (the core loads nothing of src/aws or src/gcp up front).
+ */
+async function clockEndpoint(p: OperatorConfig['providers'][number], env: Readonly<Record<string, string | undefined>>): Promise<string | undefined> {
   switch (p.type) {
     case 'vault':
       return new URL('/v1/sys/health', p.address).href;
     case 'aws': {
-      const region = p.region ?? env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION'];
+      // The provider resolves its region the same way (the SDK then picks this regional endpoint).
+      const region = (await import('../aws/region.js')).awsRegion(p.region, env);
       return p.endpoint ?? (region === undefined ? undefined : `https://secretsmanager.${region}.amazonaws.com/`);
     }
     case 'gcp':
-      return p.apiEndpoint ?? (p.location === undefined ? 'https://secretmanager.googleapis.com/' : `https://secretmanager.${p.location}.rep.googleapis.com/`);
+      return (await import('../gcp/endpoint.js')).gcpEndpoint(p.apiEndpoint, p.location);
     case 'azure':
       return p.vaultUrl;
     default:

@@ -3,6 +3,7 @@ import { systemClock, type Clock, type TimerId } from '../handles/clock.js';
 import type { ResolveContext, ResolvedSecret, SecretDescription, SecretProvider } from '../provider.js';
 import type { SecretRef } from '../ref/types.js';
 import { crc32c } from './crc32c.js';
+import { gcpEndpoint } from './endpoint.js';
 import { gcpAccessToken, type GcpAccessToken } from './gcpAccessToken.js';
 import { GcpHttpFailure, toSecretsError } from './GcpHttpFailure.js';
 import { factsOf, type SecretFacts } from './metadata.js';
@@ -138,7 +139,7 @@ export function fromGcpSecretManager(init: FromGcpSecretManagerInit = {}): Secre
   if (overlapMs !== undefined && !(overlapMs >= 0)) throw new ConfigError('rotation.disablePreviousAfterMs must be a non-negative number of milliseconds', { provider: name });
   if (init.projectId !== undefined && !isProjectId(init.projectId)) throw new ConfigError('projectId must be a project id or number', { provider: name });
   const transport = new GcpTransport({
-    endpoint: init.apiEndpoint ?? (init.location === undefined ? 'https://secretmanager.googleapis.com' : `https://secretmanager.${init.location}.rep.googleapis.com`),
+    endpoint: gcpEndpoint(init.apiEndpoint, init.location),
     retry,
     requestTimeoutMs,
     random,
