@@ -128,7 +128,7 @@ export class ChainCheck {
       if (this.#expect.identity !== undefined && this.#owner.identity !== this.#expect.identity) return 'the log belongs to another identity than the one expected';
       if (this.#expect.environment !== undefined && this.#owner.environment !== this.#expect.environment) return 'the log belongs to another environment than the one expected';
     } else if (!('event' in line) && (record.identity !== this.#owner.identity || record.environment !== this.#owner.environment)) {
-      return `the ${'checkpoint' in line ? 'checkpoint' : 'resumed' in line ? 'resumed marker' : 'summary'} names another identity or environment than the log's first record`;
+      return `the ${nameOf(line)} names another identity or environment than the log's first record`;
     }
     const anchor = anchored?.get(line.seq);
     if (anchor !== undefined && (!('checkpoint' in line) || anchor.mac !== line.mac)) {
@@ -136,7 +136,8 @@ export class ChainCheck {
     }
     if (line.mac !== undefined) this.#prev = line.mac;
     if (endsSession(line)) {
-      const [what, count] = 'checkpoint' in line ? ['checkpoint', line.checkpoint.count] : ['resumed marker', line.resumed.count];
+      const what = nameOf(line);
+      const { count } = 'checkpoint' in line ? line.checkpoint : line.resumed;
       // A writer seals these alone, so the anchor can name a checkpoint by its MAC.
       if (line.mac === undefined) return `a ${what} that is not the last line of its write: not what a writer emits`;
       if (count !== this.#sessionCount) return `${what} counts ${count} records but ${this.#sessionCount} precede it`;
@@ -159,4 +160,11 @@ export class ChainCheck {
     this.last = line;
     return undefined;
   }
+}
+
+/** What a line holds, in the words of a refusal. */
+function nameOf(line: AuditLine): string {
+  if ('checkpoint' in line) return 'checkpoint';
+  if ('resumed' in line) return 'resumed marker';
+  return 'summary' in line ? 'summary' : 'event';
 }

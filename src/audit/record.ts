@@ -205,7 +205,7 @@ export interface ParsedLine {
   readonly line: AuditLine;
   /** Whether the line carries the MAC of its batch (it ends a write). */
   readonly sealed: boolean;
-  /** A sealed line's bytes before `,"mac":`; an unsealed line's bytes and its newline. */
+  /** A sealed line's bytes before `,"mac":`; an unsealed line's bytes (its newline follows them under the MAC). */
   readonly signed: Uint8Array;
 }
 
@@ -259,7 +259,7 @@ export function parseLine(bytes: Uint8Array): ParsedLine | string {
   if (lineText(v, line.log, line.seq, bodyText(body), seal) !== `${text}\n`) {
     return 'not in the canonical form the writer emits (whitespace, key order, escapes or number forms differ)';
   }
-  return { line, sealed, signed: sealed ? bytes.subarray(0, bytes.length - SUFFIX_LENGTH) : Buffer.concat([bytes, NEWLINE]) };
+  return { line, sealed, signed: sealed ? bytes.subarray(0, bytes.length - SUFFIX_LENGTH) : bytes };
 }
 
 const NEWLINE = Buffer.from('\n');
@@ -271,8 +271,6 @@ const NEWLINE = Buffer.from('\n');
 export class BatchMac {
   readonly #key: KeyObject;
   #hmac: Hmac | undefined;
-  /** Lines added since the last seal. */
-  pending = 0;
 
   constructor(key: KeyObject) {
     this.#key = key;
@@ -283,12 +281,12 @@ export class BatchMac {
     this.#hmac ??= createHmac('sha256', this.#key);
     this.#hmac.update(parsed.signed);
     if (!parsed.sealed) {
-      this.pending += 1;
+      // The newline between the lines of a write is under its MAC too (fed here, not copied onto each line).
+      this.#hmac.update(NEWLINE);
       return undefined;
     }
     const mac = this.#hmac.digest('hex');
     this.#hmac = undefined;
-    this.pending = 0;
     return sameMac(parsed.line.mac!, mac);
   }
 }
