@@ -1,9 +1,10 @@
 /**
  * The durability promise of `fsync: true`: an access that has returned to the caller has its
  * record on disk, so it survives a SIGKILL of the process right after. A writer process is killed
- * at random moments across RUNS runs; every access it reported as returned must be in its log,
- * the log's complete lines must verify, and the log continued by the next writer (which counts the
- * killed session in a `resumed` marker) must verify whole.
+ * at random moments across RUNS runs; every access it reported as returned must be in the part
+ * of its log that verifies (all of it, or up to a write the kill cut short), and a log that
+ * verifies, continued by the next writer (which counts the killed session in a `resumed` marker),
+ * must verify whole.
  *
  * The writer is bundled once (test/bundle.ts), so each run costs a bare node start.
  */
@@ -57,16 +58,17 @@ async function run(i: number, delayMs: number, mode: 'fsync' | 'worker' = 'fsync
   });
   await exited;
   if (stderr !== '') throw new Error(`writer ${i} wrote to stderr: ${stderr.slice(0, 500)}`);
-  // Every complete line of the log, and the accesses they record.
+  // Every complete line of the log, with the access it records.
   const bytes = await readFile(file).catch(() => Buffer.alloc(0));
-  const logged = new Set<number>();
-  let lines = 0;
+  const recorded: (number | undefined)[] = [];
   for (let start = 0, nl = bytes.indexOf(0x0a); nl !== -1; start = nl + 1, nl = bytes.indexOf(0x0a, start)) {
-    lines += 1;
     const parsed = parseLine(bytes.subarray(start, nl));
-    if (typeof parsed !== 'string' && 'event' in parsed.line && parsed.line.event.ref !== null) logged.add(Number(parsed.line.event.ref.split('-').pop()));
+    recorded.push(typeof parsed !== 'string' && 'event' in parsed.line && parsed.line.event.ref !== null ? Number(parsed.line.event.ref.split('-').pop()) : undefined);
   }
+  const lines = recorded.length;
   const verified = lines === 0 ? { ok: true, count: 0 } : await verifyAuditLog(file, { hmacKey: key, requireCheckpoint: false });
+  // Only what verifies counts as logged: the lines of a write the kill cut short are under no MAC.
+  const logged = new Set(recorded.slice(0, verified.ok ? lines : verified.firstInvalidLine! - 1).filter((n) => n !== undefined));
   if (!verified.ok || lines === 0) return { returned, logged, verified, lines, killed };
   // The next run of the connector: it takes over the dead writer's lock and continues the log.
   const next = fileAuditSink(file, { hmacKey: key });
@@ -94,7 +96,12 @@ function expectDurable(results: Run[], runs: number): void {
   expect(missing).toEqual([]);
   for (const r of results) {
     // The complete lines verify; at most the last line, cut by the kill, is incomplete.
-    if (!r.verified.ok) expect(r.verified).toMatchObject({ firstInvalidLine: r.lines + 1, reason: expect.stringMatching(/last line is incomplete/) });
+    // A SIGKILL can cut a write between pages (the kernel checks for a fatal signal per page):
+    // the log then ends inside that write, in a torn line, and verifies up to the write's start.
+    if (!r.verified.ok) {
+      expect(r.verified.reason).toMatch(/last line is incomplete/);
+      expect(r.verified.firstInvalidLine).toBeLessThanOrEqual(r.lines + 1);
+    }
     // Continued by the next writer, the killed session is counted by its marker and the whole log verifies.
     else if (r.lines > 0) expect(r.continued).toEqual({ ok: true, count: r.verified.count + 1, resumedAt: [r.lines + 1] });
   }
