@@ -1,7 +1,8 @@
 /**
  * The files a scan reads: every regular file under the given paths, minus `.git`, what the
  * `.gitignore` files say (those of the repository above a path too, from its top down) and the
- * repository's `info/exclude` (below every `.gitignore`, as in git), and symbolic links. **Symbolic links are never followed**, neither out of the tree nor inside it:
+ * repository's `info/exclude` (below every `.gitignore`, as in git), and symbolic links.
+ * **Symbolic links are never followed**, neither out of the tree nor inside it:
  * following one inside the tree would scan its target twice, and deciding "inside" needs the
  * link resolved, which is the race a hostile tree would play with. A link named on the command
  * line is skipped the same way. Size and binary checks happen when the file is read.
